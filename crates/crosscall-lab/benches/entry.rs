@@ -1,0 +1,2 @@
+//! Entry cost per gate (being written).
+fn main() {}

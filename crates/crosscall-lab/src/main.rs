@@ -1,0 +1,2 @@
+//! crosscall-lab command line (being written).
+fn main() {}

@@ -1,0 +1,1 @@
+//! placeholder (lab-go writes this module).
