@@ -1,0 +1,135 @@
+//! Checks the annotated function and rewrites its body into a guarded call.
+
+use proc_macro2::TokenStream;
+use quote::{quote, quote_spanned, ToTokens};
+use syn::spanned::Spanned;
+use syn::{FnArg, GenericArgument, GenericParam, ItemFn, PathArguments, ReturnType, Type};
+
+use crate::options::Options;
+
+/// Produces the wrapped function, or an error pointing at the first unsupported part.
+pub(crate) fn export(options: Options, function: ItemFn) -> syn::Result<TokenStream> {
+    check_signature(&function)?;
+    let ItemFn {
+        attrs,
+        vis,
+        mut sig,
+        block,
+    } = function;
+    let Options {
+        gate,
+        on_panic,
+        abort_on_panic,
+    } = options;
+
+    let written_output = match &sig.output {
+        ReturnType::Default => quote!(()),
+        ReturnType::Type(_, ty) => ty.to_token_stream(),
+    };
+    let ok_type = match &sig.output {
+        ReturnType::Type(_, ty) => result_ok_type(ty).cloned(),
+        ReturnType::Default => None,
+    };
+    let runner = match (ok_type.is_some(), abort_on_panic) {
+        (false, false) => quote!(entry),
+        (false, true) => quote!(entry_or_abort),
+        (true, false) => quote!(export_result),
+        (true, true) => quote!(export_result_or_abort),
+    };
+    if let (Some(ok), ReturnType::Type(arrow, _)) = (ok_type, &sig.output) {
+        // C sees only the success type; `Err` becomes `on_panic` plus the last error.
+        sig.output = ReturnType::Type(*arrow, Box::new(ok));
+    }
+
+    // The error value is spanned by the user's expression so a type mismatch points at it.
+    let err_value = quote_spanned!(on_panic.span()=> #on_panic);
+    Ok(quote! {
+        #(#attrs)*
+        #vis #sig {
+            ::crosscall::__private::#runner(
+                &#gate,
+                #err_value,
+                move || -> #written_output #block,
+            )
+        }
+    })
+}
+
+/// Rejects everything the C ABI wrapper cannot express, with a span on the culprit.
+fn check_signature(function: &ItemFn) -> syn::Result<()> {
+    let sig = &function.sig;
+    if let Some(token) = &sig.asyncness {
+        return Err(syn::Error::new(
+            token.span(),
+            "#[crosscall::export] cannot wrap an `async fn`: C cannot await it",
+        ));
+    }
+    if let Some(token) = &sig.constness {
+        return Err(syn::Error::new(
+            token.span(),
+            "#[crosscall::export] cannot wrap a `const fn`: the guard runs at run time",
+        ));
+    }
+    match &sig.abi {
+        None => {
+            return Err(syn::Error::new(
+                sig.fn_token.span(),
+                "#[crosscall::export] requires an `extern \"C\" fn`",
+            ))
+        }
+        Some(abi) => {
+            let is_c = abi.name.as_ref().is_some_and(|name| name.value() == "C");
+            if !is_c {
+                return Err(syn::Error::new(
+                    abi.span(),
+                    "#[crosscall::export] requires the ABI to be written `extern \"C\"`",
+                ));
+            }
+        }
+    }
+    let generic = sig
+        .generics
+        .params
+        .iter()
+        .find(|param| !matches!(param, GenericParam::Lifetime(_)));
+    if let Some(param) = generic {
+        return Err(syn::Error::new(
+            param.span(),
+            "#[crosscall::export] cannot wrap a generic fn: an exported symbol needs one \
+             concrete signature",
+        ));
+    }
+    if let Some(variadic) = &sig.variadic {
+        return Err(syn::Error::new(
+            variadic.span(),
+            "#[crosscall::export] cannot wrap a variadic fn",
+        ));
+    }
+    if let Some(FnArg::Receiver(receiver)) = sig.inputs.first() {
+        return Err(syn::Error::new(
+            receiver.span(),
+            "#[crosscall::export] wraps free functions only, not methods",
+        ));
+    }
+    Ok(())
+}
+
+/// `T` when `ty` is spelled `Result<T, E>` or `some::path::Result<T>` (an alias like
+/// `io::Result<T>`); `None` for every other type.
+fn result_ok_type(ty: &Type) -> Option<&Type> {
+    let Type::Path(path) = ty else { return None };
+    if path.qself.is_some() {
+        return None;
+    }
+    let last = path.path.segments.last()?;
+    if last.ident != "Result" {
+        return None;
+    }
+    let PathArguments::AngleBracketed(args) = &last.arguments else {
+        return None;
+    };
+    match args.args.first()? {
+        GenericArgument::Type(ok) => Some(ok),
+        _ => None,
+    }
+}

@@ -1,0 +1,72 @@
+//! The options of `#[export(...)]`: `gate = PATH`, `on_panic = EXPR`, `abort_on_panic`.
+
+use proc_macro2::Span;
+use syn::meta::ParseNestedMeta;
+use syn::parse::{ParseStream, Parser};
+use syn::{Expr, Path};
+
+/// The options as written by the user, checked for completeness.
+pub(crate) struct Options {
+    /// Path to the `crosscall::Gate` (usually a `static`) the function enters.
+    pub(crate) gate: Path,
+    /// The value returned when the call is refused, panics, or returns `Err`.
+    pub(crate) on_panic: Expr,
+    /// Set when a panic should abort the process instead of being caught.
+    pub(crate) abort_on_panic: bool,
+}
+
+const KNOWN: &str = "expected `gate = PATH`, `on_panic = EXPR` or `abort_on_panic`";
+
+impl Options {
+    /// Parses the attribute arguments; every mistake is an error spanning the offending token.
+    pub(crate) fn parse(input: ParseStream<'_>) -> syn::Result<Options> {
+        let mut gate: Option<Path> = None;
+        let mut on_panic: Option<Expr> = None;
+        let mut abort_on_panic: Option<Span> = None;
+        let parser = syn::meta::parser(|meta: ParseNestedMeta<'_>| {
+            if meta.path.is_ident("gate") {
+                reject_duplicate(&meta, gate.is_some(), "gate")?;
+                gate = Some(meta.value()?.parse()?);
+            } else if meta.path.is_ident("on_panic") {
+                reject_duplicate(&meta, on_panic.is_some(), "on_panic")?;
+                on_panic = Some(meta.value()?.parse()?);
+            } else if meta.path.is_ident("abort_on_panic") {
+                reject_duplicate(&meta, abort_on_panic.is_some(), "abort_on_panic")?;
+                if !meta.input.is_empty() && !meta.input.peek(syn::Token![,]) {
+                    return Err(meta.error("`abort_on_panic` takes no value"));
+                }
+                abort_on_panic = Some(meta.path.require_ident()?.span());
+            } else {
+                return Err(meta.error(format!("unknown option; {KNOWN}")));
+            }
+            Ok(())
+        });
+        parser.parse2(input.parse()?)?;
+        let gate = gate.ok_or_else(|| {
+            syn::Error::new(
+                Span::call_site(),
+                "missing `gate = PATH`: name the crosscall::Gate this function enters",
+            )
+        })?;
+        let on_panic = on_panic.ok_or_else(|| {
+            syn::Error::new(
+                Span::call_site(),
+                "missing `on_panic = EXPR`: the value returned when the call is refused, \
+                 panics or fails",
+            )
+        })?;
+        Ok(Options {
+            gate,
+            on_panic,
+            abort_on_panic: abort_on_panic.is_some(),
+        })
+    }
+}
+
+fn reject_duplicate(meta: &ParseNestedMeta<'_>, seen: bool, name: &str) -> syn::Result<()> {
+    if seen {
+        Err(meta.error(format!("duplicate option `{name}`")))
+    } else {
+        Ok(())
+    }
+}
