@@ -1,110 +1,729 @@
-//! The lifecycle gate (skeleton; being implemented).
-use std::fmt;
-use std::time::Duration;
+//! The lifecycle gate: wait-until-open, drain-on-close, no shared writes on the fast path.
 
-/// Lifecycle state of a [`Gate`].
+use crate::fence;
+use crate::slots::{self, Claim, PaddedSlot, SlotList};
+use crate::sync::{self, AtomicU8, AtomicUsize, Condvar, Mutex, MutexGuard, Ordering};
+use std::fmt;
+use std::marker::PhantomData;
+use std::time::{Duration, Instant};
+
+// Internal states. `OPENING` is reported as `Uninit`: callers still wait.
+const UNINIT: u8 = 0;
+const OPENING: u8 = 1;
+const OPEN: u8 = 2;
+const CLOSING: u8 = 3;
+const CLOSED: u8 = 4;
+
+// How the entering side orders its slot store before its state load (see `fence.rs`).
+const FENCE_UNRESOLVED: u8 = 0;
+const FENCE_COMPILER: u8 = 1; // the closing side runs membarrier
+const FENCE_SEQCST: u8 = 2; // both sides run fence(SeqCst)
+
+/// Source of gate ids; 0 means "no id yet". Ids tell a live gate from a dropped one that
+/// happened to live at the same address. Not part of any ordering argument.
+static NEXT_ID: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(1);
+
+/// Lifecycle state of a [`Gate`]: `Uninit → Open → Closing → Closed`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum GateState {
-    /// Not yet opened; `enter()` waits.
+    /// Not opened yet (or initialization still running); `enter` waits.
     Uninit,
-    /// Open; `enter()` admits.
+    /// Open: `enter` admits.
     Open,
-    /// `close()` has begun; admission stopped, in-flight calls draining.
+    /// `close` has begun: admission has stopped, admitted calls are draining.
     Closing,
-    /// Closed and drained.
+    /// Closed and drained: no call is inside and none can get in.
     Closed,
 }
 
-/// Why `enter` failed.
+/// Why an entry was refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum EnterError {
     /// The gate is closing or closed.
     Closed,
-    /// `enter_timeout` ran out / `try_enter` found the gate not open yet.
+    /// The gate did not open in time (`try_enter` on a gate that is not open yet also
+    /// returns this: it is an entry with a zero timeout).
     Timeout,
-    /// Entering would wait for an initialization running on this very thread.
+    /// The calling thread is running this gate's initialization (`open_with`), so waiting
+    /// for the gate to open would never end (cf. golang/go#36530).
     WouldDeadlock,
 }
 
-/// Why `close` failed.
+/// Why `close` did not finish.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum CloseError {
-    /// In-flight calls did not drain in time; the gate stays Closing.
+    /// Admitted calls were still inside when the timeout ran out. The gate stays `Closing`
+    /// (nothing new gets in); call `close` again to keep waiting.
     Timeout,
-    /// The calling thread holds a `Pass` of this gate.
+    /// The calling thread holds a [`Pass`] of this gate; waiting for it to leave would
+    /// never end. The gate's state is left unchanged.
     WouldDeadlock,
 }
 
 impl fmt::Display for EnterError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
-            EnterError::Closed => "gate is closed",
+            EnterError::Closed => "the gate is closed",
             EnterError::Timeout => "timed out waiting for the gate to open",
-            EnterError::WouldDeadlock => "entering would deadlock: this thread is opening the gate",
+            EnterError::WouldDeadlock => {
+                "entering would deadlock: this thread is running the gate's initialization"
+            }
         })
     }
 }
+
 impl std::error::Error for EnterError {}
+
 impl fmt::Display for CloseError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
-            CloseError::Timeout => "timed out waiting for in-flight calls to leave",
-            CloseError::WouldDeadlock => "closing would deadlock: this thread is inside the gate",
+            CloseError::Timeout => "timed out waiting for in-flight calls to leave the gate",
+            CloseError::WouldDeadlock => {
+                "closing would deadlock: this thread is inside the gate it is closing"
+            }
         })
     }
 }
+
 impl std::error::Error for CloseError {}
 
-/// The lifecycle gate.
+/// The lifecycle of a library that foreign threads call into.
+///
+/// `Uninit → Open → Closing → Closed`. [`enter`](Gate::enter) before [`open`](Gate::open)
+/// waits (as cgo callbacks wait for the Go runtime), after [`close`](Gate::close) is
+/// refused; `close` stops admission and waits until every admitted call has left.
+///
+/// # Cost
+///
+/// While open, `enter` + leave touch only a cache line owned by the calling thread and lines
+/// that are only read (the gate's state): no lock, no syscall, no shared write, so the cost
+/// stays flat as threads are added. Where `membarrier(2)` is available the entering side
+/// needs no hardware fence either; the closing side pays one `membarrier` call (a few µs).
+/// Elsewhere both sides use `fence(SeqCst)` (see [`Gate::new_fence_fallback`]).
+///
+/// # Memory ordering
+///
+/// Everything written before [`open`](Gate::open) is visible to every admitted call
+/// (Release/Acquire on the state). Everything an admitted call wrote is visible to the
+/// thread whose [`close`](Gate::close) returned `Ok` (Release on leave, Acquire in the drain).
+///
+/// # Examples
+///
+/// ```
+/// use crosscall::{Gate, GateState, EnterError};
+///
+/// static GATE: Gate = Gate::new();
+///
+/// // An exported callback would start like this.
+/// fn callback() -> i32 {
+///     match GATE.enter() {
+///         Ok(_pass) => 42, // `_pass` leaves the gate when dropped
+///         Err(_) => -1,
+///     }
+/// }
+///
+/// GATE.open();
+/// assert_eq!(callback(), 42);
+/// GATE.close().unwrap();
+/// assert_eq!(GATE.state(), GateState::Closed);
+/// assert_eq!(GATE.enter().err(), Some(EnterError::Closed));
+/// assert_eq!(callback(), -1);
+/// ```
 pub struct Gate {
-    _p: (),
+    state: AtomicU8,
+    fence: AtomicU8,
+    id: std::sync::atomic::AtomicUsize,
+    slots: SlotList,
+    /// Guards state transitions and the thread running `open_with`; waiters sleep on `changed`.
+    lock: Mutex<Transition>,
+    /// Signalled on open, on close, and when a call leaves a closing gate.
+    changed: Condvar,
+    /// Stand-in for the asymmetric fence pair under loom (see `Gate::entering_fence`).
+    #[cfg(loom)]
+    loom_fence: AtomicUsize,
 }
 
-/// Proof of admission; leaves the gate on drop.
+struct Transition {
+    opener: Option<sync::ThreadId>,
+}
+
+/// Proof that the calling thread is inside a [`Gate`]; it leaves the gate when dropped,
+/// including while a panic unwinds.
+///
+/// A `Pass` cannot be sent to another thread: the gate counts entries per thread.
+#[must_use = "the call leaves the gate as soon as the Pass is dropped"]
 pub struct Pass<'g> {
-    _gate: &'g Gate,
+    gate: &'g Gate,
+    slot: *const PaddedSlot,
+    temporary: bool,
+    _not_send: PhantomData<*const ()>,
 }
 
 impl Gate {
-    /// A new, not yet opened gate.
+    /// A new gate in the `Uninit` state whose entries use the fastest fence available
+    /// (`membarrier(2)` on the closing side when the kernel offers it, detected at first use).
+    ///
+    /// ```
+    /// static GATE: crosscall::Gate = crosscall::Gate::new();
+    /// assert_eq!(GATE.state(), crosscall::GateState::Uninit);
+    /// ```
+    #[cfg(not(loom))]
     pub const fn new() -> Gate {
-        Gate { _p: () }
+        Gate::with_fence(FENCE_UNRESOLVED)
     }
-    /// Marks initialization done and wakes waiters.
+
+    /// A new gate that never relies on `membarrier(2)`: entering runs `fence(SeqCst)`
+    /// (~10 ns more per call, still no shared write) and closing runs one too. For platforms
+    /// or sandboxes where `membarrier` is missing this is chosen automatically; this
+    /// constructor forces it (tests, benchmarks). Setting the environment variable
+    /// `CROSSCALL_DISABLE_MEMBARRIER=1` before first use forces it for every gate.
+    ///
+    /// ```
+    /// static GATE: crosscall::Gate = crosscall::Gate::new_fence_fallback();
+    /// GATE.open();
+    /// assert!(GATE.enter().is_ok());
+    /// assert!(!GATE.uses_membarrier());
+    /// ```
+    #[cfg(not(loom))]
+    pub const fn new_fence_fallback() -> Gate {
+        Gate::with_fence(FENCE_SEQCST)
+    }
+
+    #[cfg(not(loom))]
+    const fn with_fence(fence: u8) -> Gate {
+        Gate {
+            state: AtomicU8::new(UNINIT),
+            fence: AtomicU8::new(fence),
+            id: std::sync::atomic::AtomicUsize::new(0),
+            slots: SlotList::new(),
+            lock: Mutex::new(Transition { opener: None }),
+            changed: Condvar::new(),
+        }
+    }
+
+    /// A new gate (loom build: not `const`).
+    #[cfg(loom)]
+    pub fn new() -> Gate {
+        Gate {
+            state: AtomicU8::new(UNINIT),
+            fence: AtomicU8::new(FENCE_SEQCST),
+            id: std::sync::atomic::AtomicUsize::new(0),
+            slots: SlotList::new(),
+            lock: Mutex::new(Transition { opener: None }),
+            changed: Condvar::new(),
+            loom_fence: AtomicUsize::new(0),
+        }
+    }
+
+    /// Marks initialization done: wakes every waiting `enter` and admits from now on.
+    /// Does nothing if the gate is already open, closing or closed.
+    ///
+    /// ```
+    /// let gate = crosscall::Gate::new();
+    /// gate.open();
+    /// assert_eq!(gate.state(), crosscall::GateState::Open);
+    /// ```
     pub fn open(&self) {
-        todo!()
+        let _guard = self.transition();
+        let state = self.state.load(Ordering::Relaxed);
+        if state == UNINIT || state == OPENING {
+            // Release: what the opener wrote is visible to whoever loads OPEN with Acquire.
+            self.state.store(OPEN, Ordering::Release);
+            self.changed.notify_all();
+        }
     }
-    /// Runs `init` then opens; `enter` from inside `init` returns `WouldDeadlock`.
-    pub fn open_with<R>(&self, _init: impl FnOnce() -> R) -> R {
-        todo!()
+
+    /// Runs `init` and then opens the gate, unless another thread is already opening it or
+    /// it was opened or closed before; in that case `init` does not run and `None` is
+    /// returned.
+    ///
+    /// While `init` runs, other threads' `enter` waits; an `enter` from inside `init`, on
+    /// this thread, returns [`EnterError::WouldDeadlock`] instead of waiting for itself. If
+    /// `init` panics the gate goes back to `Uninit` (waiters keep waiting) and the panic
+    /// continues.
+    ///
+    /// ```
+    /// use crosscall::{Gate, EnterError};
+    /// let gate = Gate::new();
+    /// let value = gate.open_with(|| {
+    ///     assert_eq!(gate.enter().err(), Some(EnterError::WouldDeadlock));
+    ///     7
+    /// });
+    /// assert_eq!(value, Some(7));
+    /// assert!(gate.enter().is_ok());
+    /// ```
+    pub fn open_with<R>(&self, init: impl FnOnce() -> R) -> Option<R> {
+        {
+            let mut t = self.transition();
+            if self.state.load(Ordering::Relaxed) != UNINIT {
+                return None;
+            }
+            t.opener = Some(sync::current_thread_id());
+            self.state.store(OPENING, Ordering::Relaxed);
+        }
+        struct Reset<'a>(&'a Gate);
+        impl Drop for Reset<'_> {
+            fn drop(&mut self) {
+                let mut t = self.0.transition();
+                t.opener = None;
+                if self.0.state.load(Ordering::Relaxed) == OPENING {
+                    self.0.state.store(UNINIT, Ordering::Relaxed);
+                }
+            }
+        }
+        let reset = Reset(self);
+        let value = init();
+        std::mem::forget(reset);
+        let mut t = self.transition();
+        t.opener = None;
+        if self.state.load(Ordering::Relaxed) == OPENING {
+            // Release: `init`'s writes are visible to every admitted call.
+            self.state.store(OPEN, Ordering::Release);
+        }
+        self.changed.notify_all();
+        Some(value)
     }
-    /// Enters, waiting while the gate is not yet open.
+
+    /// Enters the gate, waiting while it is not open yet.
+    ///
+    /// # Errors
+    ///
+    /// [`EnterError::Closed`] once `close` has begun (also for nested entries: a thread
+    /// already inside cannot re-enter a closing gate); [`EnterError::WouldDeadlock`] when
+    /// called from the `open_with` initializer of this gate.
+    ///
+    /// ```
+    /// let gate = crosscall::Gate::new();
+    /// gate.open();
+    /// let outer = gate.enter().unwrap();
+    /// let inner = gate.enter().unwrap(); // nested entry on one thread is fine
+    /// assert_eq!(gate.in_flight(), 2);
+    /// drop((inner, outer));
+    /// assert_eq!(gate.in_flight(), 0);
+    /// ```
+    #[inline]
     pub fn enter(&self) -> Result<Pass<'_>, EnterError> {
-        todo!()
+        if let Some(pass) = self.enter_fast() {
+            return Ok(pass);
+        }
+        self.enter_slow(Wait::Forever)
     }
-    /// Enters without waiting.
+
+    /// Enters the gate if it is open, without waiting.
+    ///
+    /// # Errors
+    ///
+    /// [`EnterError::Timeout`] if the gate is not open yet, [`EnterError::Closed`] if it is
+    /// closing or closed.
+    ///
+    /// ```
+    /// use crosscall::{Gate, EnterError};
+    /// let gate = Gate::new();
+    /// assert_eq!(gate.try_enter().err(), Some(EnterError::Timeout));
+    /// gate.open();
+    /// assert!(gate.try_enter().is_ok());
+    /// ```
+    #[inline]
     pub fn try_enter(&self) -> Result<Pass<'_>, EnterError> {
-        todo!()
+        if let Some(pass) = self.enter_fast() {
+            return Ok(pass);
+        }
+        self.enter_slow(Wait::Never)
     }
-    /// Enters, waiting at most `timeout` for the gate to open.
-    pub fn enter_timeout(&self, _timeout: Duration) -> Result<Pass<'_>, EnterError> {
-        todo!()
+
+    /// Enters the gate, waiting at most `timeout` for it to open.
+    ///
+    /// # Errors
+    ///
+    /// As [`enter`](Gate::enter), plus [`EnterError::Timeout`] when the gate did not open in
+    /// time.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use crosscall::{Gate, EnterError};
+    /// let gate = Gate::new();
+    /// assert_eq!(gate.enter_timeout(Duration::from_millis(1)).err(), Some(EnterError::Timeout));
+    /// ```
+    #[inline]
+    pub fn enter_timeout(&self, timeout: Duration) -> Result<Pass<'_>, EnterError> {
+        if let Some(pass) = self.enter_fast() {
+            return Ok(pass);
+        }
+        self.enter_slow(Wait::until(timeout))
     }
-    /// Stops admission and waits for every admitted call to leave.
+
+    /// Stops admission and waits until every admitted call has left. Afterwards the gate is
+    /// `Closed`: no call is inside and none can get in. Closing a closed gate returns `Ok`;
+    /// closing a gate that was never opened closes it at once (its waiters get
+    /// [`EnterError::Closed`]).
+    ///
+    /// # Errors
+    ///
+    /// [`CloseError::WouldDeadlock`] if the calling thread holds a [`Pass`] of this gate
+    /// (the gate is left as it was).
+    ///
+    /// ```
+    /// use crosscall::{Gate, CloseError};
+    /// let gate = Gate::new();
+    /// gate.open();
+    /// let pass = gate.enter().unwrap();
+    /// assert_eq!(gate.close(), Err(CloseError::WouldDeadlock));
+    /// drop(pass);
+    /// assert_eq!(gate.close(), Ok(()));
+    /// ```
     pub fn close(&self) -> Result<(), CloseError> {
-        todo!()
+        self.close_until(Wait::Forever)
     }
-    /// Like `close`, waiting at most `timeout`.
-    pub fn close_timeout(&self, _timeout: Duration) -> Result<(), CloseError> {
-        todo!()
+
+    /// Like [`close`](Gate::close), but waits at most `timeout` for admitted calls to leave.
+    ///
+    /// # Errors
+    ///
+    /// As `close`, plus [`CloseError::Timeout`]: calls were still inside; the gate stays
+    /// `Closing` and admits nobody; call `close` or `close_timeout` again to keep waiting.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use crosscall::{Gate, GateState, CloseError};
+    /// let gate = Gate::new();
+    /// gate.open();
+    /// std::thread::scope(|s| {
+    ///     let pass = gate.enter().unwrap();
+    ///     s.spawn(|| {
+    ///         assert_eq!(gate.close_timeout(Duration::from_millis(5)), Err(CloseError::Timeout));
+    ///         assert_eq!(gate.state(), GateState::Closing);
+    ///     }).join().unwrap();
+    ///     drop(pass);
+    /// });
+    /// assert_eq!(gate.close(), Ok(()));
+    /// ```
+    pub fn close_timeout(&self, timeout: Duration) -> Result<(), CloseError> {
+        self.close_until(Wait::until(timeout))
     }
-    /// The current lifecycle state.
+
+    /// The current lifecycle state (a snapshot: it may change right after).
     pub fn state(&self) -> GateState {
-        todo!()
+        match self.state.load(Ordering::Acquire) {
+            UNINIT | OPENING => GateState::Uninit,
+            OPEN => GateState::Open,
+            CLOSING => GateState::Closing,
+            _ => GateState::Closed,
+        }
     }
-    /// Number of admitted calls not yet left.
+
+    /// How many admitted calls have not left yet, nested ones included. While the gate is
+    /// open this is a snapshot that may be stale by the time it returns (and may briefly
+    /// count an entry that is about to be refused); once `close` has returned it is exactly 0.
     pub fn in_flight(&self) -> usize {
-        todo!()
+        // Acquire pairs with the Release store in `Pass::drop`.
+        self.slots
+            .iter()
+            .map(|slot| slot.depth.load(Ordering::Acquire))
+            .sum()
+    }
+
+    /// Whether this gate's entries rely on `membarrier(2)` (resolving that now if no thread
+    /// has entered yet). `false` means the `fence(SeqCst)` fallback.
+    pub fn uses_membarrier(&self) -> bool {
+        self.resolve_fence() == FENCE_COMPILER
+    }
+
+    /// Number of per-thread slots this gate has allocated (for tests of slot recycling).
+    #[doc(hidden)]
+    pub fn __slot_count(&self) -> usize {
+        self.slots.len()
+    }
+
+    // ---- entering -------------------------------------------------------------------
+
+    #[inline(always)]
+    fn enter_fast(&self) -> Option<Pass<'_>> {
+        let id = self.id.load(std::sync::atomic::Ordering::Relaxed);
+        let slot = slots::cached(id)?;
+        // SAFETY: a cached slot is one this thread owns for this gate (same id), kept alive
+        // by the thread's `OwnedSlots` and the gate's list.
+        let depth = &unsafe { &*slot }.depth;
+        if self.try_admit(depth) {
+            Some(Pass {
+                gate: self,
+                slot,
+                temporary: false,
+                _not_send: PhantomData,
+            })
+        } else {
+            None
+        }
+    }
+
+    /// Announces an entry in our own slot, then checks the state. Returns whether admitted;
+    /// if not, the announcement is withdrawn.
+    #[inline(always)]
+    fn try_admit(&self, depth: &AtomicUsize) -> bool {
+        // Only this thread writes its slot, so a load + store is enough (no RMW, no lock
+        // prefix). Relaxed: ordering against the state load comes from the fence below.
+        let d = depth.load(Ordering::Relaxed);
+        depth.store(d + 1, Ordering::Relaxed);
+        self.entering_fence();
+        // Acquire pairs with the Release store of OPEN: the initialization is visible.
+        if self.state.load(Ordering::Acquire) == OPEN {
+            return true;
+        }
+        // Release pairs with the closer's Acquire scan.
+        depth.store(d, Ordering::Release);
+        false
+    }
+
+    /// The entering half of the asymmetric fence pair (the other half is in `close_until`).
+    #[inline(always)]
+    fn entering_fence(&self) {
+        #[cfg(not(loom))]
+        {
+            // Relaxed: this thread resolved the mode in `claim_slot` before caching the
+            // slot, and the resolved value never changes, so it reads the final value.
+            if self.fence.load(Ordering::Relaxed) == FENCE_COMPILER {
+                // The closer's membarrier supplies the hardware barrier; we only stop the
+                // compiler from moving the state load above the slot store.
+                std::sync::atomic::compiler_fence(Ordering::SeqCst);
+            } else {
+                std::sync::atomic::fence(Ordering::SeqCst);
+            }
+        }
+        #[cfg(loom)]
+        {
+            // loom models SeqCst fences only partially; a read-modify-write on one shared
+            // location by both sides gives the same guarantee and loom checks it exactly.
+            self.loom_fence.fetch_add(1, Ordering::AcqRel);
+        }
+    }
+
+    #[cold]
+    fn enter_slow(&self, wait: Wait) -> Result<Pass<'_>, EnterError> {
+        loop {
+            // Try to get in (claims and caches this thread's slot on first use).
+            let (slot, temporary) = self.claim_slot();
+            // SAFETY: the slot belongs to this gate's list, alive as long as `self`.
+            let depth = &unsafe { &*slot }.depth;
+            if self.try_admit(depth) {
+                return Ok(Pass {
+                    gate: self,
+                    slot,
+                    temporary,
+                    _not_send: PhantomData,
+                });
+            }
+            if temporary {
+                // SAFETY: as above.
+                slots::release_temporary(unsafe { &*slot });
+            }
+            if self.state.load(Ordering::Acquire) == CLOSED {
+                return Err(EnterError::Closed); // nobody to notify: refuse without the lock
+            }
+            let mut t = self.transition();
+            match self.state.load(Ordering::Acquire) {
+                OPEN => continue, // opened between our check and the lock
+                CLOSING | CLOSED => {
+                    // Our withdrawn announcement may be what a closer is waiting on.
+                    self.changed.notify_all();
+                    return Err(EnterError::Closed);
+                }
+                _ => {}
+            }
+            if t.opener == Some(sync::current_thread_id()) {
+                return Err(EnterError::WouldDeadlock);
+            }
+            match wait.deadline() {
+                None if wait.is_never() => return Err(EnterError::Timeout),
+                None => {
+                    while matches!(self.state.load(Ordering::Acquire), UNINIT | OPENING) {
+                        t = self.changed.wait(t).unwrap_or_else(|e| e.into_inner());
+                    }
+                }
+                Some(deadline) => {
+                    while matches!(self.state.load(Ordering::Acquire), UNINIT | OPENING) {
+                        let now = Instant::now();
+                        if now >= deadline {
+                            return Err(EnterError::Timeout);
+                        }
+                        t = self.nap(t, deadline - now);
+                    }
+                }
+            }
+        }
+    }
+
+    /// This thread's slot for this gate (claimed on first use), and whether it is held
+    /// for one entry only (thread-local storage is being torn down).
+    fn claim_slot(&self) -> (*const PaddedSlot, bool) {
+        // Resolve the fence before the slot is cached: the fast path relies on it.
+        self.resolve_fence();
+        match slots::claim_for(self.id(), &self.slots) {
+            Claim::Owned(slot) => (slot, false),
+            Claim::Temporary(slot) => (slot, true),
+        }
+    }
+
+    fn id(&self) -> usize {
+        use std::sync::atomic::Ordering as O;
+        let id = self.id.load(O::Relaxed);
+        if id != 0 {
+            return id;
+        }
+        let fresh = NEXT_ID.fetch_add(1, O::Relaxed);
+        match self.id.compare_exchange(0, fresh, O::Relaxed, O::Relaxed) {
+            Ok(_) => fresh,
+            Err(existing) => existing,
+        }
+    }
+
+    fn existing_id(&self) -> Option<usize> {
+        let id = self.id.load(std::sync::atomic::Ordering::Relaxed);
+        (id != 0).then_some(id)
+    }
+
+    /// Decides, once per gate, whether entries use the compiler-fence (membarrier) path.
+    fn resolve_fence(&self) -> u8 {
+        // Acquire/AcqRel: whoever later sees the resolved value also sees what was written
+        // before it was resolved (in particular a CLOSING store by a closer that resolved it).
+        let current = self.fence.load(Ordering::Acquire);
+        if current != FENCE_UNRESOLVED {
+            return current;
+        }
+        let wanted = if fence::membarrier_available() {
+            FENCE_COMPILER
+        } else {
+            FENCE_SEQCST
+        };
+        match self.fence.compare_exchange(
+            FENCE_UNRESOLVED,
+            wanted,
+            Ordering::AcqRel,
+            Ordering::Acquire,
+        ) {
+            Ok(_) => wanted,
+            Err(resolved) => resolved,
+        }
+    }
+
+    // ---- leaving ----------------------------------------------------------------------
+
+    #[inline(always)]
+    fn leave(&self, slot: &PaddedSlot, temporary: bool) {
+        let d = slot.depth.load(Ordering::Relaxed);
+        // Release: everything the call did happens before a closer's Acquire scan sees it gone.
+        slot.depth.store(d - 1, Ordering::Release);
+        if d == 1 {
+            if temporary {
+                slots::release_temporary(slot);
+            }
+            // Relaxed is enough: a closer that we fail to notify here notices within its
+            // polling interval (see `close_until`).
+            if self.state.load(Ordering::Relaxed) == CLOSING {
+                self.wake_closer();
+            }
+        }
+    }
+
+    #[cold]
+    fn wake_closer(&self) {
+        let _t = self.transition();
+        self.changed.notify_all();
+    }
+
+    // ---- closing ----------------------------------------------------------------------
+
+    fn close_until(&self, wait: Wait) -> Result<(), CloseError> {
+        if let Some(id) = self.existing_id() {
+            if let Some(slot) = slots::owned_slot(id) {
+                // SAFETY: the slot is ours and alive (owned by this thread and the gate).
+                if unsafe { &*slot }.depth.load(Ordering::Relaxed) > 0 {
+                    return Err(CloseError::WouldDeadlock);
+                }
+            }
+        }
+        {
+            let _t = self.transition();
+            match self.state.load(Ordering::Relaxed) {
+                UNINIT | OPENING => {
+                    // Nobody was ever admitted; `open_with`'s opener finds CLOSED and does
+                    // not open.
+                    self.state.store(CLOSED, Ordering::Release);
+                    self.changed.notify_all();
+                    return Ok(());
+                }
+                CLOSED => return Ok(()),
+                OPEN => self.state.store(CLOSING, Ordering::Release),
+                _ => {} // CLOSING: an earlier close timed out or another thread is closing
+            }
+        }
+        // The closing half of the fence pair: after it, every entering thread either
+        // announced itself in a slot we are about to read, or will read CLOSING.
+        #[cfg(not(loom))]
+        {
+            if self.resolve_fence() == FENCE_COMPILER {
+                fence::heavy_barrier();
+            } else {
+                std::sync::atomic::fence(Ordering::SeqCst);
+            }
+        }
+        #[cfg(loom)]
+        self.loom_fence.fetch_add(1, Ordering::AcqRel);
+
+        let deadline = wait.deadline();
+        let mut poll = Duration::from_micros(20);
+        let mut t = self.transition();
+        loop {
+            // Scanning under the lock means a leaver's notify (also under the lock) cannot
+            // slip between our scan and our wait.
+            if self.in_flight() == 0 {
+                break;
+            }
+            let mut nap = poll;
+            if let Some(deadline) = deadline {
+                let now = Instant::now();
+                if now >= deadline {
+                    return Err(CloseError::Timeout);
+                }
+                nap = nap.min(deadline - now);
+            }
+            t = self.nap(t, nap);
+            // A leaver that read a stale OPEN does not notify; the poll bounds that delay.
+            poll = (poll * 2).min(Duration::from_millis(2));
+        }
+        if self.state.load(Ordering::Relaxed) == CLOSING {
+            self.state.store(CLOSED, Ordering::Release);
+            self.changed.notify_all();
+        }
+        drop(t);
+        Ok(())
+    }
+
+    /// Sleeps on `changed` for at most `d` (or until notified), releasing the lock meanwhile.
+    fn nap<'a>(
+        &'a self,
+        guard: MutexGuard<'a, Transition>,
+        d: Duration,
+    ) -> MutexGuard<'a, Transition> {
+        #[cfg(not(loom))]
+        {
+            match self.changed.wait_timeout(guard, d) {
+                Ok((g, _)) => g,
+                Err(e) => e.into_inner().0,
+            }
+        }
+        #[cfg(loom)]
+        {
+            // loom has no clock: a timed wait is "release the lock and let others run".
+            let _ = d;
+            drop(guard);
+            loom::thread::yield_now();
+            self.transition()
+        }
+    }
+
+    fn transition(&self) -> MutexGuard<'_, Transition> {
+        // A panic while holding this lock cannot leave `Transition` inconsistent (it is one
+        // Option written in a single assignment), so poisoning is ignored.
+        self.lock.lock().unwrap_or_else(|e| e.into_inner())
     }
 }
 
@@ -114,6 +733,60 @@ impl Default for Gate {
     }
 }
 
+impl fmt::Debug for Gate {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Gate")
+            .field("state", &self.state())
+            .field("in_flight", &self.in_flight())
+            .finish()
+    }
+}
+
+impl Pass<'_> {
+    /// The gate this pass is for.
+    pub fn gate(&self) -> &Gate {
+        self.gate
+    }
+}
+
 impl Drop for Pass<'_> {
-    fn drop(&mut self) {}
+    #[inline]
+    fn drop(&mut self) {
+        // SAFETY: the slot belongs to `self.gate`'s list, which lives at least as long as
+        // the borrow `'g` this pass holds.
+        let slot = unsafe { &*self.slot };
+        self.gate.leave(slot, self.temporary);
+    }
+}
+
+impl fmt::Debug for Pass<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Pass").finish_non_exhaustive()
+    }
+}
+
+/// How long a slow-path operation may wait.
+#[derive(Clone, Copy)]
+enum Wait {
+    Never,
+    Forever,
+    Until(Instant),
+}
+
+impl Wait {
+    fn until(timeout: Duration) -> Wait {
+        match Instant::now().checked_add(timeout) {
+            Some(deadline) => Wait::Until(deadline),
+            None => Wait::Forever, // a timeout past the end of time is no timeout
+        }
+    }
+    fn deadline(self) -> Option<Instant> {
+        match self {
+            Wait::Until(d) => Some(d),
+            _ => None,
+        }
+    }
+    fn is_never(self) -> bool {
+        matches!(self, Wait::Never)
+    }
 }

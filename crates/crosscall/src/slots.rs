@@ -1,0 +1,242 @@
+//! Per-thread, cache-padded nesting counters: one per (thread, gate) pair.
+//!
+//! A gate keeps a push-only list of slots. A thread claims a free slot the first time it
+//! enters a gate and keeps it (cached in a thread-local) until it exits; then the slot is
+//! marked free and the next new thread reuses it, so memory follows the number of threads
+//! alive at once, not the number that ever entered.
+//!
+//! Slots are reference counted: the gate's list holds one reference, the owning thread's
+//! thread-local another, so a thread exiting after the gate was dropped still writes to live
+//! memory.
+
+use crate::sync::{thread_local_const, Arc, AtomicBool, AtomicUsize, Ordering};
+use crossbeam_utils::CachePadded;
+use std::cell::{Cell, RefCell};
+use std::ptr;
+use std::sync::atomic::AtomicPtr;
+
+/// One thread's nesting depth in one gate, alone on its cache line(s) so that the owner's
+/// writes never invalidate a line another thread writes (`CachePadded` sizes the padding per
+/// architecture: 128 bytes on x86_64 because of the adjacent-line prefetcher).
+pub(crate) struct Slot {
+    /// Passes this thread currently holds. Written only by the owning thread (plain
+    /// load + store, no read-modify-write); read by `close` and `in_flight`.
+    pub(crate) depth: AtomicUsize,
+    /// Whether a live thread owns this slot.
+    in_use: AtomicBool,
+    /// Next slot in the gate's list; set before the slot is published, never changed.
+    next: *const CachePadded<Slot>,
+}
+
+pub(crate) type PaddedSlot = CachePadded<Slot>;
+
+/// The gate's list of slots.
+pub(crate) struct SlotList {
+    head: AtomicPtr<PaddedSlot>,
+}
+
+// SAFETY: the raw pointers in the list point to `Arc`-owned slots that are only freed in
+// `Drop` (which has `&mut self`); all shared state in a slot is atomic.
+unsafe impl Send for SlotList {}
+// SAFETY: as above.
+unsafe impl Sync for SlotList {}
+
+impl SlotList {
+    pub(crate) const fn new() -> SlotList {
+        SlotList {
+            head: AtomicPtr::new(ptr::null_mut()),
+        }
+    }
+
+    /// Claims a free slot for the calling thread, or adds a new one.
+    pub(crate) fn claim(&self) -> Arc<PaddedSlot> {
+        for slot in self.iter() {
+            // Acquire pairs with the Release in `release`: the previous owner's last depth
+            // store (0) happens before we reuse the slot.
+            if !slot.in_use.load(Ordering::Relaxed)
+                && slot
+                    .in_use
+                    .compare_exchange(false, true, Ordering::Acquire, Ordering::Relaxed)
+                    .is_ok()
+            {
+                let raw: *const PaddedSlot = slot;
+                // SAFETY: every slot in the list came from `Arc::into_raw` in `push` and the
+                // list's own reference keeps it alive while `self` is borrowed.
+                unsafe {
+                    Arc::increment_strong_count(raw);
+                    return Arc::from_raw(raw);
+                }
+            }
+        }
+        self.push()
+    }
+
+    fn push(&self) -> Arc<PaddedSlot> {
+        let mut head = self.head.load(Ordering::Acquire);
+        loop {
+            let slot = Arc::new(CachePadded::new(Slot {
+                depth: AtomicUsize::new(0),
+                in_use: AtomicBool::new(true),
+                next: head,
+            }));
+            let raw = Arc::into_raw(slot.clone()) as *mut PaddedSlot;
+            // Release publishes the slot's initialized fields to `iter`'s Acquire load.
+            match self
+                .head
+                .compare_exchange(head, raw, Ordering::Release, Ordering::Acquire)
+            {
+                Ok(_) => return slot,
+                Err(now) => {
+                    // SAFETY: `raw` came from `into_raw` just above and was never published.
+                    drop(unsafe { Arc::from_raw(raw) });
+                    head = now;
+                }
+            }
+        }
+    }
+
+    /// Every slot ever added, in use or not.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = &PaddedSlot> {
+        // Acquire pairs with the Release in `push`.
+        let mut cur = self.head.load(Ordering::Acquire) as *const PaddedSlot;
+        std::iter::from_fn(move || {
+            // SAFETY: non-null pointers in the list are live `Arc`s owned by the list, freed
+            // only in `Drop`, which cannot run while `self` is borrowed.
+            let slot = unsafe { cur.as_ref()? };
+            cur = slot.next;
+            Some(slot)
+        })
+    }
+
+    /// Number of slots allocated (in use or free): bounded by the most threads that were
+    /// inside, or attached to, the gate at one time.
+    pub(crate) fn len(&self) -> usize {
+        self.iter().count()
+    }
+}
+
+impl Drop for SlotList {
+    fn drop(&mut self) {
+        let mut cur = *self.head.get_mut() as *const PaddedSlot;
+        while !cur.is_null() {
+            // SAFETY: we own the list's reference to each slot; `next` is read before the
+            // reference is given up.
+            let slot = unsafe { Arc::from_raw(cur) };
+            cur = slot.next;
+        }
+    }
+}
+
+/// Marks a slot free for reuse by another thread.
+fn release(slot: &PaddedSlot) {
+    // A thread that exits while it still holds a Pass (one leaked with `mem::forget`) keeps
+    // its slot: the depth stays visible, so `close` keeps waiting for that call, as it must.
+    if slot.depth.load(Ordering::Relaxed) == 0 {
+        // Release pairs with the Acquire in `claim`.
+        slot.in_use.store(false, Ordering::Release);
+    }
+}
+
+/// The slots the current thread owns, released when the thread exits.
+struct OwnedSlots(Vec<(usize, Arc<PaddedSlot>)>);
+
+impl Drop for OwnedSlots {
+    fn drop(&mut self) {
+        // The cache points into these slots; forget it before they may be freed.
+        let _ = CACHE.try_with(|c| c.set((NO_GATE, ptr::null())));
+        for (_, slot) in self.0.drain(..) {
+            release(&slot);
+        }
+    }
+}
+
+/// Cache key that matches no gate: real ids start at 1, and 0 marks a gate without an id.
+const NO_GATE: usize = usize::MAX;
+
+thread_local_const! {
+    /// The (gate id, slot) pair this thread entered last: the fast path's only lookup.
+    static CACHE: Cell<(usize, *const PaddedSlot)> = Cell::new((NO_GATE, ptr::null()));
+}
+
+#[cfg(not(loom))]
+std::thread_local! {
+    static OWNED: RefCell<OwnedSlots> = const { RefCell::new(OwnedSlots(Vec::new())) };
+}
+#[cfg(loom)]
+loom::thread_local! {
+    static OWNED: RefCell<OwnedSlots> = RefCell::new(OwnedSlots(Vec::new()));
+}
+
+/// The calling thread's slot for gate `id`, if it is the one cached: the fast path.
+#[inline(always)]
+pub(crate) fn cached(id: usize) -> Option<*const PaddedSlot> {
+    // `try_with` fails only during thread-local destruction; the slow path handles that.
+    CACHE
+        .try_with(|c| {
+            let (cached_id, slot) = c.get();
+            (cached_id == id).then_some(slot)
+        })
+        .ok()
+        .flatten()
+}
+
+/// How the calling thread holds a slot for one entry.
+pub(crate) enum Claim {
+    /// Owned until the thread exits; the pointer stays valid while the gate lives.
+    Owned(*const PaddedSlot),
+    /// Claimed for this entry only (the thread is tearing down its thread-locals); the
+    /// entry must release it when it leaves.
+    Temporary(*const PaddedSlot),
+}
+
+/// The calling thread's slot for gate `id` (claiming one from `list` on first use), made
+/// the cached one.
+pub(crate) fn claim_for(id: usize, list: &SlotList) -> Claim {
+    let owned = OWNED.try_with(|owned| {
+        let mut owned = owned.borrow_mut();
+        let slot = match owned.0.iter().find(|(gid, _)| *gid == id) {
+            Some((_, slot)) => Arc::as_ptr(slot),
+            None => {
+                // Drop slots of gates that no longer exist (only our reference is left),
+                // so a thread that outlives many gates does not accumulate them.
+                owned.0.retain(|(_, slot)| Arc::strong_count(slot) > 1);
+                let slot = list.claim();
+                let ptr = Arc::as_ptr(&slot);
+                owned.0.push((id, slot));
+                ptr
+            }
+        };
+        let _ = CACHE.try_with(|c| c.set((id, slot)));
+        slot
+    });
+    match owned {
+        Ok(slot) => Claim::Owned(slot),
+        Err(_) => {
+            let slot = list.claim();
+            let ptr = Arc::as_ptr(&slot);
+            // The list keeps its own reference; the entry releases the slot by pointer.
+            drop(slot);
+            Claim::Temporary(ptr)
+        }
+    }
+}
+
+/// The calling thread's slot for gate `id`, if it has one, without claiming.
+pub(crate) fn owned_slot(id: usize) -> Option<*const PaddedSlot> {
+    OWNED
+        .try_with(|owned| {
+            owned
+                .borrow()
+                .0
+                .iter()
+                .find(|(gid, _)| *gid == id)
+                .map(|(_, slot)| Arc::as_ptr(slot))
+        })
+        .ok()
+        .flatten()
+}
+
+/// Frees a slot claimed with [`Claim::Temporary`] once its entry has left.
+pub(crate) fn release_temporary(slot: &PaddedSlot) {
+    release(slot);
+}
