@@ -1,0 +1,151 @@
+//! The `crosscall_gate` handle: allocation, release, and checking pointers that C hands back.
+
+use std::alloc::{alloc, Layout};
+use std::ffi::c_int;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+
+use crosscall::Gate;
+
+use crate::barrier::guarded_void;
+use crate::codes::CROSSCALL_ERR_INVALID;
+
+/// Marks a live handle ("crossgat" in ASCII). Lets a stray or already freed pointer be
+/// reported as `CROSSCALL_ERR_INVALID` in the common cases instead of being used.
+const LIVE: u64 = 0x6372_6f73_7367_6174;
+/// Written over [`LIVE`] just before the memory is released.
+const FREED: u64 = 0x6465_6164_6761_7465;
+
+/// An opaque lifecycle gate for C callers; create with `crosscall_gate_new()`.
+///
+/// States: `UNINIT -> OPEN -> CLOSING -> CLOSED`. `enter` before `open` waits; after `close` it
+/// is refused; `close` stops admission and waits until every admitted call has left.
+#[allow(non_camel_case_types)] // the C name, as it appears in crosscall.h
+pub struct crosscall_gate {
+    /// [`LIVE`] while the handle may be used. Atomic so a racing misuse is a detectable
+    /// wrong value rather than a data race; Relaxed suffices as it guards nothing else.
+    magic: AtomicU64,
+    pub(crate) gate: Gate,
+    /// Threads inside a blocking slow path (waiting in `enter` for the gate to open, or in
+    /// `close`). Only slow paths touch it, so the admitted fast path writes nothing shared.
+    /// `crosscall_gate_free` reads it to refuse freeing memory that a waiter still uses.
+    blocked: AtomicUsize,
+}
+
+impl crosscall_gate {
+    /// Counts the calling thread as blocked on this gate until the guard drops.
+    pub(crate) fn block(&self) -> Blocked<'_> {
+        // Relaxed: the count only feeds `free`'s misuse check; the gate's own
+        // synchronization orders the waiting itself.
+        self.blocked.fetch_add(1, Ordering::Relaxed);
+        Blocked(self)
+    }
+}
+
+/// Scope of a blocking slow path; see [`crosscall_gate::block`].
+pub(crate) struct Blocked<'g>(&'g crosscall_gate);
+
+impl Drop for Blocked<'_> {
+    fn drop(&mut self) {
+        // Release: pairs with the Acquire load in `crosscall_gate_free`, so once free sees
+        // zero, this thread's last use of the gate happened before.
+        self.0.blocked.fetch_sub(1, Ordering::Release);
+    }
+}
+
+/// Turns a pointer from C into a reference, or records why it can't be one.
+///
+/// # Safety
+///
+/// `gate` must be NULL or a pointer returned by `crosscall_gate_new` that has not been passed
+/// to `crosscall_gate_free` yet (a freed pointer is detected only on a best-effort basis).
+pub(crate) unsafe fn checked<'g>(gate: *const crosscall_gate) -> Result<&'g crosscall_gate, c_int> {
+    if gate.is_null() {
+        crosscall::set_last_error("crosscall: the gate argument is NULL");
+        return Err(CROSSCALL_ERR_INVALID);
+    }
+    if !gate.is_aligned() {
+        crosscall::set_last_error("crosscall: the gate argument is misaligned: not a crosscall_gate");
+        return Err(CROSSCALL_ERR_INVALID);
+    }
+    // SAFETY: non-NULL and aligned; the caller promises it came from crosscall_gate_new and
+    // is not freed, so it points to an initialized crosscall_gate that outlives this call.
+    let handle = unsafe { &*gate };
+    if handle.magic.load(Ordering::Relaxed) != LIVE {
+        crosscall::set_last_error(
+            "crosscall: the gate argument is not a live crosscall_gate (freed, or never created)",
+        );
+        return Err(CROSSCALL_ERR_INVALID);
+    }
+    Ok(handle)
+}
+
+/// Creates a gate in the `UNINIT` state, or returns NULL if memory is exhausted.
+///
+/// Release it with `crosscall_gate_free()`.
+///
+/// ```c
+/// crosscall_gate *g = crosscall_gate_new();
+/// if (g == NULL) return -1; // out of memory
+/// ```
+#[no_mangle]
+pub extern "C" fn crosscall_gate_new() -> *mut crosscall_gate {
+    let layout = Layout::new::<crosscall_gate>();
+    // SAFETY: crosscall_gate is not zero-sized (it holds a u64), as `alloc` requires.
+    let ptr = unsafe { alloc(layout) }.cast::<crosscall_gate>();
+    if ptr.is_null() {
+        crosscall::set_last_error("crosscall: out of memory allocating a gate");
+        return ptr;
+    }
+    let value = crosscall_gate {
+        magic: AtomicU64::new(LIVE),
+        gate: Gate::new(),
+        blocked: AtomicUsize::new(0),
+    };
+    // SAFETY: `ptr` is non-NULL, freshly allocated with the layout of crosscall_gate, so it
+    // is valid and aligned for this write; nothing else has seen it yet.
+    unsafe { ptr.write(value) };
+    ptr
+}
+
+/// Releases a gate. NULL is a no-op.
+///
+/// Close the gate first (`crosscall_gate_close()`), and make sure no thread will call any
+/// `crosscall_gate_*` function on it again (join or stop those threads): a call that *starts*
+/// after `free` is a use after free. Freeing a gate that still has admitted calls in flight,
+/// or threads blocked waiting in `enter`/`close` on it, would pull memory out from under them:
+/// crosscall detects this, prints a message to stderr and aborts the process rather than
+/// corrupt memory. A pointer that is not a live gate is refused with a last-error message.
+///
+/// # Safety
+///
+/// `gate` must be NULL or a pointer returned by `crosscall_gate_new` and not freed before;
+/// no call on it may start during or after this one.
+#[no_mangle]
+pub unsafe extern "C" fn crosscall_gate_free(gate: *mut crosscall_gate) {
+    if gate.is_null() {
+        return;
+    }
+    guarded_void(|| {
+        // SAFETY: forwarded contract of this function.
+        let Ok(handle) = (unsafe { checked(gate) }) else {
+            return;
+        };
+        // Acquire: pairs with the Release decrement in `Blocked::drop`.
+        let blocked = handle.blocked.load(Ordering::Acquire);
+        let in_flight = handle.gate.in_flight();
+        if blocked > 0 || in_flight > 0 {
+            // Continuing would free memory other calls are using; as in Go's runtime/cgo,
+            // a broken invariant is reported loudly and stops the process.
+            eprintln!(
+                "crosscall: crosscall_gate_free({gate:p}) with {in_flight} call(s) in flight and \
+                 {blocked} thread(s) waiting; close the gate and stop callers before freeing"
+            );
+            std::process::abort();
+        }
+        handle.magic.store(FREED, Ordering::Relaxed);
+        // SAFETY: `gate` came from crosscall_gate_new, which allocated it with the global
+        // allocator and the layout of crosscall_gate, as Box requires; it is live (magic was
+        // LIVE) and no call is in flight or waiting on it, so this is the last reference.
+        drop(unsafe { Box::from_raw(gate) });
+    });
+}
