@@ -1,9 +1,24 @@
 //! crosscall-lab: reproduces the cgo many-core callback workload, compares entry
 //! strategies (gates) side by side, sweeps worker counts and models scaling.
+//!
+//! - [`runner`]: one measured run (gate × workload × queue × workers × tasks).
+//! - [`gates`]: the entry strategies — the cgo ports, the shared counter, crosscall.
+//! - [`sweep`]: runs over worker counts and repeats; medians, CSV/JSON, plot.
+//! - [`usl`], [`plot`], [`model_cmd`]: the scalability model and its plots.
+//! - [`goref`], [`go_cmd`]: the Go reference program and its runs.
 #![deny(unsafe_op_in_unsafe_fn, missing_docs)]
 
+pub mod c_workload;
+mod driver;
+pub mod gates;
 pub mod go_cmd;
 pub mod goref;
 pub mod model_cmd;
 pub mod plot;
+pub mod progress;
+pub mod report;
+pub mod runner;
+pub mod stats;
+pub mod sweep;
 pub mod usl;
+pub mod workloads;

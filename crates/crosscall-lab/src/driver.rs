@@ -1,0 +1,157 @@
+//! Runs N tasks on W worker threads and times them: the queue, the workers
+//! and the clock, with no knowledge of what a task does.
+use std::fmt;
+use std::ops::Range;
+use std::sync::Barrier;
+use std::thread;
+use std::time::{Duration, Instant};
+
+/// How tasks reach the workers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, clap::ValueEnum, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum QueueKind {
+    /// Every task is put into one shared bounded channel before the clock
+    /// starts; workers drain it (the original repro's buffered channel).
+    Shared,
+    /// Each worker owns a contiguous range of tasks; nothing is shared.
+    Partitioned,
+}
+
+impl QueueKind {
+    /// The name used on the command line and in reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            QueueKind::Shared => "shared",
+            QueueKind::Partitioned => "partitioned",
+        }
+    }
+}
+
+impl fmt::Display for QueueKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// Runs `task` `tasks` times on `workers` threads fed through `queue`; returns
+/// the wall-clock time from the moment all workers are ready until the last
+/// one is done. Filling the queue and spawning threads are not timed.
+///
+/// # Panics
+///
+/// If `workers` is 0 or `tasks` exceeds `u32::MAX` (task ids are `u32`, like
+/// the reference's `chan int32`), or if a task panics.
+pub(crate) fn drive(workers: usize, tasks: u64, queue: QueueKind, task: impl Fn() + Sync) -> Duration {
+    assert!(workers > 0, "at least one worker is needed");
+    let tasks = u32::try_from(tasks).expect("the task count must fit in a u32");
+    match queue {
+        QueueKind::Shared => drive_shared(workers, tasks, &task),
+        QueueKind::Partitioned => drive_partitioned(workers, tasks, &task),
+    }
+}
+
+/// The shared queue: a bounded `crossbeam-channel` holding every task id.
+///
+/// A Go buffered channel is a bounded multi-producer multi-consumer FIFO that
+/// receivers drain until it is closed; `crossbeam_channel::bounded` is the
+/// Rust channel with exactly that contract (and the one `std::sync::mpsc` is
+/// built from). It is not the same machine: Go's `chanrecv` takes the
+/// channel's lock for every receive, crossbeam's array flavor claims a slot
+/// with a compare-and-swap on the shared head. Both write one shared cache
+/// line per task, so the queue itself contends; `queue_floor` measures that
+/// apart, and `QueueKind::Partitioned` removes it.
+fn drive_shared(workers: usize, tasks: u32, task: &(impl Fn() + Sync)) -> Duration {
+    let (sender, receiver) = crossbeam_channel::bounded::<u32>(tasks.max(1) as usize);
+    for id in 0..tasks {
+        sender.send(id).expect("the receiver is alive and the channel has room");
+    }
+    // `close(queue)`: workers stop when it is empty.
+    drop(sender);
+    timed(workers, |_worker| {
+        for _id in receiver.iter() {
+            task();
+        }
+    })
+}
+
+/// Worker `w` runs ids `ranges[w]`; the ranges split `0..tasks` evenly.
+fn drive_partitioned(workers: usize, tasks: u32, task: &(impl Fn() + Sync)) -> Duration {
+    timed(workers, |worker| {
+        for _id in partition(tasks, workers, worker) {
+            task();
+        }
+    })
+}
+
+/// The `worker`-th of `workers` near-equal contiguous slices of `0..tasks`.
+fn partition(tasks: u32, workers: usize, worker: usize) -> Range<u32> {
+    let (tasks, workers, worker) = (u64::from(tasks), workers as u64, worker as u64);
+    let start = tasks * worker / workers;
+    let end = tasks * (worker + 1) / workers;
+    // Both bounds are at most `tasks`, which came from a u32.
+    start as u32..end as u32
+}
+
+/// Spawns `workers` threads running `work(index)`; the clock starts once all
+/// are ready to go and stops when all have finished.
+fn timed(workers: usize, work: impl Fn(usize) + Sync) -> Duration {
+    let ready = Barrier::new(workers + 1);
+    let go = Barrier::new(workers + 1);
+    let mut start = None;
+    thread::scope(|scope| {
+        for worker in 0..workers {
+            let (ready, go, work) = (&ready, &go, &work);
+            thread::Builder::new()
+                .name(format!("lab-worker-{worker}"))
+                .spawn_scoped(scope, move || {
+                    ready.wait();
+                    go.wait();
+                    work(worker);
+                })
+                .expect("spawning a worker thread");
+        }
+        ready.wait();
+        start = Some(Instant::now());
+        go.wait();
+        // Leaving the scope joins every worker (and re-raises their panics).
+    });
+    start.expect("the clock was started").elapsed()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicU64, Ordering};
+
+    #[test]
+    fn partitions_cover_every_task_once() {
+        for (tasks, workers) in [(10, 3), (0, 2), (7, 7), (5, 8), (1_000_003, 4)] {
+            let mut next = 0;
+            for worker in 0..workers {
+                let range = partition(tasks, workers, worker);
+                assert_eq!(range.start, next, "tasks={tasks} workers={workers}");
+                next = range.end;
+            }
+            assert_eq!(next, tasks);
+        }
+    }
+
+    #[test]
+    fn every_queue_runs_every_task_exactly_once() {
+        for queue in [QueueKind::Shared, QueueKind::Partitioned] {
+            for workers in [1, 3] {
+                let done = AtomicU64::new(0);
+                drive(workers, 1000, queue, || {
+                    done.fetch_add(1, Ordering::Relaxed);
+                });
+                assert_eq!(done.load(Ordering::Relaxed), 1000, "{queue} x{workers}");
+            }
+        }
+    }
+
+    #[test]
+    fn tasks_run_on_the_worker_threads() {
+        let main = thread::current().id();
+        drive(2, 50, QueueKind::Shared, || assert_ne!(thread::current().id(), main));
+    }
+}

@@ -1,0 +1,88 @@
+//! The entry strategies the lab compares: what a C→host callback does before
+//! and after its body.
+//!
+//! | gate        | ports                                                         |
+//! |-------------|---------------------------------------------------------------|
+//! | [`NoGate`]      | nothing: the ungated floor                                |
+//! | [`MutexGate`]   | cgo before Go 1.22: pthread mutex + condvar on every call |
+//! | [`AtomicGate`]  | cgo since Go 1.22 (CL 505455): atomic flag, lock only while initializing |
+//! | [`CounterGate`] | `run-down` / tokio-util `TaskTracker`: one shared in-flight counter with drain |
+//! | [`CrosscallGate`] | the product: `crosscall` gate + thread attach + panic barrier |
+//!
+//! Every gate lives for the rest of the process once made (see
+//! [`EntryGate::new_static`]) — like the C statics cgo uses — and is reached
+//! from `extern "C"` callbacks through its [`Installed`] slot.
+
+mod atomic;
+mod counter;
+mod crosscall;
+mod installed;
+mod mutex;
+mod none;
+mod pthread;
+
+pub use self::atomic::{AtomicGate, AtomicPass};
+pub use self::counter::{CounterGate, CounterPass};
+pub use self::crosscall::CrosscallGate;
+pub use self::installed::Installed;
+pub use self::mutex::{MutexGate, MutexPass};
+pub use self::none::NoGate;
+
+use std::fmt;
+
+/// An entry strategy: how a callback from C is admitted into the host.
+///
+/// # Examples
+///
+/// ```
+/// use crosscall_lab::gates::{AtomicGate, EntryGate};
+///
+/// let gate = AtomicGate::new_static();
+/// gate.open();
+/// assert_eq!(gate.call(-1, || 7), 7);
+/// gate.close();
+/// assert_eq!(gate.call(-1, || 7), -1); // refused once closed
+/// ```
+pub trait EntryGate: Sync + Send + Sized + 'static {
+    /// The gate's name on the command line and in reports.
+    const NAME: &'static str;
+
+    /// A new, not yet opened gate that lives for the rest of the process.
+    ///
+    /// Gates hold pthread objects and per-thread registrations that must not
+    /// move once used, so they are only handed out behind a `'static`
+    /// reference (a leaked box; the lab makes a handful per process).
+    fn new_static() -> &'static Self;
+
+    /// Marks initialization done: callers waiting in [`EntryGate::call`] proceed.
+    fn open(&self);
+
+    /// Stops admitting calls; waits for the admitted ones to leave where the
+    /// strategy can tell (see each gate for what its original does).
+    fn close(&self);
+
+    /// Runs `body` as one admitted callback, or returns `refused` when the
+    /// gate refuses entry (it is closed). Waits while the gate is not open yet.
+    fn call<R>(&self, refused: R, body: impl FnOnce() -> R) -> R;
+
+    /// The slot through which `extern "C"` callbacks find the current gate of
+    /// this kind.
+    fn installed() -> &'static Installed<Self>;
+}
+
+/// Why a reference gate refused entry.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Refused {
+    /// The gate has been closed.
+    Closed,
+}
+
+impl fmt::Display for Refused {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Refused::Closed => f.write_str("gate is closed"),
+        }
+    }
+}
+
+impl std::error::Error for Refused {}

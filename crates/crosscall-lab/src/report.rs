@@ -1,0 +1,193 @@
+//! The comparison table: runs grouped by gate (or Go toolchain), medians,
+//! the share of the time the entry costs over `none`, and crosscall's speed-up.
+use std::fmt::Write as _;
+
+use crate::runner::RunResult;
+use crate::stats::Spread;
+
+/// Name of the row the entry share is measured against.
+pub const BASELINE: &str = "none";
+/// Name of the row the speed-ups are measured for.
+pub const PRODUCT: &str = "crosscall";
+
+/// One line of the comparison: every run of one gate, summarized.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Row {
+    /// Gate (or toolchain) name.
+    pub name: String,
+    /// Workers of the runs (the first run's, if they differ).
+    pub workers: usize,
+    /// Milliseconds per run: median and range over the repeats.
+    pub took_ms: Spread,
+    /// Median nanoseconds per task (wall clock, all workers together).
+    pub ns_per_task: f64,
+    /// Median throughput, tasks per second.
+    pub tasks_per_sec: f64,
+    /// `(t - t_none) / t`: the share of this gate's time that entering costs
+    /// on top of the ungated run (the lab's answer to "45% of the profile in
+    /// mutex unlock"). `None` without a `none` row.
+    pub entry_share: Option<f64>,
+    /// `t / t_crosscall`: how many times faster crosscall ran. `None`
+    /// without a `crosscall` row.
+    pub crosscall_speedup: Option<f64>,
+    /// Number of runs summarized.
+    pub runs: usize,
+}
+
+/// Groups `results` by gate name (first appearance order) and summarizes each
+/// group by its median time.
+///
+/// # Examples
+///
+/// ```
+/// use crosscall_lab::report::comparison;
+/// use crosscall_lab::runner::RunResult;
+///
+/// let result = |gate: &str, took_ms: f64| RunResult {
+///     gate: gate.into(), workload: "seed".into(), queue: "shared".into(),
+///     workers: 2, tasks: 1_000_000, took_ms,
+///     ns_per_task: took_ms * 1e6 / 1e6, tasks_per_sec: 1e6 / (took_ms / 1e3),
+/// };
+/// let rows = comparison(&[result("none", 100.0), result("mutex", 200.0), result("crosscall", 100.0)]);
+/// assert_eq!(rows[1].name, "mutex");
+/// assert_eq!(rows[1].entry_share, Some(0.5));
+/// assert_eq!(rows[1].crosscall_speedup, Some(2.0));
+/// ```
+pub fn comparison(results: &[RunResult]) -> Vec<Row> {
+    let mut names: Vec<&str> = Vec::new();
+    for result in results {
+        if !names.contains(&result.gate.as_str()) {
+            names.push(&result.gate);
+        }
+    }
+    let mut rows: Vec<Row> = names
+        .iter()
+        .filter_map(|&name| {
+            let group: Vec<&RunResult> = results.iter().filter(|r| r.gate == name).collect();
+            let took_ms = Spread::of(&group.iter().map(|r| r.took_ms).collect::<Vec<_>>())?;
+            let tasks = group[0].tasks as f64;
+            Some(Row {
+                name: name.to_owned(),
+                workers: group[0].workers,
+                took_ms,
+                ns_per_task: took_ms.median * 1e6 / tasks,
+                tasks_per_sec: tasks / (took_ms.median / 1e3),
+                entry_share: None,
+                crosscall_speedup: None,
+                runs: group.len(),
+            })
+        })
+        .collect();
+    let median_of = |rows: &[Row], name: &str| {
+        rows.iter()
+            .find(|row| row.name == name)
+            .map(|row| row.took_ms.median)
+    };
+    let baseline = median_of(&rows, BASELINE);
+    let product = median_of(&rows, PRODUCT);
+    for row in &mut rows {
+        let t = row.took_ms.median;
+        row.entry_share = baseline.map(|t_none| (t - t_none) / t);
+        row.crosscall_speedup = product.map(|t_crosscall| t / t_crosscall);
+    }
+    rows
+}
+
+/// Renders `rows` as an aligned text table; `floor`, when given, adds the
+/// harness floor (the queue drained with no work) below it.
+pub fn render(rows: &[Row], floor: Option<&RunResult>) -> String {
+    let mut out = String::new();
+    let spread_shown = rows.iter().any(|row| row.runs > 1);
+    let _ = write!(
+        out,
+        "{:<16} {:>7} {:>10}",
+        "gate", "workers", "ms (median)"
+    );
+    if spread_shown {
+        let _ = write!(out, " {:>19}", "range ms");
+    }
+    let _ = writeln!(
+        out,
+        " {:>9} {:>9} {:>12} {:>14}",
+        "ns/task", "Mtasks/s", "entry share", "crosscall is"
+    );
+    for row in rows {
+        let _ = write!(
+            out,
+            "{:<16} {:>7} {:>11.1}",
+            row.name, row.workers, row.took_ms.median
+        );
+        if spread_shown {
+            let range = format!("{:.1}–{:.1}", row.took_ms.min, row.took_ms.max);
+            let _ = write!(out, " {range:>19}");
+        }
+        let share = row
+            .entry_share
+            .map_or_else(|| "—".to_owned(), |s| format!("{:.1}%", s * 100.0));
+        let speedup = row
+            .crosscall_speedup
+            .map_or_else(|| "—".to_owned(), |s| format!("{s:.2}× faster"));
+        let _ = writeln!(
+            out,
+            " {:>9.1} {:>9.2} {:>12} {:>14}",
+            row.ns_per_task,
+            row.tasks_per_sec / 1e6,
+            share,
+            speedup
+        );
+    }
+    if let Some(floor) = floor {
+        let _ = writeln!(
+            out,
+            "harness floor ({} queue drained, no call): {:.1} ns/task ({:.1} ms) — included in every row above",
+            floor.queue, floor.ns_per_task, floor.took_ms
+        );
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn result(gate: &str, took_ms: f64) -> RunResult {
+        RunResult {
+            gate: gate.into(),
+            workload: "seed".into(),
+            queue: "shared".into(),
+            workers: 2,
+            tasks: 1000,
+            took_ms,
+            ns_per_task: took_ms * 1e6 / 1000.0,
+            tasks_per_sec: 1000.0 / (took_ms / 1e3),
+        }
+    }
+
+    #[test]
+    fn repeats_are_summarized_by_their_median() {
+        let rows = comparison(&[
+            result("none", 10.0),
+            result("mutex", 40.0),
+            result("none", 30.0),
+            result("mutex", 20.0),
+            result("none", 20.0),
+            result("mutex", 30.0),
+        ]);
+        assert_eq!(rows.len(), 2);
+        assert_eq!((rows[0].took_ms.median, rows[0].runs), (20.0, 3));
+        assert_eq!(rows[1].took_ms.median, 30.0);
+        assert!((rows[1].entry_share.unwrap() - 1.0 / 3.0).abs() < 1e-12);
+        assert_eq!(rows[1].crosscall_speedup, None);
+        assert!((rows[1].ns_per_task - 30_000.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn table_shows_every_row_and_the_floor() {
+        let rows = comparison(&[result("none", 10.0), result("crosscall", 11.0)]);
+        let floor = result("queue-only", 2.0);
+        let text = render(&rows, Some(&floor));
+        assert!(text.lines().any(|l| l.starts_with("none")));
+        assert!(text.lines().any(|l| l.starts_with("crosscall") && l.contains("1.00×")));
+        assert!(text.contains("harness floor"));
+    }
+}

@@ -1,0 +1,276 @@
+//! Sweeps: every gate at every worker count, repeated, interleaved so that
+//! noise (a neighbour's compile, frequency changes) hits all gates alike;
+//! summarized by median and range, written as JSON, CSV and an SVG plot.
+use std::error::Error;
+use std::fmt::Write as _;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use crate::plot::{self, Series};
+use crate::runner::{self, GateKind, QueueKind, RunConfig, RunResult, Workload};
+use crate::stats::Spread;
+use crate::usl::{self, FitError, UslFit};
+
+/// What to sweep.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SweepConfig {
+    /// Gates, in report order.
+    pub gates: Vec<GateKind>,
+    /// Worker counts, each ≥ 1.
+    pub workers: Vec<usize>,
+    /// Runs per (gate, workers) pair, ≥ 1.
+    pub repeat: usize,
+    /// What each task does.
+    pub workload: Workload,
+    /// How tasks reach the workers.
+    pub queue: QueueKind,
+    /// Tasks per run.
+    pub tasks: u64,
+}
+
+impl SweepConfig {
+    /// Every run of the sweep, in the order they are made: repeat by repeat,
+    /// each repeat going through every worker count and every gate.
+    pub fn schedule(&self) -> Vec<RunConfig> {
+        let mut runs = Vec::with_capacity(self.repeat * self.workers.len() * self.gates.len());
+        for _ in 0..self.repeat {
+            for &workers in &self.workers {
+                for &gate in &self.gates {
+                    runs.push(RunConfig {
+                        gate,
+                        workload: self.workload,
+                        workers,
+                        tasks: self.tasks,
+                        queue: self.queue,
+                    });
+                }
+            }
+        }
+        runs
+    }
+}
+
+/// The summary of one (gate, workers) pair over its repeats.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct SweepPoint {
+    /// Gate name.
+    pub gate: String,
+    /// Worker threads.
+    pub workers: usize,
+    /// Median throughput, tasks per second.
+    pub median_tasks_per_sec: f64,
+    /// Lowest throughput of the repeats.
+    pub min_tasks_per_sec: f64,
+    /// Highest throughput of the repeats.
+    pub max_tasks_per_sec: f64,
+    /// Median wall-clock milliseconds per run.
+    pub median_ms: f64,
+    /// Number of runs summarized.
+    pub runs: usize,
+}
+
+/// The contents of `sweep.json`.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct SweepFile {
+    /// Workload name.
+    pub workload: String,
+    /// Queue name.
+    pub queue: String,
+    /// Tasks per run.
+    pub tasks: u64,
+    /// One point per (gate, workers) pair, grouped by gate, workers ascending.
+    pub points: Vec<SweepPoint>,
+}
+
+impl SweepFile {
+    /// Gate names in the order they first appear.
+    pub fn gates(&self) -> Vec<&str> {
+        let mut gates: Vec<&str> = Vec::new();
+        for point in &self.points {
+            if !gates.contains(&point.gate.as_str()) {
+                gates.push(&point.gate);
+            }
+        }
+        gates
+    }
+
+    /// `(workers, median throughput)` of one gate.
+    pub fn series(&self, gate: &str) -> Vec<(f64, f64)> {
+        self.points
+            .iter()
+            .filter(|p| p.gate == gate)
+            .map(|p| (p.workers as f64, p.median_tasks_per_sec))
+            .collect()
+    }
+
+    /// The scalability model fitted to each gate's medians (in `gates()` order).
+    pub fn fits(&self) -> Vec<(String, Result<UslFit, FitError>)> {
+        self.gates()
+            .into_iter()
+            .map(|gate| (gate.to_owned(), usl::fit(&self.series(gate))))
+            .collect()
+    }
+}
+
+/// Runs the sweep; `on_run` sees each result as it arrives (for progress).
+///
+/// # Panics
+///
+/// As [`runner::run`], for an invalid worker or task count.
+pub fn sweep(cfg: &SweepConfig, mut on_run: impl FnMut(&RunResult)) -> SweepFile {
+    let results: Vec<RunResult> = cfg
+        .schedule()
+        .iter()
+        .map(|run| {
+            let result = runner::run(run);
+            on_run(&result);
+            result
+        })
+        .collect();
+    summarize(cfg, &results)
+}
+
+/// Groups `results` into points: gates in `cfg.gates` order, workers ascending.
+pub fn summarize(cfg: &SweepConfig, results: &[RunResult]) -> SweepFile {
+    let mut workers = cfg.workers.clone();
+    workers.sort_unstable();
+    workers.dedup();
+    let mut points = Vec::new();
+    for gate in &cfg.gates {
+        for &n in &workers {
+            let group: Vec<&RunResult> = results
+                .iter()
+                .filter(|r| r.gate == gate.name() && r.workers == n)
+                .collect();
+            let throughput = Spread::of(&group.iter().map(|r| r.tasks_per_sec).collect::<Vec<_>>());
+            let took = Spread::of(&group.iter().map(|r| r.took_ms).collect::<Vec<_>>());
+            if let (Some(throughput), Some(took)) = (throughput, took) {
+                points.push(SweepPoint {
+                    gate: gate.name().to_owned(),
+                    workers: n,
+                    median_tasks_per_sec: throughput.median,
+                    min_tasks_per_sec: throughput.min,
+                    max_tasks_per_sec: throughput.max,
+                    median_ms: took.median,
+                    runs: group.len(),
+                });
+            }
+        }
+    }
+    SweepFile {
+        workload: cfg.workload.name().to_owned(),
+        queue: cfg.queue.name().to_owned(),
+        tasks: cfg.tasks,
+        points,
+    }
+}
+
+/// Where [`write_outputs`] put its files.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SweepOutputs {
+    /// `sweep.json`: the [`SweepFile`].
+    pub json: PathBuf,
+    /// `sweep.csv`: one row per point.
+    pub csv: PathBuf,
+    /// `sweep.svg`: throughput vs workers per gate, fitted model dashed.
+    pub svg: PathBuf,
+}
+
+/// Writes `sweep.json`, `sweep.csv` and `sweep.svg` into `dir` (created if
+/// missing). The plot shows the fitted model of each gate with at least
+/// three worker counts.
+///
+/// # Errors
+///
+/// If the directory or a file cannot be written, or the plot cannot be drawn.
+pub fn write_outputs(dir: &Path, file: &SweepFile) -> Result<SweepOutputs, Box<dyn Error>> {
+    fs::create_dir_all(dir)
+        .map_err(|e| format!("cannot create output directory {}: {e}", dir.display()))?;
+    let outputs = SweepOutputs {
+        json: dir.join("sweep.json"),
+        csv: dir.join("sweep.csv"),
+        svg: dir.join("sweep.svg"),
+    };
+    let json = serde_json::to_string_pretty(file)?;
+    fs::write(&outputs.json, json + "\n")
+        .map_err(|e| format!("cannot write {}: {e}", outputs.json.display()))?;
+
+    let mut csv = csv::Writer::from_path(&outputs.csv)
+        .map_err(|e| format!("cannot write {}: {e}", outputs.csv.display()))?;
+    for point in &file.points {
+        csv.serialize(point)?;
+    }
+    csv.flush()?;
+
+    let fits = file.fits();
+    let series: Vec<Series> = fits
+        .into_iter()
+        .map(|(gate, fit)| Series {
+            points: file.series(&gate),
+            name: gate,
+            fit: fit.ok(),
+        })
+        .collect();
+    let title = format!(
+        "{} workload, {} queue, {} tasks per run",
+        file.workload, file.queue, file.tasks
+    );
+    plot::throughput_svg(&outputs.svg, &title, &series)?;
+    Ok(outputs)
+}
+
+/// The sweep as a text table (median and range per point) followed by each
+/// gate's fitted model, or why it could not be fitted.
+pub fn render(file: &SweepFile) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "{:<12} {:>7} {:>10} {:>19} {:>8} {:>11} {:>5}",
+        "gate", "workers", "Mtasks/s", "range Mtasks/s", "spread", "median ms", "runs"
+    );
+    for p in &file.points {
+        let range = format!(
+            "{:.3}–{:.3}",
+            p.min_tasks_per_sec / 1e6,
+            p.max_tasks_per_sec / 1e6
+        );
+        let spread = Spread {
+            median: p.median_tasks_per_sec,
+            min: p.min_tasks_per_sec,
+            max: p.max_tasks_per_sec,
+        }
+        .relative_range();
+        let _ = writeln!(
+            out,
+            "{:<12} {:>7} {:>10.3} {:>19} {:>7.1}% {:>11.1} {:>5}",
+            p.gate,
+            p.workers,
+            p.median_tasks_per_sec / 1e6,
+            range,
+            spread * 100.0,
+            p.median_ms,
+            p.runs
+        );
+    }
+    for (gate, fit) in file.fits() {
+        match fit {
+            Ok(fit) => {
+                let peak = fit
+                    .peak_workers()
+                    .map_or_else(|| "none".to_owned(), |n| format!("{n:.1} workers"));
+                let _ = writeln!(
+                    out,
+                    "model {gate}: λ = {:.3} Mtasks/s, α = {:.4}, β = {:.5}, peak N* = {peak}, R² = {:.3}",
+                    fit.lambda / 1e6,
+                    fit.alpha,
+                    fit.beta,
+                    fit.r_squared
+                );
+            }
+            Err(err) => {
+                let _ = writeln!(out, "model {gate}: not fitted: {err}");
+            }
+        }
+    }
+    out
+}
