@@ -157,9 +157,11 @@ crosscall_gate *crosscall_gate_new(void);
 /**
  * Releases a gate. NULL is a no-op.
  *
- * Close the gate first (`crosscall_gate_close()`), and make sure no thread will call any
- * `crosscall_gate_*` function on it again (join or stop those threads): a call that *starts*
- * after `free` is a use after free. Freeing a gate that still has admitted calls in flight,
+ * Close the gate first (`crosscall_gate_close()`), then make sure every other thread has
+ * returned from its last `crosscall_gate_*` call on it and will make no more (join or stop
+ * those threads): a call that is still returning, or that *starts*, after `free` is a use
+ * after free. The drain of `close` alone is not enough, as a thread may still be on its way
+ * out of `crosscall_gate_leave`. Freeing a gate that still has admitted calls in flight,
  * or threads blocked waiting in `enter`/`close` on it, would pull memory out from under them:
  * crosscall detects this, prints a message to stderr and aborts the process rather than
  * corrupt memory. A pointer that is not a live gate is refused with a last-error message.
@@ -167,7 +169,7 @@ crosscall_gate *crosscall_gate_new(void);
  * # Safety
  *
  * `gate` must be NULL or a pointer returned by `crosscall_gate_new` and not freed before;
- * no call on it may start during or after this one.
+ * no other call on it may be running or start during or after this one.
  */
 void crosscall_gate_free(crosscall_gate *gate);
 

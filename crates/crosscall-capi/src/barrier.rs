@@ -40,3 +40,32 @@ fn panic_message(payload: &(dyn Any + Send)) -> String {
         .unwrap_or("panic with a non-string payload");
     format!("panicked: {text}")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::codes::CROSSCALL_OK;
+
+    #[test]
+    fn a_panic_becomes_the_panicked_code_and_the_last_error() {
+        crosscall::clear_last_error();
+        assert_eq!(guarded(|| panic!("boom {}", 7)), CROSSCALL_ERR_PANICKED);
+        assert_eq!(crosscall::last_error().as_deref(), Some("panicked: boom 7"));
+        assert_eq!(
+            guarded(|| std::panic::panic_any(3u8)),
+            CROSSCALL_ERR_PANICKED
+        );
+        assert_eq!(
+            crosscall::last_error().as_deref(),
+            Some("panicked: panic with a non-string payload")
+        );
+    }
+
+    #[test]
+    fn no_panic_passes_the_code_through_and_keeps_the_last_error() {
+        crosscall::set_last_error("earlier");
+        assert_eq!(guarded(|| -4), -4);
+        assert_eq!(guarded(|| CROSSCALL_OK), CROSSCALL_OK);
+        assert_eq!(crosscall::last_error().as_deref(), Some("earlier"));
+    }
+}

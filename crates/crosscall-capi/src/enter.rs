@@ -95,7 +95,12 @@ pub unsafe extern "C" fn crosscall_gate_enter_timeout(
 ) -> c_int {
     let timeout = Duration::from_nanos(timeout_ns);
     // SAFETY: forwarded contract.
-    unsafe { enter_with(gate, Some(&move |g: &'static Gate| g.enter_timeout(timeout))) }
+    unsafe {
+        enter_with(
+            gate,
+            Some(&move |g: &'static Gate| g.enter_timeout(timeout)),
+        )
+    }
 }
 
 /// Leaves the gate: undoes the innermost successful enter of `gate` on this thread.

@@ -64,7 +64,9 @@ pub(crate) unsafe fn checked<'g>(gate: *const crosscall_gate) -> Result<&'g cros
         return Err(CROSSCALL_ERR_INVALID);
     }
     if !gate.is_aligned() {
-        crosscall::set_last_error("crosscall: the gate argument is misaligned: not a crosscall_gate");
+        crosscall::set_last_error(
+            "crosscall: the gate argument is misaligned: not a crosscall_gate",
+        );
         return Err(CROSSCALL_ERR_INVALID);
     }
     // SAFETY: non-NULL and aligned; the caller promises it came from crosscall_gate_new and
@@ -109,9 +111,11 @@ pub extern "C" fn crosscall_gate_new() -> *mut crosscall_gate {
 
 /// Releases a gate. NULL is a no-op.
 ///
-/// Close the gate first (`crosscall_gate_close()`), and make sure no thread will call any
-/// `crosscall_gate_*` function on it again (join or stop those threads): a call that *starts*
-/// after `free` is a use after free. Freeing a gate that still has admitted calls in flight,
+/// Close the gate first (`crosscall_gate_close()`), then make sure every other thread has
+/// returned from its last `crosscall_gate_*` call on it and will make no more (join or stop
+/// those threads): a call that is still returning, or that *starts*, after `free` is a use
+/// after free. The drain of `close` alone is not enough, as a thread may still be on its way
+/// out of `crosscall_gate_leave`. Freeing a gate that still has admitted calls in flight,
 /// or threads blocked waiting in `enter`/`close` on it, would pull memory out from under them:
 /// crosscall detects this, prints a message to stderr and aborts the process rather than
 /// corrupt memory. A pointer that is not a live gate is refused with a last-error message.
@@ -119,7 +123,7 @@ pub extern "C" fn crosscall_gate_new() -> *mut crosscall_gate {
 /// # Safety
 ///
 /// `gate` must be NULL or a pointer returned by `crosscall_gate_new` and not freed before;
-/// no call on it may start during or after this one.
+/// no other call on it may be running or start during or after this one.
 #[no_mangle]
 pub unsafe extern "C" fn crosscall_gate_free(gate: *mut crosscall_gate) {
     if gate.is_null() {

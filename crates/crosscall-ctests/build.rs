@@ -1,0 +1,25 @@
+//! Compiles the C test sources in `c/` against the committed `include/crosscall.h`, as C11 with
+//! every warning an error, into a static library linked into this crate.
+
+fn main() {
+    let sources = ["c/gate_tests.c", "c/attach_tests.c", "c/panic_tests.c"];
+    for path in sources
+        .iter()
+        .chain(&["c/check.h", "../../include/crosscall.h"])
+    {
+        println!("cargo:rerun-if-changed={path}");
+    }
+    cc::Build::new()
+        .files(sources)
+        .include("../../include")
+        .include("c")
+        .std("c11")
+        // -std=c11 hides POSIX; the tests need pthreads and nanosleep.
+        .define("_POSIX_C_SOURCE", "200809L")
+        .flag("-pthread")
+        .warnings(true)
+        .extra_warnings(true)
+        .warnings_into_errors(true)
+        .compile("crosscall_ctests_c");
+    println!("cargo:rustc-link-lib=pthread");
+}

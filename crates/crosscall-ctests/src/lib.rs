@@ -1,0 +1,88 @@
+//! Test-only crate: the tests of `crosscall-capi` written in C (`c/*.c`, compiled by
+//! `build.rs` against the committed `include/crosscall.h`), plus the Rust callbacks and probes
+//! those C tests call. Each C test runs its checks on threads it creates with
+//! `pthread_create`; `tests/*.rs` run them and fail with the C file and line that failed.
+#![deny(unsafe_op_in_unsafe_fn, missing_docs)]
+
+use std::ffi::c_int;
+
+use crosscall::Gate;
+
+// Links the C API into every binary of this crate: the C tests call its symbols.
+pub use crosscall_capi;
+
+/// The gate of the Rust callbacks below; the Rust harness opens it.
+pub static CALLBACK_GATE: Gate = Gate::new();
+
+/// `a / b` for C: panics if `b` is 0, fails with `Err` if `a` is negative, `-1` on failure.
+#[crosscall::export(gate = CALLBACK_GATE, on_panic = -1)]
+#[no_mangle]
+pub extern "C" fn ctest_div(a: i64, b: i64) -> Result<i64, String> {
+    if b == 0 {
+        panic!("ctest_div: cannot divide {a} by zero");
+    }
+    if a < 0 {
+        return Err(format!("ctest_div: negative dividend {a}"));
+    }
+    Ok(a / b)
+}
+
+/// Threads attached since process start (`crosscall::attach::attach_count`).
+#[no_mangle]
+pub extern "C" fn ctest_attach_count() -> u64 {
+    crosscall::attach::attach_count() as u64
+}
+
+/// Threads detached since process start (`crosscall::attach::detach_count`).
+#[no_mangle]
+pub extern "C" fn ctest_detach_count() -> u64 {
+    crosscall::attach::detach_count() as u64
+}
+
+/// 1 if the calling thread is attached, else 0.
+#[no_mangle]
+pub extern "C" fn ctest_is_attached() -> c_int {
+    c_int::from(crosscall::attach::is_attached())
+}
+
+/// Declares C test functions (`int name(void)`, 0 = pass, else the failed line) and a Rust
+/// wrapper for each that panics with the line.
+macro_rules! c_tests {
+    ($($name:ident),* $(,)?) => {
+        mod ffi {
+            extern "C" {
+                $(pub(super) fn $name() -> std::ffi::c_int;)*
+            }
+        }
+        /// Safe wrappers of the C test functions.
+        pub mod c {
+            $(
+                #[doc = concat!("Runs the C test `", stringify!($name), "`; panics if it fails.")]
+                pub fn $name() {
+                    // SAFETY: the C test functions take no arguments and only use the C API
+                    // as documented; they return normally.
+                    let failed_line = unsafe { super::ffi::$name() };
+                    assert_eq!(
+                        failed_line, 0,
+                        concat!("C test ", stringify!($name), " failed at line {} (see stderr)"),
+                        failed_line
+                    );
+                }
+            )*
+        }
+    };
+}
+
+c_tests!(
+    ctest_bad_arguments_are_invalid,
+    ctest_early_callers_wait_until_open,
+    ctest_enter_timeout_admits_when_opened_in_time,
+    ctest_close_waits_for_admitted_calls,
+    ctest_close_before_open_releases_waiters,
+    ctest_close_from_inside_would_deadlock,
+    ctest_enter_inside_init_would_deadlock,
+    ctest_unmatched_leave_is_reported,
+    ctest_leave_belongs_to_the_entering_thread,
+    ctest_attach_once_per_thread_detach_at_exit,
+    ctest_panic_becomes_error_value,
+);
