@@ -415,6 +415,16 @@ impl Gate {
     /// open this is a snapshot that may be stale by the time it returns (and may briefly
     /// count an entry that is about to be refused); once `close` has returned it is exactly 0.
     pub fn in_flight(&self) -> usize {
+        match self.state.load(Ordering::Acquire) {
+            // Nobody is admitted before open, and a Closed gate has drained; a nonzero slot
+            // then can only be an entry that is about to see the state and back out.
+            UNINIT | OPENING | CLOSED => 0,
+            _ => self.announced(),
+        }
+    }
+
+    /// Sum of all slot depths: admitted calls plus entries about to be refused.
+    fn announced(&self) -> usize {
         // Acquire pairs with the Release store in `Pass::drop`.
         self.slots
             .iter()
@@ -674,7 +684,7 @@ impl Gate {
         loop {
             // Scanning under the lock means a leaver's notify (also under the lock) cannot
             // slip between our scan and our wait.
-            if self.in_flight() == 0 {
+            if self.announced() == 0 {
                 break;
             }
             let mut nap = poll;

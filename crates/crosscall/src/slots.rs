@@ -9,11 +9,10 @@
 //! thread-local another, so a thread exiting after the gate was dropped still writes to live
 //! memory.
 
-use crate::sync::{thread_local_const, Arc, AtomicBool, AtomicUsize, Ordering};
+use crate::sync::{thread_local_const, Arc, AtomicBool, AtomicPtr, AtomicUsize, Ordering};
 use crossbeam_utils::CachePadded;
 use std::cell::{Cell, RefCell};
 use std::ptr;
-use std::sync::atomic::AtomicPtr;
 
 /// One thread's nesting depth in one gate, alone on its cache line(s) so that the owner's
 /// writes never invalidate a line another thread writes (`CachePadded` sizes the padding per
@@ -42,7 +41,15 @@ unsafe impl Send for SlotList {}
 unsafe impl Sync for SlotList {}
 
 impl SlotList {
+    #[cfg(not(loom))]
     pub(crate) const fn new() -> SlotList {
+        SlotList {
+            head: AtomicPtr::new(ptr::null_mut()),
+        }
+    }
+
+    #[cfg(loom)]
+    pub(crate) fn new() -> SlotList {
         SlotList {
             head: AtomicPtr::new(ptr::null_mut()),
         }
@@ -117,7 +124,8 @@ impl SlotList {
 
 impl Drop for SlotList {
     fn drop(&mut self) {
-        let mut cur = *self.head.get_mut() as *const PaddedSlot;
+        // Acquire pairs with the Release in `push` (`&mut self` makes it uncontended).
+        let mut cur = self.head.load(Ordering::Acquire) as *const PaddedSlot;
         while !cur.is_null() {
             // SAFETY: we own the list's reference to each slot; `next` is read before the
             // reference is given up.

@@ -1,0 +1,129 @@
+//! loom model tests of the Gate protocol: every interleaving of open / enter / leave / close
+//! over 2–3 threads (preemption-bounded). Run with:
+//!
+//! ```text
+//! RUSTFLAGS="--cfg loom" LOOM_MAX_PREEMPTIONS=2 \
+//!     cargo test -p crosscall --test loom_gate --release
+//! ```
+#![cfg(loom)]
+
+use crosscall::{EnterError, Gate, GateState};
+use loom::sync::atomic::{AtomicBool, AtomicUsize, Ordering::SeqCst};
+use loom::sync::Arc;
+use loom::thread;
+
+/// An entry that races close: it is admitted only if close has not returned, and close
+/// never returns while it is inside.
+#[test]
+fn close_never_returns_while_a_pass_is_alive() {
+    loom::model(|| {
+        let g = Arc::new(Gate::new());
+        g.open();
+        let inside = Arc::new(AtomicBool::new(false));
+        let closed = Arc::new(AtomicBool::new(false));
+        let t = {
+            let (g, inside, closed) = (g.clone(), inside.clone(), closed.clone());
+            thread::spawn(move || match g.try_enter() {
+                Ok(pass) => {
+                    inside.store(true, SeqCst);
+                    assert!(!closed.load(SeqCst), "admitted after close returned");
+                    inside.store(false, SeqCst);
+                    drop(pass);
+                    true
+                }
+                Err(e) => {
+                    assert_eq!(e, EnterError::Closed);
+                    false
+                }
+            })
+        };
+        g.close().unwrap();
+        assert!(!inside.load(SeqCst), "close returned while a Pass was alive");
+        assert_eq!(g.in_flight(), 0);
+        closed.store(true, SeqCst);
+        t.join().unwrap();
+        assert_eq!(g.state(), GateState::Closed);
+    });
+}
+
+/// Nobody is admitted before open; a waiter parked before open is woken and admitted.
+#[test]
+fn waiter_is_admitted_only_after_open() {
+    loom::model(|| {
+        let g = Arc::new(Gate::new());
+        let opened = Arc::new(AtomicBool::new(false));
+        let t = {
+            let (g, opened) = (g.clone(), opened.clone());
+            thread::spawn(move || {
+                let _p = g.enter().unwrap();
+                assert!(opened.load(SeqCst), "admitted before open");
+            })
+        };
+        opened.store(true, SeqCst);
+        g.open();
+        t.join().unwrap(); // loom reports a deadlock if the waiter was left asleep
+    });
+}
+
+/// A waiter parked before open is woken by close and refused.
+#[test]
+fn waiter_is_woken_by_close_before_open() {
+    loom::model(|| {
+        let g = Arc::new(Gate::new());
+        let t = {
+            let g = g.clone();
+            thread::spawn(move || g.enter().err())
+        };
+        g.close().unwrap();
+        assert_eq!(t.join().unwrap(), Some(EnterError::Closed));
+    });
+}
+
+/// Two entering threads and a closer: admitted == left, none inside after close.
+#[test]
+fn two_enterers_and_a_closer() {
+    loom::model(|| {
+        let g = Arc::new(Gate::new());
+        g.open();
+        let inside = Arc::new(AtomicUsize::new(0));
+        let threads: Vec<_> = (0..2)
+            .map(|_| {
+                let (g, inside) = (g.clone(), inside.clone());
+                thread::spawn(move || {
+                    if let Ok(pass) = g.try_enter() {
+                        inside.fetch_add(1, SeqCst);
+                        inside.fetch_sub(1, SeqCst);
+                        drop(pass);
+                    }
+                })
+            })
+            .collect();
+        g.close().unwrap();
+        assert_eq!(inside.load(SeqCst), 0);
+        assert_eq!(g.in_flight(), 0);
+        for t in threads {
+            t.join().unwrap();
+        }
+    });
+}
+
+/// Open and close race an entering thread: whatever the order, the entry either completes
+/// inside Open or is refused; close always returns.
+#[test]
+fn open_close_race_with_entry() {
+    loom::model(|| {
+        let g = Arc::new(Gate::new());
+        let g2 = g.clone();
+        let opener = thread::spawn(move || g2.open());
+        let g3 = g.clone();
+        let enterer = thread::spawn(move || match g3.try_enter() {
+            Ok(_p) => assert_ne!(g3.state(), GateState::Uninit, "admitted before open"),
+            Err(e) => assert!(matches!(e, EnterError::Timeout | EnterError::Closed)),
+        });
+        g.close().unwrap();
+        opener.join().unwrap();
+        enterer.join().unwrap();
+        assert_eq!(g.state(), GateState::Closed);
+        assert_eq!(g.in_flight(), 0);
+    });
+}
