@@ -1,0 +1,238 @@
+//! Thread attach: the first entry from a thread registers it once; thread exit releases it.
+//!
+//! Go re-attached C-created threads on every callback until 1.21 (about 1–3 µs a call) and
+//! then switched to keeping the thread's state until a pthread key destructor runs at thread
+//! exit. crosscall does the same with a thread-local that has a destructor: the first
+//! [`ensure_attached`] on a thread (created by Rust, by C through `pthread_create`, or by
+//! anything else) runs the slow path once; later calls read one thread-local `Cell`.
+//!
+//! # Hooks
+//!
+//! [`set_hooks`] installs process-wide `on_attach` / `on_detach` functions:
+//!
+//! - `on_attach` runs on the attaching thread, inside its first entry, before the gate is
+//!   entered and before the callback body runs.
+//! - `on_detach` runs on the exiting thread, from its thread-local destructors, after the
+//!   thread's last entry has returned. Other thread-locals may already be gone then, so it
+//!   should not rely on them.
+//!
+//! Hooks are read when the event happens: a thread that attached before [`set_hooks`] still
+//! gets the `on_detach` installed at its exit.
+//!
+//! Hooks must not panic. A panicking hook would otherwise unwind into C code (or out of a
+//! thread-local destructor), so crosscall catches it, prints a message on stderr and aborts
+//! the process — loudly, as Go's runtime does for broken invariants.
+//!
+//! # Thread exit
+//!
+//! An entry made while the thread's thread-locals are being destroyed (for example from
+//! another thread-local's destructor, after this thread detached) does not register the
+//! thread again: the call still runs, but no attach is counted and no hook runs.
+
+use std::cell::Cell;
+use std::sync::RwLock;
+
+// `std` atomics, not `crate::sync`: these are process-wide statistics outside every model
+// checked under loom, and loom atomics cannot be built in a `static` initializer.
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+/// Where the calling thread is in its attach lifecycle.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Phase {
+    /// No entry has happened on this thread yet.
+    Never,
+    /// Registered; the detach guard is armed.
+    Attached,
+    /// The detach guard ran: the thread is exiting and must not register again.
+    Detached,
+}
+
+// Plain `std` thread-locals on purpose: attach is defined by the platform's thread-exit
+// destructors, which is what these give; no ordering argument depends on them.
+std::thread_local! {
+    // No destructor and a const initializer, so reading it is a plain TLS load: this is the
+    // whole fast path.
+    static PHASE: Cell<Phase> = const { Cell::new(Phase::Never) };
+    // Touched once per thread; its destructor is the detach.
+    static DETACH_GUARD: DetachGuard = const { DetachGuard };
+}
+
+/// Attaches counted since process start. Relaxed: a statistic read by tests after a join,
+/// which already orders the attaching thread's writes before the read.
+static ATTACHES: AtomicUsize = AtomicUsize::new(0);
+/// Detaches counted since process start. Relaxed for the same reason as `ATTACHES`.
+static DETACHES: AtomicUsize = AtomicUsize::new(0);
+
+/// The user's hooks. A lock is fine: it is read once per thread attach and detach, never
+/// on the fast path.
+static HOOKS: RwLock<Option<Hooks>> = RwLock::new(None);
+
+#[derive(Clone, Copy)]
+struct Hooks {
+    on_attach: fn(),
+    on_detach: fn(),
+}
+
+struct DetachGuard;
+
+impl Drop for DetachGuard {
+    fn drop(&mut self) {
+        // `try_with`: `PHASE` has no destructor, so it is still readable here.
+        let _ = PHASE.try_with(|phase| phase.set(Phase::Detached));
+        DETACHES.fetch_add(1, Ordering::Relaxed);
+        if let Some(hooks) = current_hooks() {
+            run_hook(hooks.on_detach, "on_detach");
+        }
+    }
+}
+
+/// Registers the calling thread on its first call; afterwards only a thread-local read.
+///
+/// Called by [`entry`](crate::entry) and `#[crosscall::export]` functions before entering the
+/// gate; call it yourself only to attach a thread ahead of its first callback.
+///
+/// # Examples
+///
+/// ```
+/// use crosscall::attach;
+///
+/// std::thread::spawn(|| {
+///     assert!(!attach::is_attached());
+///     attach::ensure_attached();
+///     attach::ensure_attached(); // no-op: already attached
+///     assert!(attach::is_attached());
+/// })
+/// .join()
+/// .unwrap();
+/// ```
+#[inline]
+pub fn ensure_attached() {
+    if PHASE.with(Cell::get) != Phase::Attached {
+        attach_slow();
+    }
+}
+
+#[cold]
+#[inline(never)]
+fn attach_slow() {
+    if PHASE.with(Cell::get) == Phase::Detached {
+        return;
+    }
+    // Arm the destructor first: if thread-locals are already being torn down it fails, and
+    // the thread is then left unregistered instead of registering a detach that never runs.
+    if DETACH_GUARD.try_with(|_| ()).is_err() {
+        PHASE.with(|phase| phase.set(Phase::Detached));
+        return;
+    }
+    PHASE.with(|phase| phase.set(Phase::Attached));
+    ATTACHES.fetch_add(1, Ordering::Relaxed);
+    if let Some(hooks) = current_hooks() {
+        run_hook(hooks.on_attach, "on_attach");
+    }
+}
+
+/// Whether the calling thread has attached and not yet detached.
+///
+/// # Examples
+///
+/// ```
+/// crosscall::attach::ensure_attached();
+/// assert!(crosscall::attach::is_attached());
+/// ```
+pub fn is_attached() -> bool {
+    PHASE.with(Cell::get) == Phase::Attached
+}
+
+/// Number of thread attaches since the process started (each thread counts at most once).
+///
+/// # Examples
+///
+/// ```
+/// use crosscall::attach;
+///
+/// let before = attach::attach_count();
+/// std::thread::spawn(attach::ensure_attached).join().unwrap();
+/// assert!(attach::attach_count() > before);
+/// ```
+pub fn attach_count() -> usize {
+    ATTACHES.load(Ordering::Relaxed)
+}
+
+/// Number of attached threads that have exited since the process started.
+///
+/// A thread's detach is counted before [`JoinHandle::join`](std::thread::JoinHandle::join)
+/// (or `pthread_join`) returns for it.
+///
+/// # Examples
+///
+/// ```
+/// use crosscall::attach;
+///
+/// let before = attach::detach_count();
+/// std::thread::spawn(attach::ensure_attached).join().unwrap();
+/// assert!(attach::detach_count() > before);
+/// ```
+pub fn detach_count() -> usize {
+    DETACHES.load(Ordering::Relaxed)
+}
+
+/// Installs process-wide hooks run when a thread attaches and when it detaches.
+///
+/// Replaces any hooks set before. See the [module docs](self#hooks) for when each runs.
+/// Hooks must not panic: a panicking hook aborts the process after a message on stderr.
+///
+/// # Examples
+///
+/// ```
+/// use std::sync::atomic::{AtomicUsize, Ordering};
+///
+/// static SEEN: AtomicUsize = AtomicUsize::new(0);
+/// fn on_attach() {
+///     SEEN.fetch_add(1, Ordering::Relaxed);
+/// }
+/// fn on_detach() {}
+///
+/// crosscall::attach::set_hooks(on_attach, on_detach);
+/// std::thread::spawn(crosscall::attach::ensure_attached).join().unwrap();
+/// assert!(SEEN.load(Ordering::Relaxed) >= 1);
+/// crosscall::attach::clear_hooks();
+/// ```
+pub fn set_hooks(on_attach: fn(), on_detach: fn()) {
+    let hooks = Some(Hooks {
+        on_attach,
+        on_detach,
+    });
+    // Nothing panics while holding the lock, so poisoning cannot happen; recover anyway.
+    *HOOKS
+        .write()
+        .unwrap_or_else(|poisoned| poisoned.into_inner()) = hooks;
+}
+
+/// Removes the hooks installed by [`set_hooks`]; threads attach and detach silently again.
+///
+/// # Examples
+///
+/// ```
+/// crosscall::attach::set_hooks(|| {}, || {});
+/// crosscall::attach::clear_hooks();
+/// ```
+pub fn clear_hooks() {
+    *HOOKS
+        .write()
+        .unwrap_or_else(|poisoned| poisoned.into_inner()) = None;
+}
+
+/// A copy of the hooks; the lock is released before any hook runs, so a hook may call
+/// [`set_hooks`] without deadlocking.
+fn current_hooks() -> Option<Hooks> {
+    *HOOKS
+        .read()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+fn run_hook(hook: fn(), name: &str) {
+    if std::panic::catch_unwind(hook).is_err() {
+        eprintln!("crosscall: the attach {name} hook panicked; aborting");
+        std::process::abort();
+    }
+}

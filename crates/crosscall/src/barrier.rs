@@ -1,0 +1,205 @@
+//! The panic barrier: everything between "C calls an `extern "C"` fn" and "the body runs".
+//!
+//! Every guarded call attaches the thread ([`crate::attach`]), enters a [`Gate`], runs the
+//! body, and leaves. Whatever goes wrong — the gate refuses, the body panics, the body returns
+//! `Err` — becomes the caller's error value plus a [last error](crate::last_error) message;
+//! nothing unwinds into C.
+
+use std::any::Any;
+use std::fmt;
+use std::mem;
+use std::panic::{self, AssertUnwindSafe};
+
+use crate::attach;
+use crate::gate::Gate;
+use crate::last_error::set_last_error;
+
+/// Runs `body` inside `gate`, turning a refused entry or a panic into `err_value`.
+///
+/// In order: attaches the calling thread (once per thread), enters `gate` (waiting while it is
+/// not yet open, like cgo), runs `body`, and leaves the gate — also when `body` panics, so
+/// [`Gate::in_flight`] returns to where it was.
+///
+/// - If the gate refuses entry (closing, closed, or this thread is inside
+///   [`Gate::open_with`]), `body` does not run; the result is `err_value` and the last error
+///   reads `crosscall: ` followed by the [`EnterError`](crate::EnterError) text, e.g.
+///   `crosscall: the gate is closed`.
+/// - If `body` panics, the panic stops here; the result is `err_value` and the last error
+///   reads `crosscall: callback panicked: ` followed by the panic message (or a note that the
+///   payload was not a string). The panic hook still runs first, so by default the message is
+///   also printed on stderr.
+/// - If `body` returns normally, its value is returned and the last error is left untouched
+///   (errno-style): read [`last_error`](crate::last_error()) only after a failure.
+///
+/// `body` need not be [`UnwindSafe`](std::panic::UnwindSafe). At an FFI boundary the only
+/// alternatives to catching are undefined behaviour or an abort, and the panic is not hidden:
+/// it is reported as an error value and a message. State the body shares through locks is
+/// still protected by poisoning; other shared state must tolerate a half-finished call, just
+/// as with a panicking [`std::thread::spawn`] closure.
+///
+/// Built with `panic = "abort"`, a panic aborts the process before reaching this barrier.
+///
+/// # Examples
+///
+/// ```
+/// use crosscall::Gate;
+///
+/// static GATE: Gate = Gate::new();
+/// GATE.open();
+///
+/// extern "C" fn half(x: i32) -> i32 {
+///     crosscall::entry(&GATE, -1, || {
+///         assert!(x % 2 == 0, "odd input");
+///         x / 2
+///     })
+/// }
+///
+/// assert_eq!(half(8), 4);
+/// # let hook = std::panic::take_hook();
+/// # std::panic::set_hook(Box::new(|_| {}));
+/// assert_eq!(half(3), -1);
+/// # std::panic::set_hook(hook);
+/// assert!(crosscall::last_error().unwrap().contains("odd input"));
+/// assert_eq!(GATE.in_flight(), 0);
+/// ```
+#[inline]
+pub fn entry<R>(gate: &Gate, err_value: R, body: impl FnOnce() -> R) -> R {
+    catch_failures(gate, err_value, || Ok(body()))
+}
+
+/// Like [`entry`], but a panic aborts the process instead of being caught.
+///
+/// For callers that prefer a crash to a recovered error. The normal path costs nothing
+/// extra: an abort-on-drop guard is armed before the body runs and forgotten after it; if the
+/// body unwinds, the guard's destructor prints a message on stderr (after the panic hook's own
+/// message) and aborts, so the unwind never reaches C. A refused entry still returns
+/// `err_value` and sets the last error, exactly as [`entry`] does.
+///
+/// # Examples
+///
+/// ```
+/// use crosscall::Gate;
+///
+/// static GATE: Gate = Gate::new();
+/// GATE.open();
+///
+/// extern "C" fn add(a: u32, b: u32) -> u32 {
+///     crosscall::entry_or_abort(&GATE, u32::MAX, || a.saturating_add(b))
+/// }
+/// assert_eq!(add(2, 3), 5);
+/// ```
+#[inline]
+pub fn entry_or_abort<R>(gate: &Gate, err_value: R, body: impl FnOnce() -> R) -> R {
+    abort_on_unwind(gate, err_value, || Ok(body()))
+}
+
+/// [`entry`] for a body returning `Result`: `Err(e)` becomes `err_value` and a last error
+/// holding `e`'s `Display` text (without a `crosscall:` prefix: it is the caller's message).
+///
+/// Used by `#[crosscall::export]` on functions returning `Result<T, E>`. `E`'s `Display`
+/// runs inside the barrier, so a panic while formatting is caught too.
+#[doc(hidden)]
+#[inline]
+pub fn export_result<T, E: fmt::Display>(
+    gate: &Gate,
+    err_value: T,
+    body: impl FnOnce() -> Result<T, E>,
+) -> T {
+    catch_failures(gate, err_value, || body().map_err(|e| e.to_string()))
+}
+
+/// [`export_result`] in abort-on-panic mode (see [`entry_or_abort`]).
+#[doc(hidden)]
+#[inline]
+pub fn export_result_or_abort<T, E: fmt::Display>(
+    gate: &Gate,
+    err_value: T,
+    body: impl FnOnce() -> Result<T, E>,
+) -> T {
+    abort_on_unwind(gate, err_value, || body().map_err(|e| e.to_string()))
+}
+
+/// The catching barrier; `body`'s `Err` carries a message for the last error.
+#[inline]
+fn catch_failures<T>(gate: &Gate, err_value: T, body: impl FnOnce() -> Result<T, String>) -> T {
+    attach::ensure_attached();
+    // The gate is entered inside the barrier too, so even a bug that panics there stays on
+    // the Rust side. The `Pass` drops while unwinding, leaving the gate.
+    let outcome = panic::catch_unwind(AssertUnwindSafe(|| {
+        let _pass = gate
+            .enter()
+            .map_err(|refused| format!("crosscall: {refused}"))?;
+        body()
+    }));
+    match outcome {
+        Ok(Ok(value)) => value,
+        Ok(Err(message)) => {
+            set_last_error(message);
+            err_value
+        }
+        Err(payload) => {
+            set_last_error(PanicMessage(&*payload));
+            drop_payload(payload);
+            err_value
+        }
+    }
+}
+
+/// The aborting barrier: no `catch_unwind`, an armed [`AbortOnUnwind`] instead.
+#[inline]
+fn abort_on_unwind<T>(gate: &Gate, err_value: T, body: impl FnOnce() -> Result<T, String>) -> T {
+    attach::ensure_attached();
+    let guard = AbortOnUnwind;
+    let outcome = match gate.enter() {
+        Ok(pass) => {
+            let outcome = body();
+            drop(pass);
+            outcome
+        }
+        Err(refused) => Err(format!("crosscall: {refused}")),
+    };
+    // Reached only without unwinding: disarm.
+    mem::forget(guard);
+    match outcome {
+        Ok(value) => value,
+        Err(message) => {
+            set_last_error(message);
+            err_value
+        }
+    }
+}
+
+/// Aborts the process when dropped; dropped only if the guarded body unwinds.
+struct AbortOnUnwind;
+
+impl Drop for AbortOnUnwind {
+    fn drop(&mut self) {
+        eprintln!("crosscall: a callback panicked in abort-on-panic mode; aborting");
+        std::process::abort();
+    }
+}
+
+/// Displays a panic payload: the message for `&str` and `String` payloads (what `panic!`
+/// produces), a fixed note for anything else.
+struct PanicMessage<'a>(&'a (dyn Any + Send));
+
+impl fmt::Display for PanicMessage<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("crosscall: callback panicked: ")?;
+        if let Some(text) = self.0.downcast_ref::<&'static str>() {
+            f.write_str(text)
+        } else if let Some(text) = self.0.downcast_ref::<String>() {
+            f.write_str(text)
+        } else {
+            f.write_str("(the panic payload is not a string)")
+        }
+    }
+}
+
+/// Drops a panic payload without letting a panicking destructor escape the barrier.
+fn drop_payload(payload: Box<dyn Any + Send>) {
+    if let Err(second) = panic::catch_unwind(AssertUnwindSafe(move || drop(payload))) {
+        // The payload's destructor panicked; leaking its own payload ends the chain.
+        mem::forget(second);
+    }
+}

@@ -1,0 +1,237 @@
+//! Thread attach: once per thread, detach at exit, hooks, C-created threads, thread exit.
+//!
+//! The counters are process-wide, so every test holds `SERIAL` and only threads it spawns
+//! and joins itself ever attach (the test harness's own threads never do).
+
+use std::os::unix::process::ExitStatusExt;
+use std::process::Command;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Barrier, Mutex, MutexGuard};
+
+use crosscall::attach;
+
+static SERIAL: Mutex<()> = Mutex::new(());
+
+fn serial() -> MutexGuard<'static, ()> {
+    SERIAL
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+struct Counts {
+    attaches: usize,
+    detaches: usize,
+}
+
+impl Counts {
+    fn now() -> Counts {
+        Counts {
+            attaches: attach::attach_count(),
+            detaches: attach::detach_count(),
+        }
+    }
+    fn since(&self) -> (usize, usize) {
+        (
+            attach::attach_count() - self.attaches,
+            attach::detach_count() - self.detaches,
+        )
+    }
+}
+
+#[test]
+fn each_thread_attaches_once_and_detaches_at_exit() {
+    let _serial = serial();
+    const THREADS: usize = 16;
+    let before = Counts::now();
+    let threads: Vec<_> = (0..THREADS)
+        .map(|_| {
+            std::thread::spawn(|| {
+                assert!(!attach::is_attached());
+                for _ in 0..10_000 {
+                    attach::ensure_attached();
+                    assert!(attach::is_attached());
+                }
+            })
+        })
+        .collect();
+    for thread in threads {
+        thread.join().unwrap();
+    }
+    assert_eq!(before.since(), (THREADS, THREADS));
+}
+
+/// The hooks record the pthread that ran them; `pthread_self` works even in thread-local
+/// destructors, where `std::thread::current()` may not.
+static ATTACHED_ON: Mutex<Vec<libc::pthread_t>> = Mutex::new(Vec::new());
+static DETACHED_ON: Mutex<Vec<libc::pthread_t>> = Mutex::new(Vec::new());
+
+fn record_attach() {
+    // SAFETY: `pthread_self` has no preconditions.
+    ATTACHED_ON
+        .lock()
+        .unwrap()
+        .push(unsafe { libc::pthread_self() });
+}
+
+fn record_detach() {
+    // SAFETY: `pthread_self` has no preconditions.
+    DETACHED_ON
+        .lock()
+        .unwrap()
+        .push(unsafe { libc::pthread_self() });
+}
+
+#[test]
+fn hooks_run_once_per_thread_on_that_thread() {
+    let _serial = serial();
+    const THREADS: usize = 4;
+    ATTACHED_ON.lock().unwrap().clear();
+    DETACHED_ON.lock().unwrap().clear();
+    attach::set_hooks(record_attach, record_detach);
+    // All threads are alive at once, so their pthread ids are distinct.
+    let all_alive = std::sync::Arc::new(Barrier::new(THREADS));
+    let threads: Vec<_> = (0..THREADS)
+        .map(|_| {
+            let all_alive = all_alive.clone();
+            std::thread::spawn(move || {
+                for _ in 0..100 {
+                    attach::ensure_attached();
+                }
+                all_alive.wait();
+                // SAFETY: `pthread_self` has no preconditions.
+                unsafe { libc::pthread_self() }
+            })
+        })
+        .collect();
+    let mut ids: Vec<_> = threads.into_iter().map(|t| t.join().unwrap()).collect();
+    attach::clear_hooks();
+
+    ids.sort_unstable();
+    let mut attached = ATTACHED_ON.lock().unwrap().clone();
+    let mut detached = DETACHED_ON.lock().unwrap().clone();
+    attached.sort_unstable();
+    detached.sort_unstable();
+    assert_eq!(attached, ids);
+    assert_eq!(detached, ids);
+}
+
+static C_THREAD_WAS_ATTACHED: AtomicBool = AtomicBool::new(false);
+
+extern "C" fn c_thread_main(_: *mut libc::c_void) -> *mut libc::c_void {
+    let first = !attach::is_attached();
+    attach::ensure_attached();
+    attach::ensure_attached();
+    C_THREAD_WAS_ATTACHED.store(first && attach::is_attached(), Ordering::Relaxed);
+    std::ptr::null_mut()
+}
+
+#[test]
+fn threads_created_by_c_attach_and_detach() {
+    let _serial = serial();
+    let before = Counts::now();
+    let mut thread: libc::pthread_t = 0;
+    // SAFETY: `thread` is a valid out-pointer, default attributes, and `c_thread_main`
+    // ignores its argument.
+    let created = unsafe {
+        libc::pthread_create(
+            &mut thread,
+            std::ptr::null(),
+            c_thread_main,
+            std::ptr::null_mut(),
+        )
+    };
+    assert_eq!(created, 0);
+    // SAFETY: `thread` was created above, is joinable, and is joined once.
+    let joined = unsafe { libc::pthread_join(thread, std::ptr::null_mut()) };
+    assert_eq!(joined, 0);
+    // `pthread_join` orders the thread's relaxed store before this load.
+    assert!(C_THREAD_WAS_ATTACHED.load(Ordering::Relaxed));
+    assert_eq!(before.since(), (1, 1));
+}
+
+static ENTERED_AFTER_DETACH: AtomicUsize = AtomicUsize::new(0);
+static ATTACHED_AFTER_DETACH: AtomicBool = AtomicBool::new(true);
+
+struct EntersOnDrop;
+
+impl Drop for EntersOnDrop {
+    fn drop(&mut self) {
+        attach::ensure_attached();
+        ATTACHED_AFTER_DETACH.store(attach::is_attached(), Ordering::Relaxed);
+        ENTERED_AFTER_DETACH.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+thread_local! {
+    static ENTERS_ON_DROP: EntersOnDrop = const { EntersOnDrop };
+}
+
+#[test]
+fn entering_after_detach_does_not_attach_again() {
+    let _serial = serial();
+    let before = Counts::now();
+    std::thread::spawn(|| {
+        // Registered before attach, so its destructor runs after the detach (thread-local
+        // destructors run in reverse order of registration).
+        ENTERS_ON_DROP.with(|_| ());
+        attach::ensure_attached();
+    })
+    .join()
+    .unwrap();
+    assert_eq!(ENTERED_AFTER_DETACH.load(Ordering::Relaxed), 1);
+    assert!(!ATTACHED_AFTER_DETACH.load(Ordering::Relaxed));
+    assert_eq!(before.since(), (1, 1));
+}
+
+#[test]
+fn entering_only_during_thread_exit_stays_balanced() {
+    let _serial = serial();
+    let before = Counts::now();
+    std::thread::spawn(|| ENTERS_ON_DROP.with(|_| ()))
+        .join()
+        .unwrap();
+    let (attaches, detaches) = before.since();
+    assert!(attaches <= 1);
+    assert_eq!(
+        attaches, detaches,
+        "an attach during thread exit must also detach"
+    );
+}
+
+const CHILD_ENV: &str = "CROSSCALL_TEST_CHILD";
+
+#[test]
+#[ignore = "child process of `a_panicking_hook_aborts_the_process`"]
+fn child_with_panicking_hook() {
+    if std::env::var_os(CHILD_ENV).is_none() {
+        return;
+    }
+    attach::set_hooks(|| panic!("hook exploded"), || {});
+    std::thread::spawn(attach::ensure_attached).join().unwrap();
+    unreachable!("the hook's panic must abort the process");
+}
+
+#[test]
+fn a_panicking_hook_aborts_the_process() {
+    let output = Command::new(std::env::current_exe().unwrap())
+        .args([
+            "--ignored",
+            "--exact",
+            "child_with_panicking_hook",
+            "--nocapture",
+        ])
+        .env(CHILD_ENV, "1")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(
+        output.status.signal(),
+        Some(libc::SIGABRT),
+        "stderr: {stderr}"
+    );
+    assert!(stderr.contains("hook exploded"), "stderr: {stderr}");
+    assert!(
+        stderr.contains("on_attach hook panicked"),
+        "stderr: {stderr}"
+    );
+}
