@@ -1,1 +1,275 @@
-//! placeholder (lab-go writes this module).
+//! SVG plots of throughput against worker count, one series per gate or
+//! toolchain: measured points as markers joined by solid lines, the fitted
+//! scalability model ([`crate::usl`]) as a dashed line of the same colour.
+//!
+//! ```no_run
+//! use crosscall_lab::plot::{throughput_svg, Series};
+//!
+//! let series = [Series {
+//!     name: "crosscall".into(),
+//!     points: vec![(1.0, 9.0e6), (2.0, 17.5e6), (3.0, 25.0e6)],
+//!     fit: None,
+//! }];
+//! throughput_svg("lab-out/sweep.svg".as_ref(), "seed workload", &series)?;
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+use std::error::Error;
+use std::path::Path;
+
+use plotters::element::DashedPathElement;
+use plotters::prelude::*;
+
+use crate::usl::UslFit;
+
+/// One line on the plot.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Series {
+    /// Legend label (a gate such as `crosscall`, or a toolchain such as `go1.22.10`).
+    pub name: String,
+    /// Measured `(workers, throughput)` points.
+    pub points: Vec<(f64, f64)>,
+    /// The model fitted to `points`, drawn dashed when present.
+    pub fit: Option<UslFit>,
+}
+
+/// How a plot is laid out beyond its data.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PlotOptions {
+    /// Draw the fitted models out to this many workers (beyond the measurements),
+    /// so a 2-core sweep can be read at 64 cores. `None`: up to the last measurement.
+    pub project_to: Option<f64>,
+    /// Y-axis label, with its unit.
+    pub y_label: String,
+    /// Size of the image in pixels.
+    pub size: (u32, u32),
+}
+
+impl Default for PlotOptions {
+    fn default() -> Self {
+        PlotOptions {
+            project_to: None,
+            y_label: "throughput (tasks/s)".to_owned(),
+            size: (960, 600),
+        }
+    }
+}
+
+/// Writes an SVG of throughput vs workers for `series` to `path`, fits drawn
+/// dashed over the measured range (see [`throughput_svg_with`] to project them).
+///
+/// # Errors
+///
+/// When there is nothing to draw (no series has a point), a point is not finite
+/// or not positive, or the file cannot be written.
+pub fn throughput_svg(path: &Path, title: &str, series: &[Series]) -> Result<(), Box<dyn Error>> {
+    throughput_svg_with(path, title, series, &PlotOptions::default())
+}
+
+/// [`throughput_svg`] with explicit [`PlotOptions`].
+///
+/// # Errors
+///
+/// As [`throughput_svg`].
+pub fn throughput_svg_with(
+    path: &Path,
+    title: &str,
+    series: &[Series],
+    options: &PlotOptions,
+) -> Result<(), Box<dyn Error>> {
+    let measured = series.iter().flat_map(|s| s.points.iter().copied());
+    if let Some((n, x)) = measured
+        .clone()
+        .find(|&(n, x)| !(n.is_finite() && x.is_finite() && n >= 0.0 && x >= 0.0))
+    {
+        return Err(format!("cannot plot the point ({n}, {x}): workers and throughput must be finite and not negative").into());
+    }
+    let max_measured_n = measured.clone().map(|(n, _)| n).fold(f64::NAN, f64::max);
+    if max_measured_n.is_nan() {
+        return Err("nothing to plot: no series has a measured point".into());
+    }
+    let x_max = options
+        .project_to
+        .unwrap_or(max_measured_n)
+        .max(max_measured_n);
+    let curves: Vec<Option<Vec<(f64, f64)>>> = series
+        .iter()
+        .map(|s| s.fit.map(|fit| model_curve(&fit, x_max)))
+        .collect();
+    let y_max = measured
+        .map(|(_, x)| x)
+        .chain(curves.iter().flatten().flatten().map(|&(_, x)| x))
+        .fold(0.0, f64::max);
+    // Headroom above the highest value, and a non-empty range for all-zero data.
+    let y_top = if y_max > 0.0 { y_max * 1.1 } else { 1.0 };
+
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)?;
+    }
+    let root = SVGBackend::new(path, options.size).into_drawing_area();
+    root.fill(&WHITE)?;
+    let mut chart = ChartBuilder::on(&root)
+        .caption(title, ("sans-serif", 22))
+        .margin(16)
+        .x_label_area_size(48)
+        .y_label_area_size(88)
+        .build_cartesian_2d(0.0..x_max * 1.05, 0.0..y_top)?;
+    chart
+        .configure_mesh()
+        .x_desc("workers (threads)")
+        .y_desc(options.y_label.as_str())
+        .label_style(("sans-serif", 14))
+        .axis_desc_style(("sans-serif", 16))
+        .x_label_formatter(&|n| human(*n))
+        .y_label_formatter(&|y| human(*y))
+        .draw()?;
+
+    for (index, (s, curve)) in series.iter().zip(&curves).enumerate() {
+        let color = Palette99::pick(index).to_rgba();
+        let mut points = s.points.clone();
+        points.sort_by(|a, b| a.0.total_cmp(&b.0));
+        chart
+            .draw_series(LineSeries::new(
+                points.iter().copied(),
+                color.stroke_width(2),
+            ))?
+            .label(s.name.as_str())
+            .legend(move |(x, y)| PathElement::new([(x, y), (x + 20, y)], color.stroke_width(2)));
+        chart.draw_series(points.iter().map(|&p| Circle::new(p, 4, color.filled())))?;
+        if let (Some(curve), Some(fit)) = (curve, &s.fit) {
+            let label = format!("{} model: α={:.3}, β={:.2e}", s.name, fit.alpha, fit.beta);
+            chart
+                .draw_series(DashedLineSeries::new(
+                    curve.iter().copied(),
+                    8,
+                    6,
+                    color.stroke_width(1),
+                ))?
+                .label(label)
+                .legend(move |(x, y)| {
+                    DashedPathElement::new([(x, y), (x + 20, y)], 4, 3, color.stroke_width(1))
+                });
+        }
+    }
+    chart
+        .configure_series_labels()
+        .position(SeriesLabelPosition::UpperLeft)
+        .background_style(WHITE.mix(0.85))
+        .border_style(BLACK.mix(0.4))
+        .label_font(("sans-serif", 14))
+        .draw()?;
+    root.present()?;
+    Ok(())
+}
+
+/// The model sampled densely enough to look smooth, from 1 worker to `x_max`.
+fn model_curve(fit: &UslFit, x_max: f64) -> Vec<(f64, f64)> {
+    const STEPS: usize = 200;
+    let start = 1.0_f64.min(x_max);
+    (0..=STEPS)
+        .map(|i| start + (x_max - start) * i as f64 / STEPS as f64)
+        .map(|n| (n, fit.throughput(n).max(0.0)))
+        .collect()
+}
+
+/// Axis numbers as `12.5M`, `900k`, `1.25k`: throughputs span many orders of magnitude.
+fn human(value: f64) -> String {
+    let (scaled, suffix) = [(1e9, "G"), (1e6, "M"), (1e3, "k")]
+        .into_iter()
+        .find(|&(unit, _)| value.abs() >= unit)
+        .map_or((value, ""), |(unit, suffix)| (value / unit, suffix));
+    let digits = format!("{scaled:.2}");
+    let digits = digits.trim_end_matches('0').trim_end_matches('.');
+    format!("{digits}{suffix}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn scratch(name: &str) -> std::path::PathBuf {
+        std::env::temp_dir().join(format!(
+            "crosscall-lab-plot-{}-{name}.svg",
+            std::process::id()
+        ))
+    }
+
+    #[test]
+    fn writes_an_svg_naming_every_series_and_model() {
+        let fit = UslFit {
+            lambda: 100.0,
+            alpha: 0.1,
+            beta: 0.01,
+            r_squared: 1.0,
+        };
+        let series = [
+            Series {
+                name: "mutex".into(),
+                points: vec![(2.0, 150.0), (1.0, 100.0), (3.0, 170.0)],
+                fit: Some(fit),
+            },
+            Series {
+                name: "crosscall".into(),
+                points: vec![(1.0, 110.0), (2.0, 215.0)],
+                fit: None,
+            },
+        ];
+        let path = scratch("series");
+        let options = PlotOptions {
+            project_to: Some(16.0),
+            ..PlotOptions::default()
+        };
+        throughput_svg_with(&path, "seed workload", &series, &options).unwrap();
+        let svg = std::fs::read_to_string(&path).unwrap();
+        std::fs::remove_file(&path).unwrap();
+        assert!(
+            svg.starts_with("<svg") || svg.contains("<svg"),
+            "not an SVG"
+        );
+        for needle in [
+            "seed workload",
+            "mutex",
+            "crosscall",
+            "mutex model",
+            "workers (threads)",
+            "tasks/s",
+        ] {
+            assert!(svg.contains(needle), "SVG lacks {needle:?}");
+        }
+        // Projected to 16 workers: the x axis is labelled beyond the last measurement.
+        let labels: Vec<&str> = svg.lines().map(str::trim).collect();
+        assert!(
+            labels.contains(&"16.0") || labels.contains(&"16"),
+            "x axis not projected"
+        );
+    }
+
+    #[test]
+    fn refuses_empty_or_invalid_data() {
+        let path = scratch("empty");
+        let empty = [Series {
+            name: "none".into(),
+            points: vec![],
+            fit: None,
+        }];
+        let err = throughput_svg(&path, "t", &empty).unwrap_err();
+        assert!(err.to_string().contains("nothing to plot"), "{err}");
+        let negative = [Series {
+            name: "none".into(),
+            points: vec![(1.0, -3.0)],
+            fit: None,
+        }];
+        let err = throughput_svg(&path, "t", &negative).unwrap_err();
+        assert!(err.to_string().contains("not negative"), "{err}");
+        assert!(!path.exists());
+    }
+
+    #[test]
+    fn axis_numbers_are_short() {
+        assert_eq!(human(12_500_000.0), "12.5M");
+        assert_eq!(human(900_000.0), "900k");
+        assert_eq!(human(1_250.0), "1.25k");
+        assert_eq!(human(0.5), "0.5");
+        assert_eq!(human(0.0), "0");
+    }
+}
