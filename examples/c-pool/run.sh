@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Builds the c-pool example (Rust staticlib + main.c) and runs it.
+#   bash examples/c-pool/run.sh              # build and run
+#   bash examples/c-pool/run.sh --valgrind   # run under valgrind memcheck; any error fails
+# Extra arguments after the flags go to the program: [threads] [hammer_ms].
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+root=$(cd "$here/../.." && pwd)
+
+valgrind=0
+if [[ ${1:-} == --valgrind ]]; then
+    valgrind=1
+    shift
+fi
+
+cargo build --quiet --manifest-path "$root/Cargo.toml" -p c-pool
+target_dir=${CARGO_TARGET_DIR:-$root/target}
+out="$target_dir/c-pool"
+mkdir -p "$out"
+${CC:-cc} -std=c11 -D_POSIX_C_SOURCE=200809L -Wall -Wextra -Werror -g -O1 -pthread \
+    -I "$root/include" -I "$here" \
+    "$here/main.c" "$target_dir/debug/libc_pool.a" \
+    -lpthread -ldl -lm -o "$out/main"
+
+if ((valgrind)); then
+    # Fewer threads and a shorter hammer by default: valgrind runs one thread at a time and
+    # every instruction ~50x slower.
+    args=("${1:-4}" "${2:-100}")
+    exec valgrind --quiet --fair-sched=yes --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite \
+        --suppressions="$here/valgrind.supp" "$out/main" "${args[@]}"
+fi
+exec "$out/main" "$@"
