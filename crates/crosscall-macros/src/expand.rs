@@ -41,16 +41,19 @@ pub(crate) fn export(options: Options, function: ItemFn) -> syn::Result<TokenStr
         sig.output = ReturnType::Type(*arrow, Box::new(ok));
     }
 
-    // The error value is spanned by the user's expression so a type mismatch points at it.
+    // Spans chosen so type errors point at what the user wrote: the gate path, the error
+    // value, and (for an `E` without `Display`) the return type.
+    let gate_ref = quote_spanned!(gate.span()=> &#gate);
     let err_value = quote_spanned!(on_panic.span()=> #on_panic);
+    let output_span = match &sig.output {
+        ReturnType::Default => sig.ident.span(),
+        ReturnType::Type(_, ty) => ty.span(),
+    };
+    let runner = quote_spanned!(output_span=> ::crosscall::__private::#runner);
     Ok(quote! {
         #(#attrs)*
         #vis #sig {
-            ::crosscall::__private::#runner(
-                &#gate,
-                #err_value,
-                move || -> #written_output #block,
-            )
+            #runner(#gate_ref, #err_value, move || -> #written_output #block)
         }
     })
 }

@@ -1,0 +1,9 @@
+//! Compile errors of `#[crosscall::export]`: each `tests/ui/*.rs` must fail to compile with
+//! exactly the committed `.stderr`. Regenerate with `TRYBUILD=overwrite cargo test -p
+//! crosscall --test ui` after an intended change, then read the diff.
+
+#[test]
+fn export_compile_errors() {
+    let cases = trybuild::TestCases::new();
+    cases.compile_fail("tests/ui/*.rs");
+}
