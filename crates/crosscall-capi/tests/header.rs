@@ -1,18 +1,11 @@
 //! The committed header `include/crosscall.h` is exactly what cbindgen generates from this
 //! crate, and it compiles on its own as C11 and as C++11 with every warning an error.
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+mod support;
+
+use support::{compile, crate_dir, Lang};
 
 const BLESS_ENV: &str = "CROSSCALL_BLESS";
-
-fn crate_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn committed_header() -> PathBuf {
-    crate_dir().join("../../include/crosscall.h")
-}
 
 fn generate() -> String {
     let config = cbindgen::Config::from_file(crate_dir().join("cbindgen.toml"))
@@ -30,7 +23,7 @@ fn generate() -> String {
 #[test]
 fn committed_header_matches_the_sources() {
     let fresh = generate();
-    let path = committed_header();
+    let path = crate_dir().join("../../include/crosscall.h");
     if std::env::var_os(BLESS_ENV).is_some() {
         std::fs::write(&path, &fresh).expect("write include/crosscall.h");
         return;
@@ -44,39 +37,12 @@ fn committed_header_matches_the_sources() {
     );
 }
 
-/// Compiles `tests/c/header_check.c` against the committed header with `compiler`.
-fn compile(compiler: &str, lang_flags: &[&str]) {
-    let include = crate_dir().join("../../include");
-    let source = crate_dir().join("tests/c/header_check.c");
-    let object = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!(
-        "header_check_{}.o",
-        compiler.replace(['/', ' '], "_")
-    ));
-    let output = Command::new(compiler)
-        .args(lang_flags)
-        .args(["-Wall", "-Wextra", "-Werror", "-pedantic", "-c"])
-        .arg("-I")
-        .arg(&include)
-        .arg(&source)
-        .arg("-o")
-        .arg(&object)
-        .output()
-        .unwrap_or_else(|e| panic!("could not run the compiler `{compiler}`: {e}"));
-    assert!(
-        output.status.success(),
-        "`{compiler}` rejected include/crosscall.h:\n{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-}
-
 #[test]
 fn header_compiles_as_c11() {
-    let cc = std::env::var("CC").unwrap_or_else(|_| "cc".into());
-    compile(&cc, &["-x", "c", "-std=c11"]);
+    compile(Lang::C11, &crate_dir().join("tests/c/header_check.c"));
 }
 
 #[test]
 fn header_compiles_as_cxx11() {
-    let cxx = std::env::var("CXX").unwrap_or_else(|_| "c++".into());
-    compile(&cxx, &["-x", "c++", "-std=c++11"]);
+    compile(Lang::Cxx11, &crate_dir().join("tests/c/header_check.c"));
 }

@@ -342,3 +342,14 @@ int ctest_leave_belongs_to_the_entering_thread(void) {
     crosscall_gate_free(g);
     return 0;
 }
+
+/* ---- freeing misuse (run in a child process: it must abort) ------------------------------- */
+
+int ctest_free_while_entered_aborts(void) {
+    crosscall_gate *g = crosscall_gate_new();
+    CHECK(g != NULL);
+    CHECK(crosscall_gate_open(g) == CROSSCALL_OK);
+    CHECK(crosscall_gate_enter(g) == CROSSCALL_OK);
+    crosscall_gate_free(g); /* must not return: a call is in flight */
+    return __LINE__;
+}

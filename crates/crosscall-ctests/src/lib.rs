@@ -85,4 +85,5 @@ c_tests!(
     ctest_leave_belongs_to_the_entering_thread,
     ctest_attach_once_per_thread_detach_at_exit,
     ctest_panic_becomes_error_value,
+    ctest_free_while_entered_aborts,
 );
