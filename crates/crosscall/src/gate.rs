@@ -616,27 +616,64 @@ impl Gate {
 
     // ---- leaving ----------------------------------------------------------------------
 
+    /// Leaves: the inverse of a successful `try_admit`.
+    ///
+    /// Once the depth store that makes this thread's slot read 0 is visible, a closer may
+    /// return and the gate's owner may free it, so that store must be this thread's last
+    /// access to the gate. Hence the state is read *before* it, and a leaver that must wake
+    /// a closer stores under the lock the closer scans under.
     #[inline(always)]
     fn leave(&self, slot: &PaddedSlot, temporary: bool) {
         let d = slot.depth.load(Ordering::Relaxed);
+        debug_assert!(d > 0, "leave without a matching entry");
+        // Relaxed: if we read a stale OPEN, the closer's scan still sees our store below
+        // within its polling interval (see `close_until`); nothing is lost, only a wake-up.
+        if d == 1 && (temporary || self.state.load(Ordering::Relaxed) == CLOSING) {
+            self.leave_last_slow(slot, temporary);
+            return;
+        }
         // Release: everything the call did happens before a closer's Acquire scan sees it gone.
         slot.depth.store(d - 1, Ordering::Release);
-        if d == 1 {
-            if temporary {
-                slots::release_temporary(slot);
-            }
-            // Relaxed is enough: a closer that we fail to notify here notices within its
-            // polling interval (see `close_until`).
-            if self.state.load(Ordering::Relaxed) == CLOSING {
-                self.wake_closer();
-            }
-        }
     }
 
+    /// The last leave of this thread while a closer may be waiting, or of a temporary slot:
+    /// done under the lock so `close` cannot return (and the gate cannot be freed) before
+    /// this thread is done with it.
     #[cold]
-    fn wake_closer(&self) {
+    fn leave_last_slow(&self, slot: &PaddedSlot, temporary: bool) {
         let _t = self.transition();
+        // Release: as in `leave`.
+        slot.depth.store(0, Ordering::Release);
+        if temporary {
+            slots::release_temporary(slot);
+        }
         self.changed.notify_all();
+    }
+
+    /// Ends an entry whose [`Pass`] was given up with [`Pass::__forget`]: for hosts (the C
+    /// API) that cannot carry a `Pass` value between their enter and leave calls. Returns
+    /// `false`, changing nothing, if this thread has no entry in this gate.
+    ///
+    /// # Safety
+    ///
+    /// Every entry of this gate on this thread that this call may end must have been
+    /// forgotten with `Pass::__forget`; ending an entry whose `Pass` is still alive would
+    /// make that `Pass` leave twice.
+    #[doc(hidden)]
+    pub unsafe fn __leave_forgotten(&self) -> bool {
+        let Some(id) = self.existing_id() else {
+            return false;
+        };
+        let Some(slot) = slots::cached(id).or_else(|| slots::owned_slot(id)) else {
+            return false;
+        };
+        // SAFETY: a slot owned by this thread for this gate: alive as long as the gate.
+        let slot = unsafe { &*slot };
+        if slot.depth.load(Ordering::Relaxed) == 0 {
+            return false;
+        }
+        self.leave(slot, false);
+        true
     }
 
     // ---- closing ----------------------------------------------------------------------
@@ -756,6 +793,20 @@ impl Pass<'_> {
     /// The gate this pass is for.
     pub fn gate(&self) -> &Gate {
         self.gate
+    }
+
+    /// Gives up the `Pass` value while staying inside the gate; the entry is ended later by
+    /// [`Gate::__leave_forgotten`] on the same thread. Returns `false` (and leaves at once)
+    /// for the rare entry made while the thread's thread-locals were being destroyed, which
+    /// cannot be found again later.
+    #[doc(hidden)]
+    pub fn __forget(self) -> bool {
+        if self.temporary {
+            drop(self);
+            return false;
+        }
+        std::mem::forget(self);
+        true
     }
 }
 
