@@ -136,3 +136,37 @@ fn result_ok_type(ty: &Type) -> Option<&Type> {
         _ => None,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::result_ok_type;
+    use quote::ToTokens;
+    use syn::Type;
+
+    fn ok_of(ty: &str) -> Option<String> {
+        let ty: Type = syn::parse_str(ty).unwrap();
+        result_ok_type(&ty).map(|ok| ok.to_token_stream().to_string())
+    }
+
+    #[test]
+    fn result_types_yield_their_ok_type() {
+        assert_eq!(ok_of("Result<i32, String>").as_deref(), Some("i32"));
+        assert_eq!(
+            ok_of("std::io::Result<*const u8>").as_deref(),
+            Some("* const u8")
+        );
+        assert_eq!(
+            ok_of("::core::result::Result<(), E>").as_deref(),
+            Some("()")
+        );
+    }
+
+    #[test]
+    fn other_types_are_returned_as_written() {
+        assert_eq!(ok_of("i32"), None);
+        assert_eq!(ok_of("Option<i32>"), None);
+        assert_eq!(ok_of("Results<i32, E>"), None);
+        assert_eq!(ok_of("<T as Trait>::Result"), None);
+        assert_eq!(ok_of("Result"), None);
+    }
+}
