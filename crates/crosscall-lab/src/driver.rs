@@ -41,7 +41,12 @@ impl fmt::Display for QueueKind {
 ///
 /// If `workers` is 0 or `tasks` exceeds `u32::MAX` (task ids are `u32`, like
 /// the reference's `chan int32`), or if a task panics.
-pub(crate) fn drive(workers: usize, tasks: u64, queue: QueueKind, task: impl Fn() + Sync) -> Duration {
+pub(crate) fn drive(
+    workers: usize,
+    tasks: u64,
+    queue: QueueKind,
+    task: impl Fn() + Sync,
+) -> Duration {
     assert!(workers > 0, "at least one worker is needed");
     let tasks = u32::try_from(tasks).expect("the task count must fit in a u32");
     match queue {
@@ -63,7 +68,9 @@ pub(crate) fn drive(workers: usize, tasks: u64, queue: QueueKind, task: impl Fn(
 fn drive_shared(workers: usize, tasks: u32, task: &(impl Fn() + Sync)) -> Duration {
     let (sender, receiver) = crossbeam_channel::bounded::<u32>(tasks.max(1) as usize);
     for id in 0..tasks {
-        sender.send(id).expect("the receiver is alive and the channel has room");
+        sender
+            .send(id)
+            .expect("the receiver is alive and the channel has room");
     }
     // `close(queue)`: workers stop when it is empty.
     drop(sender);
@@ -152,6 +159,8 @@ mod tests {
     #[test]
     fn tasks_run_on_the_worker_threads() {
         let main = thread::current().id();
-        drive(2, 50, QueueKind::Shared, || assert_ne!(thread::current().id(), main));
+        drive(2, 50, QueueKind::Shared, || {
+            assert_ne!(thread::current().id(), main)
+        });
     }
 }

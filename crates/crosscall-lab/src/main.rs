@@ -1,2 +1,365 @@
-//! crosscall-lab command line (being written).
-fn main() {}
+//! `crosscall-lab`: reproduces the cgo many-core callback workload and compares
+//! entry strategies. With no subcommand: the seed reproduction, every gate.
+use std::error::Error;
+use std::num::NonZeroUsize;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use crosscall_lab::progress::Progress;
+use crosscall_lab::runner::{self, GateKind, QueueKind, RunConfig, RunResult, Workload};
+use crosscall_lab::sweep::{self, SweepConfig};
+use crosscall_lab::{go_cmd, model_cmd, report};
+
+/// Reproduces, measures and explains many-core C→host callback contention.
+///
+/// With no subcommand, runs the seed reproduction: every gate on the seed
+/// workload, printed like the original Go program, then compared in one table.
+#[derive(Parser, Debug)]
+#[command(
+    name = "crosscall-lab",
+    version,
+    args_conflicts_with_subcommands = true
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+    #[command(flatten)]
+    seed: SeedArgs,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// The seed reproduction (what runs without a subcommand).
+    Seed(SeedArgs),
+    /// One configuration; prints the time (`--format json`: one JSON object).
+    Run(RunArgs),
+    /// Every gate at several worker counts, repeated; writes JSON, CSV and a plot.
+    Sweep(SweepArgs),
+    /// Fits the scalability model to a sweep and projects it to more cores.
+    Model(model_cmd::ModelArgs),
+    /// Builds and runs the Go reference with every Go toolchain found.
+    Go(go_cmd::GoArgs),
+}
+
+/// Options shared by every measuring command.
+#[derive(Args, Debug, Clone)]
+struct Common {
+    /// Worker threads [default: the number of CPUs].
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..=4096))]
+    workers: Option<u64>,
+    /// What each task does.
+    #[arg(long, value_enum, default_value_t = Workload::Seed)]
+    workload: Workload,
+    /// How tasks reach the workers.
+    #[arg(long, value_enum, default_value_t = QueueKind::Shared)]
+    queue: QueueKind,
+}
+
+#[derive(Args, Debug, Clone)]
+struct SeedArgs {
+    #[command(flatten)]
+    common: Common,
+    /// Tasks per run.
+    #[arg(long, default_value_t = 10_000_000, value_parser = task_count)]
+    tasks: u64,
+    /// Runs per gate; gates take turns, and the table shows medians.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..=1000))]
+    repeat: u64,
+    /// Gates to compare, comma-separated [default: all].
+    #[arg(long, value_enum, value_delimiter = ',')]
+    gates: Vec<GateKind>,
+    /// No progress bar on stderr.
+    #[arg(long, short)]
+    quiet: bool,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum Format {
+    Text,
+    Json,
+}
+
+#[derive(Args, Debug)]
+struct RunArgs {
+    /// Entry strategy.
+    #[arg(long, value_enum, default_value_t = GateKind::Crosscall)]
+    gate: GateKind,
+    #[command(flatten)]
+    common: Common,
+    /// Tasks.
+    #[arg(long, default_value_t = 10_000_000, value_parser = task_count)]
+    tasks: u64,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    format: Format,
+}
+
+#[derive(Args, Debug)]
+struct SweepArgs {
+    /// Worker counts: a list and/or ranges, e.g. `1,2,4` or `1..=8` [default: 1..=CPUs].
+    #[arg(long, value_parser = worker_list)]
+    workers: Option<WorkerList>,
+    /// Gates, comma-separated [default: all].
+    #[arg(long, value_enum, value_delimiter = ',')]
+    gates: Vec<GateKind>,
+    /// Runs per (gate, workers) pair.
+    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u64).range(1..=1000))]
+    repeat: u64,
+    /// What each task does.
+    #[arg(long, value_enum, default_value_t = Workload::Seed)]
+    workload: Workload,
+    /// How tasks reach the workers.
+    #[arg(long, value_enum, default_value_t = QueueKind::Shared)]
+    queue: QueueKind,
+    /// Tasks per run.
+    #[arg(long, default_value_t = 1_000_000, value_parser = task_count)]
+    tasks: u64,
+    /// Directory for sweep.json, sweep.csv and sweep.svg.
+    #[arg(long, default_value = "lab-out/sweep")]
+    out: PathBuf,
+    /// No progress bar on stderr.
+    #[arg(long, short)]
+    quiet: bool,
+}
+
+/// Parsed `--workers` list of `sweep`.
+#[derive(Clone, Debug)]
+struct WorkerList(Vec<usize>);
+
+/// A task count: 1 ..= u32::MAX (task ids are 32-bit, as in the Go reference).
+fn task_count(text: &str) -> Result<u64, String> {
+    let tasks: u64 = text
+        .replace('_', "")
+        .parse()
+        .map_err(|e| format!("not a whole number: {e}"))?;
+    if tasks == 0 || tasks > u64::from(u32::MAX) {
+        return Err(format!("must be between 1 and {}", u32::MAX));
+    }
+    Ok(tasks)
+}
+
+/// `1,2,4`, `1..=4`, `1..4`, `1-4` and mixes of them; sorted, deduplicated.
+fn worker_list(text: &str) -> Result<WorkerList, String> {
+    let number = |s: &str| -> Result<usize, String> {
+        let n: usize = s
+            .trim()
+            .parse()
+            .map_err(|_| format!("`{s}` is not a worker count"))?;
+        if n == 0 || n > 4096 {
+            return Err(format!("worker counts must be 1..=4096, got {n}"));
+        }
+        Ok(n)
+    };
+    let mut counts = Vec::new();
+    for item in text.split(',').filter(|item| !item.trim().is_empty()) {
+        let bounds = if let Some((a, b)) = item.split_once("..=") {
+            Some((number(a)?, number(b)?))
+        } else if let Some((a, b)) = item.split_once("..") {
+            Some((number(a)?, number(b)?.saturating_sub(1)))
+        } else if let Some((a, b)) = item.split_once('-') {
+            Some((number(a)?, number(b)?))
+        } else {
+            None
+        };
+        match bounds {
+            Some((a, b)) if a > b => return Err(format!("empty range `{item}`")),
+            Some((a, b)) => counts.extend(a..=b),
+            None => counts.push(number(item)?),
+        }
+    }
+    if counts.is_empty() {
+        return Err("no worker count given".to_owned());
+    }
+    counts.sort_unstable();
+    counts.dedup();
+    Ok(WorkerList(counts))
+}
+
+fn cpus() -> usize {
+    std::thread::available_parallelism().map_or(1, NonZeroUsize::get)
+}
+
+fn workers_or_cpus(workers: Option<u64>) -> usize {
+    workers.map_or_else(cpus, |n| n as usize)
+}
+
+fn gates_or_all(gates: &[GateKind]) -> Vec<GateKind> {
+    if gates.is_empty() {
+        GateKind::ALL.to_vec()
+    } else {
+        gates.to_vec()
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let outcome = match cli.command {
+        None => seed(&cli.seed),
+        Some(Command::Seed(args)) => seed(&args),
+        Some(Command::Run(args)) => run(&args),
+        Some(Command::Sweep(args)) => sweep(&args),
+        Some(Command::Model(args)) => model_cmd::run(&args),
+        Some(Command::Go(args)) => go_cmd::run(&args),
+    };
+    match outcome {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("crosscall-lab: error: {err}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// The seed reproduction: each gate in turn (`repeat` rounds), printed like
+/// the Go original, then the comparison table and the harness floor.
+fn seed(args: &SeedArgs) -> Result<(), Box<dyn Error>> {
+    let gates = gates_or_all(&args.gates);
+    let workers = workers_or_cpus(args.common.workers);
+    let repeat = args.repeat as usize;
+    println!(
+        "seed reproduction: workload {}, {} queue, {} tasks per run, {} gate(s) × {} round(s), gates take turns",
+        args.common.workload,
+        args.common.queue,
+        args.tasks,
+        gates.len(),
+        repeat
+    );
+    let progress = Progress::new(repeat * (gates.len() + 1), args.quiet);
+    let mut results: Vec<RunResult> = Vec::new();
+    let mut floors: Vec<RunResult> = Vec::new();
+    for round in 1..=repeat {
+        for &gate in &gates {
+            progress.start(&format!("{gate} (round {round}/{repeat})"));
+            let result = runner::run(&RunConfig {
+                gate,
+                workload: args.common.workload,
+                workers,
+                tasks: args.tasks,
+                queue: args.common.queue,
+            });
+            progress.println(&format!(
+                "gate {gate}\nnumWorkers = {}\ntook {:.0}ms",
+                result.workers, result.took_ms
+            ));
+            progress.finish_one();
+            results.push(result);
+        }
+        progress.start(&format!("harness floor (round {round}/{repeat})"));
+        floors.push(runner::queue_floor(&RunConfig {
+            gate: GateKind::None,
+            workload: args.common.workload,
+            workers,
+            tasks: args.tasks,
+            queue: args.common.queue,
+        }));
+        progress.finish_one();
+    }
+    progress.finish();
+    let rows = report::comparison(&results);
+    let floor = median_run(&floors);
+    println!();
+    print!("{}", report::render(&rows, floor.as_ref()));
+    Ok(())
+}
+
+/// The run with the median time (the upper median for an even count).
+fn median_run(runs: &[RunResult]) -> Option<RunResult> {
+    let mut sorted = runs.to_vec();
+    sorted.sort_by(|a, b| a.took_ms.total_cmp(&b.took_ms));
+    sorted.get(sorted.len() / 2).cloned()
+}
+
+fn run(args: &RunArgs) -> Result<(), Box<dyn Error>> {
+    let result = runner::run(&RunConfig {
+        gate: args.gate,
+        workload: args.common.workload,
+        workers: workers_or_cpus(args.common.workers),
+        tasks: args.tasks,
+        queue: args.common.queue,
+    });
+    match args.format {
+        Format::Json => println!("{}", serde_json::to_string(&result)?),
+        Format::Text => {
+            println!("numWorkers = {}", result.workers);
+            println!("took {:.0}ms", result.took_ms);
+            println!(
+                "gate {}, workload {}, {} queue: {:.1} ns/task, {:.2} Mtasks/s",
+                result.gate,
+                result.workload,
+                result.queue,
+                result.ns_per_task,
+                result.tasks_per_sec / 1e6
+            );
+        }
+    }
+    Ok(())
+}
+
+fn sweep(args: &SweepArgs) -> Result<(), Box<dyn Error>> {
+    let cfg = SweepConfig {
+        gates: gates_or_all(&args.gates),
+        workers: args
+            .workers
+            .clone()
+            .map_or_else(|| (1..=cpus()).collect(), |list| list.0),
+        repeat: args.repeat as usize,
+        workload: args.workload,
+        queue: args.queue,
+        tasks: args.tasks,
+    };
+    let schedule = cfg.schedule();
+    let progress = Progress::new(schedule.len(), args.quiet);
+    if let Some(first) = schedule.first() {
+        progress.start(&format!("{} ×{}", first.gate, first.workers));
+    }
+    let mut done = 0;
+    let file = sweep::sweep(&cfg, |result| {
+        done += 1;
+        progress.finish_one();
+        if let Some(next) = schedule.get(done) {
+            progress.start(&format!("{} ×{}", next.gate, next.workers));
+        }
+        let _ = result;
+    });
+    progress.finish();
+    let outputs = sweep::write_outputs(&args.out, &file)?;
+    print!("{}", sweep::render(&file));
+    println!(
+        "wrote {}, {}, {}",
+        outputs.json.display(),
+        outputs.csv.display(),
+        outputs.svg.display()
+    );
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn worker_lists_accept_lists_and_ranges() {
+        assert_eq!(worker_list("1,2,4").unwrap().0, [1, 2, 4]);
+        assert_eq!(worker_list("1..=3").unwrap().0, [1, 2, 3]);
+        assert_eq!(worker_list("1..3,8").unwrap().0, [1, 2, 8]);
+        assert_eq!(worker_list("4-6,5").unwrap().0, [4, 5, 6]);
+        assert!(worker_list("0").is_err());
+        assert!(worker_list("3..=1").is_err());
+        assert!(worker_list("x").is_err());
+        assert!(worker_list("").is_err());
+    }
+
+    #[test]
+    fn task_counts_are_bounded() {
+        assert_eq!(task_count("10_000_000"), Ok(10_000_000));
+        assert!(task_count("0").is_err());
+        assert!(task_count("4294967296").is_err());
+    }
+
+    #[test]
+    fn cli_definition_is_consistent() {
+        use clap::CommandFactory;
+        Cli::command().debug_assert();
+    }
+}

@@ -98,18 +98,14 @@ pub fn comparison(results: &[RunResult]) -> Vec<Row> {
 pub fn render(rows: &[Row], floor: Option<&RunResult>) -> String {
     let mut out = String::new();
     let spread_shown = rows.iter().any(|row| row.runs > 1);
-    let _ = write!(
-        out,
-        "{:<16} {:>7} {:>10}",
-        "gate", "workers", "ms (median)"
-    );
+    let _ = write!(out, "{:<16} {:>7} {:>10}", "gate", "workers", "ms (median)");
     if spread_shown {
         let _ = write!(out, " {:>19}", "range ms");
     }
     let _ = writeln!(
         out,
-        " {:>9} {:>9} {:>12} {:>14}",
-        "ns/task", "Mtasks/s", "entry share", "crosscall is"
+        " {:>9} {:>9} {:>12} {:>18}",
+        "ns/task", "Mtasks/s", "entry share", "crosscall speed-up"
     );
     for row in rows {
         let _ = write!(
@@ -126,10 +122,10 @@ pub fn render(rows: &[Row], floor: Option<&RunResult>) -> String {
             .map_or_else(|| "—".to_owned(), |s| format!("{:.1}%", s * 100.0));
         let speedup = row
             .crosscall_speedup
-            .map_or_else(|| "—".to_owned(), |s| format!("{s:.2}× faster"));
+            .map_or_else(|| "—".to_owned(), |s| format!("{s:.2}×"));
         let _ = writeln!(
             out,
-            " {:>9.1} {:>9.2} {:>12} {:>14}",
+            " {:>9.1} {:>9.2} {:>12} {:>18}",
             row.ns_per_task,
             row.tasks_per_sec / 1e6,
             share,
@@ -187,7 +183,9 @@ mod tests {
         let floor = result("queue-only", 2.0);
         let text = render(&rows, Some(&floor));
         assert!(text.lines().any(|l| l.starts_with("none")));
-        assert!(text.lines().any(|l| l.starts_with("crosscall") && l.contains("1.00×")));
+        assert!(text
+            .lines()
+            .any(|l| l.starts_with("crosscall") && l.contains("1.00×")));
         assert!(text.contains("harness floor"));
     }
 }

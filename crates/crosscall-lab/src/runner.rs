@@ -157,7 +157,11 @@ fn run_through<G: EntryGate>(cfg: &RunConfig) -> RunResult {
         Workload::Seed => driver::drive(cfg.workers, cfg.tasks, cfg.queue, || {
             let value = workloads::seed_task::<false>().unwrap_or_else(|err| failed(err));
             // Go: `if v := getValue(); len(v) != valueLen { panic(...) }`
-            assert_eq!(value.len(), VALUE_LEN, "get_value returned a value of the wrong length");
+            assert_eq!(
+                value.len(),
+                VALUE_LEN,
+                "get_value returned a value of the wrong length"
+            );
             black_box(value);
         }),
         Workload::Lean => driver::drive(cfg.workers, cfg.tasks, cfg.queue, || {

@@ -66,9 +66,7 @@ impl MutexGate {
         unsafe { self.mutex.unlock() };
         match state {
             State::Closed => Err(Refused::Closed),
-            State::Open | State::Uninit => Ok(MutexPass {
-                _gate: PhantomData,
-            }),
+            State::Open | State::Uninit => Ok(MutexPass { _gate: PhantomData }),
         }
     }
 

@@ -38,7 +38,10 @@ impl RawMutex {
     pub(super) fn lock(&self) {
         // SAFETY: `inner` is an initialized mutex at a fixed address (the
         // owning gate is never moved once shared).
-        check(unsafe { libc::pthread_mutex_lock(self.inner.get()) }, "pthread_mutex_lock");
+        check(
+            unsafe { libc::pthread_mutex_lock(self.inner.get()) },
+            "pthread_mutex_lock",
+        );
     }
 
     /// # Safety
@@ -47,7 +50,10 @@ impl RawMutex {
     #[inline]
     pub(super) unsafe fn unlock(&self) {
         // SAFETY: the caller holds the lock (this function's contract).
-        check(unsafe { libc::pthread_mutex_unlock(self.inner.get()) }, "pthread_mutex_unlock");
+        check(
+            unsafe { libc::pthread_mutex_unlock(self.inner.get()) },
+            "pthread_mutex_unlock",
+        );
     }
 }
 
@@ -88,6 +94,9 @@ impl RawCond {
     /// Wakes every waiter.
     pub(super) fn broadcast(&self) {
         // SAFETY: `inner` is an initialized condvar at a fixed address.
-        check(unsafe { libc::pthread_cond_broadcast(self.inner.get()) }, "pthread_cond_broadcast");
+        check(
+            unsafe { libc::pthread_cond_broadcast(self.inner.get()) },
+            "pthread_cond_broadcast",
+        );
     }
 }

@@ -1,0 +1,223 @@
+//! The command line: output shapes and invariants (never speed).
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+fn lab(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_crosscall-lab"))
+        .args(args)
+        .output()
+        .expect("the lab binary runs")
+}
+
+fn stdout_of(args: &[&str]) -> String {
+    let output = lab(args);
+    assert!(
+        output.status.success(),
+        "{args:?} failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout).expect("utf-8 output")
+}
+
+#[test]
+fn run_json_is_one_object_with_the_contract_fields() {
+    for (gate, workload, workers, queue) in [
+        ("crosscall", "seed", "2", "shared"),
+        ("mutex", "lean", "1", "partitioned"),
+        ("counter", "empty", "3", "shared"),
+    ] {
+        let tasks = 4321u64;
+        let out = stdout_of(&[
+            "run",
+            "--gate",
+            gate,
+            "--workload",
+            workload,
+            "--workers",
+            workers,
+            "--tasks",
+            &tasks.to_string(),
+            "--queue",
+            queue,
+            "--format",
+            "json",
+        ]);
+        assert_eq!(out.lines().count(), 1, "exactly one line: {out}");
+        let json: Value = serde_json::from_str(&out).expect("valid JSON");
+        assert_eq!(json["gate"], gate);
+        assert_eq!(json["workload"], workload);
+        assert_eq!(json["queue"], queue);
+        assert_eq!(json["workers"].as_u64().unwrap().to_string(), workers);
+        assert_eq!(json["tasks"], tasks);
+        let took_ms = json["took_ms"].as_f64().unwrap();
+        let ns_per_task = json["ns_per_task"].as_f64().unwrap();
+        assert!(took_ms > 0.0);
+        let expected = took_ms * 1e6 / tasks as f64;
+        assert!((ns_per_task - expected).abs() <= expected * 1e-9, "{json}");
+        assert!(json["tasks_per_sec"].as_f64().unwrap() > 0.0);
+    }
+}
+
+#[test]
+fn run_text_prints_like_the_go_program() {
+    let out = stdout_of(&[
+        "run",
+        "--gate",
+        "atomic",
+        "--workers",
+        "2",
+        "--tasks",
+        "1000",
+    ]);
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines[0], "numWorkers = 2");
+    let took = lines[1]
+        .strip_prefix("took ")
+        .and_then(|t| t.strip_suffix("ms"))
+        .expect("`took Xms`");
+    took.parse::<f64>().expect("a number of milliseconds");
+}
+
+#[test]
+fn default_run_prints_every_gate_then_one_table() {
+    let out = stdout_of(&["--tasks", "2000", "--workers", "2", "--quiet"]);
+    let gates = ["none", "mutex", "atomic", "counter", "crosscall"];
+    assert_eq!(out.matches("numWorkers = 2").count(), gates.len(), "{out}");
+    assert_eq!(
+        out.lines().filter(|l| l.starts_with("took ")).count(),
+        gates.len()
+    );
+    let table: Vec<&str> = out
+        .lines()
+        .skip_while(|l| !l.starts_with("gate ") || !l.contains("ns/task"))
+        .collect();
+    assert!(table[0].contains("entry share") && table[0].contains("crosscall speed-up"));
+    for gate in gates {
+        assert!(
+            table
+                .iter()
+                .any(|l| l.split_whitespace().next() == Some(gate)),
+            "no row for {gate}: {out}"
+        );
+    }
+    let crosscall_row = table.iter().find(|l| l.starts_with("crosscall")).unwrap();
+    assert!(crosscall_row.ends_with("1.00×"), "{crosscall_row}");
+    assert!(table.iter().any(|l| l.starts_with("harness floor")));
+}
+
+#[test]
+fn repeats_interleave_and_show_the_range() {
+    let out = stdout_of(&[
+        "seed",
+        "--tasks",
+        "1000",
+        "--workers",
+        "1",
+        "--repeat",
+        "3",
+        "--gates",
+        "none,mutex",
+        "--quiet",
+    ]);
+    let order: Vec<&str> = out
+        .lines()
+        .filter_map(|l| l.strip_prefix("gate "))
+        .filter(|rest| !rest.contains("ns/task"))
+        .collect();
+    assert_eq!(order, ["none", "mutex", "none", "mutex", "none", "mutex"]);
+    assert!(out.contains("range ms"));
+}
+
+#[test]
+fn sweep_writes_json_csv_and_svg_with_one_point_per_gate_and_worker_count() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = stdout_of(&[
+        "sweep",
+        "--workers",
+        "1..=3",
+        "--gates",
+        "none,crosscall",
+        "--repeat",
+        "2",
+        "--tasks",
+        "2000",
+        "--workload",
+        "empty",
+        "--queue",
+        "partitioned",
+        "--out",
+        dir.path().to_str().unwrap(),
+        "--quiet",
+    ]);
+    let json: Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("sweep.json")).unwrap())
+            .unwrap();
+    assert_eq!(json["workload"], "empty");
+    assert_eq!(json["queue"], "partitioned");
+    assert_eq!(json["tasks"], 2000);
+    let points = json["points"].as_array().unwrap();
+    assert_eq!(points.len(), 6);
+    for point in points {
+        assert_eq!(point["runs"], 2);
+        let (min, median, max) = (
+            point["min_tasks_per_sec"].as_f64().unwrap(),
+            point["median_tasks_per_sec"].as_f64().unwrap(),
+            point["max_tasks_per_sec"].as_f64().unwrap(),
+        );
+        assert!(min <= median && median <= max, "{point}");
+    }
+    let workers: Vec<u64> = points
+        .iter()
+        .map(|p| p["workers"].as_u64().unwrap())
+        .collect();
+    assert_eq!(workers, [1, 2, 3, 1, 2, 3]);
+
+    let csv = std::fs::read_to_string(dir.path().join("sweep.csv")).unwrap();
+    assert_eq!(csv.lines().count(), 1 + 6);
+    assert!(csv.starts_with("gate,workers,median_tasks_per_sec"));
+
+    let svg = std::fs::read_to_string(dir.path().join("sweep.svg")).unwrap();
+    assert!(svg.contains("<svg") && svg.contains("crosscall"));
+
+    // Three worker counts: both gates get a model line.
+    assert_eq!(out.matches("model ").count(), 2, "{out}");
+    assert!(!out.contains("not fitted"), "{out}");
+}
+
+#[test]
+fn sweep_with_two_worker_counts_says_the_model_needs_three() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = stdout_of(&[
+        "sweep",
+        "--workers",
+        "1,2",
+        "--gates",
+        "none",
+        "--repeat",
+        "1",
+        "--tasks",
+        "500",
+        "--out",
+        dir.path().to_str().unwrap(),
+        "--quiet",
+    ]);
+    assert!(out.contains("not fitted"), "{out}");
+    assert!(dir.path().join("sweep.svg").exists());
+}
+
+#[test]
+fn bad_input_is_refused_with_a_message() {
+    for args in [
+        &["run", "--workers", "0"][..],
+        &["run", "--tasks", "0"],
+        &["run", "--tasks", "4294967296"],
+        &["run", "--gate", "spinlock"],
+        &["sweep", "--workers", "3..=1"],
+    ] {
+        let output = lab(args);
+        assert!(!output.status.success(), "{args:?} was accepted");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(stderr.contains("error"), "{args:?}: {stderr}");
+    }
+}
