@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Runs the C API's C tests (this crate) under valgrind memcheck: any invalid access, or any
+# definitely lost block, fails the run. Used by CI next to examples/c-pool/run.sh --valgrind.
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+host=$(rustc -vV | sed -n 's/^host: //p')
+runner_var="CARGO_TARGET_$(echo "$host" | tr 'a-z-' 'A-Z_')_RUNNER"
+
+# --fair-sched=yes: valgrind runs one thread at a time; fair scheduling interleaves the C
+# threads more like real cores do.
+export "$runner_var"="valgrind --quiet --fair-sched=yes --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite"
+cargo test --quiet --manifest-path "$here/../../Cargo.toml" -p crosscall-ctests --tests -- --test-threads=1
