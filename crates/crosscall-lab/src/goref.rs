@@ -48,7 +48,9 @@ pub fn program_dir() -> PathBuf {
 
 /// The repository root this lab was built from.
 fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    // Canonical for readable messages; as is if the tree has moved since the build.
+    root.canonicalize().unwrap_or(root)
 }
 
 /// The directory `scripts/install-go.sh` unpacks toolchains into:

@@ -61,6 +61,7 @@ pub struct Model {
     /// Gate name (or `points` for `--points`).
     pub name: String,
     /// The measurements fitted, `(workers, throughput)`.
+    #[serde(serialize_with = "points_as_objects")]
     pub points: Vec<(f64, f64)>,
     /// The fitted coefficients.
     pub fit: UslFit,
@@ -68,8 +69,17 @@ pub struct Model {
     pub peak_workers: Option<f64>,
     /// Modelled throughput at `N*`.
     pub peak_throughput: Option<f64>,
-    /// `(workers, modelled throughput)` at each projected worker count.
-    pub projected: Vec<(usize, f64)>,
+    /// Modelled throughput at each projected worker count.
+    pub projected: Vec<Projection>,
+}
+
+/// Modelled throughput at one worker count.
+#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize)]
+pub struct Projection {
+    /// Worker count.
+    pub workers: usize,
+    /// Modelled throughput, in the unit of the measurements (tasks/s for sweeps).
+    pub throughput: f64,
 }
 
 impl Model {
@@ -89,7 +99,10 @@ impl Model {
             name: name.to_owned(),
             projected: project
                 .iter()
-                .map(|&n| (n, fit.throughput(n as f64)))
+                .map(|&workers| Projection {
+                    workers,
+                    throughput: fit.throughput(workers as f64),
+                })
                 .collect(),
             peak_throughput: peak_workers.map(|n| fit.throughput(n)),
             peak_workers,
@@ -97,6 +110,18 @@ impl Model {
             fit,
         })
     }
+}
+
+/// `[{"workers": N, "throughput": X}, …]` rather than bare pairs, for readers of the JSON.
+fn points_as_objects<S: serde::Serializer>(points: &[(f64, f64)], s: S) -> Result<S::Ok, S::Error> {
+    use serde::ser::SerializeSeq;
+    let mut seq = s.serialize_seq(Some(points.len()))?;
+    for &(workers, throughput) in points {
+        seq.serialize_element(
+            &serde_json::json!({ "workers": workers, "throughput": throughput }),
+        )?;
+    }
+    seq.end()
 }
 
 /// Runs `crosscall-lab model`: prints the models as a table or JSON.
@@ -146,8 +171,11 @@ pub fn run(args: &ModelArgs) -> Result<(), Box<dyn Error>> {
     Ok(())
 }
 
+/// A series name and its `(workers, throughput)` measurements.
+type NamedPoints = (String, Vec<(f64, f64)>);
+
 /// The named series to fit, and a description of where they came from.
-fn load(args: &ModelArgs) -> Result<(String, Vec<(String, Vec<(f64, f64)>)>), Box<dyn Error>> {
+fn load(args: &ModelArgs) -> Result<(String, Vec<NamedPoints>), Box<dyn Error>> {
     if let Some(points) = &args.points {
         return Ok((
             "--points".to_owned(),
@@ -177,7 +205,7 @@ fn load(args: &ModelArgs) -> Result<(String, Vec<(String, Vec<(f64, f64)>)>), Bo
             .into());
         }
     }
-    let series: Vec<(String, Vec<(f64, f64)>)> = available
+    let series: Vec<NamedPoints> = available
         .iter()
         .filter(|gate| args.gate.is_empty() || args.gate.iter().any(|g| g == *gate))
         .map(|gate| (gate.to_string(), file.series(gate)))
@@ -240,17 +268,21 @@ pub fn render(source: &str, models: &[Model], project: &[usize]) -> String {
             .peak_workers
             .map_or_else(|| "none".to_owned(), |n| format!("{n:.1}"));
         out.push_str(&format!(
-            "{:<12} {:>6} {:>10} {:>8.4} {:>10.3e} {:>7.4} {:>7}",
+            "{:<12} {:>6} {:>10} {:>8.4} {:>10} {:>7.4} {:>7}",
             model.name,
             counts.len(),
             si(model.fit.lambda),
             model.fit.alpha,
-            model.fit.beta,
+            if model.fit.beta == 0.0 {
+                "0".to_owned()
+            } else {
+                format!("{:.3e}", model.fit.beta)
+            },
             model.fit.r_squared,
             peak
         ));
-        for &(_, x) in &model.projected {
-            out.push_str(&format!(" {:>9}", si(x)));
+        for projection in &model.projected {
+            out.push_str(&format!(" {:>9}", si(projection.throughput)));
         }
         out.push('\n');
     }
@@ -324,9 +356,12 @@ mod tests {
             .map(|&n| (n, truth.throughput(n)))
             .collect();
         let model = Model::fit("g", points, &[8, 64]).unwrap();
-        for (n, x) in &model.projected {
-            let want = truth.throughput(*n as f64);
-            assert!((x - want).abs() < 1e-6 * want, "X({n}) = {x}, want {want}");
+        for p in &model.projected {
+            let want = truth.throughput(p.workers as f64);
+            assert!(
+                (p.throughput - want).abs() < 1e-6 * want,
+                "{p:?}, want {want}"
+            );
         }
         let peak = model.peak_workers.unwrap();
         assert!((peak - (0.9f64 / 0.001).sqrt()).abs() < 1e-3);

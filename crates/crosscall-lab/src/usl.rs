@@ -103,8 +103,8 @@ impl fmt::Display for FitError {
         match self {
             FitError::TooFewPoints { got } => write!(
                 f,
-                "the scalability model needs measurements at at least {MIN_WORKER_COUNTS} \
-                 different worker counts, got {got}; measure more, e.g. \
+                "the scalability model needs at least {MIN_WORKER_COUNTS} different worker \
+                 counts, got {got}; measure more, e.g. \
                  `crosscall-lab sweep --workers 1,2,3`"
             ),
             FitError::Degenerate(why) => write!(f, "cannot fit the scalability model: {why}"),
@@ -266,9 +266,9 @@ fn refine(points: &[(f64, f64)], start: UslFit) -> UslFit {
                 a[i][i] += damping * jtj[i][i].max(f64::MIN_POSITIVE);
                 if fixed[i] {
                     // Replace the row and column by δ_i = 0.
-                    for j in 0..3 {
-                        a[i][j] = 0.0;
-                        a[j][i] = 0.0;
+                    a[i] = [0.0; 3];
+                    for row in a.iter_mut() {
+                        row[i] = 0.0;
                     }
                     a[i][i] = 1.0;
                     b[i] = 0.0;
@@ -314,8 +314,9 @@ fn solve3(mut a: [[f64; 3]; 3], mut b: [f64; 3]) -> Option<[f64; 3]> {
         b.swap(col, pivot);
         for row in col + 1..3 {
             let factor = a[row][col] / a[col][col];
-            for k in col..3 {
-                a[row][k] -= factor * a[col][k];
+            let pivot_row = a[col];
+            for (cell, pivot_cell) in a[row].iter_mut().zip(pivot_row).skip(col) {
+                *cell -= factor * pivot_cell;
             }
             b[row] -= factor * b[col];
         }

@@ -75,7 +75,7 @@ fn a_path_that_is_not_a_toolchain_is_refused_with_the_reason() {
     assert!(err.to_string().contains("without bin/go"), "{err}");
 
     // Explicit bad paths are reported, not silently dropped.
-    let found = goref::discover(&[missing.clone()], false);
+    let found = goref::discover(std::slice::from_ref(&missing), false);
     assert!(found.toolchains.is_empty());
     assert_eq!(found.skipped.len(), 1);
     assert_eq!(found.skipped[0].0, missing);
