@@ -27,6 +27,13 @@ pub(crate) struct Slot {
     next: *const CachePadded<Slot>,
 }
 
+// SAFETY: `next` is written once before the slot is published and never changed; it is only
+// dereferenced through `SlotList::iter`, while the list (which keeps every slot alive) is
+// borrowed. Everything else in a slot is atomic.
+unsafe impl Send for Slot {}
+// SAFETY: as above.
+unsafe impl Sync for Slot {}
+
 pub(crate) type PaddedSlot = CachePadded<Slot>;
 
 /// The gate's list of slots.

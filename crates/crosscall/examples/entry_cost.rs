@@ -1,0 +1,57 @@
+//! Runs one entry strategy N times on one thread, for instruction counts under callgrind:
+//!
+//! ```text
+//! cargo build --release -p crosscall --example entry_cost
+//! for v in none membarrier fallback entry; do
+//!   valgrind --tool=callgrind --callgrind-out-file=/dev/null \
+//!     target/release/examples/entry_cost $v 1000000 2>&1 | grep refs
+//! done
+//! ```
+//!
+//! (total refs of a variant − total refs of `none`) / N = instructions the entry adds per
+//! call. Instruction counts are repeatable on a noisy machine, unlike nanoseconds.
+
+use crosscall::Gate;
+use std::hint::black_box;
+
+static MEMBARRIER: Gate = Gate::new();
+static FALLBACK: Gate = Gate::new_fence_fallback();
+
+#[inline(never)]
+fn body(x: u64) -> u64 {
+    black_box(x)
+}
+
+fn main() {
+    let mut args = std::env::args().skip(1);
+    let variant = args.next().unwrap_or_else(|| "membarrier".into());
+    let n: u64 = args
+        .next()
+        .map(|s| s.parse().expect("N must be a whole number"))
+        .unwrap_or(1_000_000);
+    MEMBARRIER.open();
+    FALLBACK.open();
+    let one: fn(u64) -> u64 = match variant.as_str() {
+        "none" => body,
+        "membarrier" => |i| {
+            let _p = MEMBARRIER.enter().expect("open");
+            body(i)
+        },
+        "fallback" => |i| {
+            let _p = FALLBACK.enter().expect("open");
+            body(i)
+        },
+        "entry" => |i| crosscall::entry(&MEMBARRIER, 0, || body(i)),
+        other => {
+            eprintln!("unknown variant {other:?}: none | membarrier | fallback | entry");
+            std::process::exit(2);
+        }
+    };
+    // Warm up: the first entry claims the thread's slot (the slow path, not measured).
+    black_box(one(0));
+    let mut acc = 0u64;
+    for i in 0..n {
+        acc = acc.wrapping_add(one(black_box(i)));
+    }
+    black_box(acc);
+}
