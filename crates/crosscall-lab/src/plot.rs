@@ -100,8 +100,17 @@ pub fn throughput_svg_with(
         .map(|(_, x)| x)
         .chain(curves.iter().flatten().flatten().map(|&(_, x)| x))
         .fold(0.0, f64::max);
-    // Headroom above the highest value, and a non-empty range for all-zero data.
-    let y_top = if y_max > 0.0 { y_max * 1.1 } else { 1.0 };
+    // The legend sits in the upper left, above the data: one line per series,
+    // plus one explaining the dashes. Leave that much headroom (a line is about
+    // 4.5% of the plot's height at the default size), and keep the range
+    // non-empty for all-zero data.
+    let any_fit = series.iter().any(|s| s.fit.is_some());
+    let legend_lines = (series.len() + usize::from(any_fit)) as f64;
+    let y_top = if y_max > 0.0 {
+        y_max * (1.08 + 0.045 * legend_lines)
+    } else {
+        1.0
+    };
 
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir)?;
@@ -128,28 +137,40 @@ pub fn throughput_svg_with(
         let color = Palette99::pick(index).to_rgba();
         let mut points = s.points.clone();
         points.sort_by(|a, b| a.0.total_cmp(&b.0));
+        let label = match &s.fit {
+            Some(fit) => format!(
+                "{}  (model: α={:.3}, β={:.2e})",
+                s.name, fit.alpha, fit.beta
+            ),
+            None => s.name.clone(),
+        };
         chart
             .draw_series(LineSeries::new(
                 points.iter().copied(),
                 color.stroke_width(2),
             ))?
-            .label(s.name.as_str())
+            .label(label)
             .legend(move |(x, y)| PathElement::new([(x, y), (x + 20, y)], color.stroke_width(2)));
         chart.draw_series(points.iter().map(|&p| Circle::new(p, 4, color.filled())))?;
-        if let (Some(curve), Some(fit)) = (curve, &s.fit) {
-            let label = format!("{} model: α={:.3}, β={:.2e}", s.name, fit.alpha, fit.beta);
-            chart
-                .draw_series(DashedLineSeries::new(
-                    curve.iter().copied(),
-                    8,
-                    6,
-                    color.stroke_width(1),
-                ))?
-                .label(label)
-                .legend(move |(x, y)| {
-                    DashedPathElement::new([(x, y), (x + 20, y)], 4, 3, color.stroke_width(1))
-                });
+        if let Some(curve) = curve {
+            chart.draw_series(DashedLineSeries::new(
+                curve.iter().copied(),
+                8,
+                6,
+                color.stroke_width(1),
+            ))?;
         }
+    }
+    if any_fit {
+        // One legend line for all the dashed curves, drawn in grey.
+        let what = match options.project_to {
+            Some(_) => "dashed: Universal Scalability Law fit, projected",
+            None => "dashed: Universal Scalability Law fit",
+        };
+        chart
+            .draw_series(std::iter::empty::<PathElement<(f64, f64)>>())?
+            .label(what)
+            .legend(|(x, y)| DashedPathElement::new([(x, y), (x + 20, y)], 4, 3, BLACK.mix(0.6)));
     }
     chart
         .configure_series_labels()
@@ -228,9 +249,9 @@ mod tests {
         );
         for needle in [
             "seed workload",
-            "mutex",
+            "mutex  (model: α=0.100, β=1.00e-2)",
             "crosscall",
-            "mutex model",
+            "dashed: Universal Scalability Law fit, projected",
             "workers (threads)",
             "tasks/s",
         ] {
