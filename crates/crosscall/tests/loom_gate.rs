@@ -38,7 +38,10 @@ fn close_never_returns_while_a_pass_is_alive() {
             })
         };
         g.close().unwrap();
-        assert!(!inside.load(SeqCst), "close returned while a Pass was alive");
+        assert!(
+            !inside.load(SeqCst),
+            "close returned while a Pass was alive"
+        );
         assert_eq!(g.in_flight(), 0);
         closed.store(true, SeqCst);
         t.join().unwrap();
