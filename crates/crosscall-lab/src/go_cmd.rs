@@ -126,7 +126,7 @@ pub fn run(args: &GoArgs) -> Result<(), Box<dyn Error>> {
     let found = goref::discover(&args.go, !args.no_discover);
     for (path, why) in &found.skipped {
         if args.go.contains(path) && !why.contains("already found") {
-            return Err(format!("--go {}: {why}", path.display()).into());
+            return Err(format!("--go: {why}").into());
         }
     }
     let programs = build_all(&found.toolchains);
