@@ -650,32 +650,6 @@ impl Gate {
         self.changed.notify_all();
     }
 
-    /// Ends an entry whose [`Pass`] was given up with [`Pass::__forget`]: for hosts (the C
-    /// API) that cannot carry a `Pass` value between their enter and leave calls. Returns
-    /// `false`, changing nothing, if this thread has no entry in this gate.
-    ///
-    /// # Safety
-    ///
-    /// Every entry of this gate on this thread that this call may end must have been
-    /// forgotten with `Pass::__forget`; ending an entry whose `Pass` is still alive would
-    /// make that `Pass` leave twice.
-    #[doc(hidden)]
-    pub unsafe fn __leave_forgotten(&self) -> bool {
-        let Some(id) = self.existing_id() else {
-            return false;
-        };
-        let Some(slot) = slots::cached(id).or_else(|| slots::owned_slot(id)) else {
-            return false;
-        };
-        // SAFETY: a slot owned by this thread for this gate: alive as long as the gate.
-        let slot = unsafe { &*slot };
-        if slot.depth.load(Ordering::Relaxed) == 0 {
-            return false;
-        }
-        self.leave(slot, false);
-        true
-    }
-
     // ---- closing ----------------------------------------------------------------------
 
     fn close_until(&self, wait: Wait) -> Result<(), CloseError> {
@@ -793,20 +767,6 @@ impl Pass<'_> {
     /// The gate this pass is for.
     pub fn gate(&self) -> &Gate {
         self.gate
-    }
-
-    /// Gives up the `Pass` value while staying inside the gate; the entry is ended later by
-    /// [`Gate::__leave_forgotten`] on the same thread. Returns `false` (and leaves at once)
-    /// for the rare entry made while the thread's thread-locals were being destroyed, which
-    /// cannot be found again later.
-    #[doc(hidden)]
-    pub fn __forget(self) -> bool {
-        if self.temporary {
-            drop(self);
-            return false;
-        }
-        std::mem::forget(self);
-        true
     }
 }
 

@@ -359,28 +359,3 @@ fn stress_open_late_close_mid_run() {
         assert!(admitted.load(SeqCst) > 0, "round {round}: nothing ran");
     }
 }
-
-#[test]
-fn forgotten_passes_are_left_by_the_same_thread_only() {
-    both(|g| {
-        // SAFETY (for the unsafe calls below): every entry on this thread is forgotten.
-        assert!(!unsafe { g.__leave_forgotten() }, "nothing to leave yet");
-        g.open();
-        assert!(g.enter().unwrap().__forget());
-        assert!(g.enter().unwrap().__forget());
-        assert_eq!(g.in_flight(), 2);
-        thread::scope(|s| {
-            // Another thread has no entry to end.
-            s.spawn(|| assert!(!unsafe { g.__leave_forgotten() }));
-        });
-        assert_eq!(g.in_flight(), 2);
-        assert!(unsafe { g.__leave_forgotten() });
-        assert!(unsafe { g.__leave_forgotten() });
-        assert!(
-            !unsafe { g.__leave_forgotten() },
-            "unmatched leave must not underflow"
-        );
-        assert_eq!(g.in_flight(), 0);
-        g.close().unwrap();
-    });
-}
