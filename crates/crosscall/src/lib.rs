@@ -1,4 +1,66 @@
-//! crosscall: safe entry from C into Rust, as cheap as a plain call on every core.
+//! Safe entry from C into Rust, as cheap as a plain function call on every core.
+//!
+//! Every call from C into a Rust library — a callback, an exported function — has four
+//! questions to answer before its body may run:
+//!
+//! | question | crosscall's answer |
+//! |---|---|
+//! | is the library initialized yet? | [`Gate`]: `enter` waits until [`Gate::open`] |
+//! | may it still be called (shutdown, unload)? | [`Gate::close`] stops admission and drains |
+//! | is this thread known to us? | [`attach`]: once per thread, released at thread exit |
+//! | will a panic unwind into C? | [`entry`]: a panic becomes an error value + [`last_error`] |
+//!
+//! [`export`] wraps an `extern "C" fn` with all four; [`bytes`] moves buffers across the
+//! boundary (cgo's `C.CBytes`, `C.GoBytes`, `C.malloc`); the `crosscall-capi` crate offers
+//! the gate to C and C++ hosts.
+//!
+//! # Cost
+//!
+//! While the gate is open an entry writes only to a cache line owned by the calling thread
+//! and reads lines nobody writes: no lock, no shared counter, no syscall. So it costs the same
+//! on 2 cores or 128, where a global mutex (cgo before Go 1.22) or one shared in-flight
+//! counter (`run-down`, tokio-util's `TaskTracker`) collapses as cores are added.
+//! `docs/PERFORMANCE.md` in the repository has the measurements.
+//!
+//! # Example
+//!
+//! ```
+//! use crosscall::Gate;
+//!
+//! static LIBRARY: Gate = Gate::new();
+//!
+//! /// Called by C from any thread, possibly before `lib_init` ran (it then waits).
+//! #[crosscall::export(gate = LIBRARY, on_panic = -1)]
+//! #[no_mangle]
+//! pub extern "C" fn lib_square(x: i32) -> Result<i32, String> {
+//!     x.checked_mul(x).ok_or_else(|| format!("{x} squared overflows"))
+//! }
+//!
+//! #[no_mangle]
+//! pub extern "C" fn lib_init() {
+//!     LIBRARY.open();
+//! }
+//!
+//! #[no_mangle]
+//! pub extern "C" fn lib_shutdown() -> i32 {
+//!     // Waits until every call in progress has returned; later calls get -1.
+//!     if LIBRARY.close().is_ok() { 0 } else { -1 }
+//! }
+//!
+//! lib_init();
+//! assert_eq!(lib_square(12), 144);
+//! assert_eq!(lib_square(1 << 20), -1);
+//! assert_eq!(crosscall::last_error().as_deref(), Some("1048576 squared overflows"));
+//! assert_eq!(lib_shutdown(), 0);
+//! assert_eq!(lib_square(2), -1);
+//! ```
+//!
+//! # Testing the concurrency
+//!
+//! The gate's protocol is model-checked with loom (`bash scripts/loom.sh`, i.e.
+//! `RUSTFLAGS="--cfg loom" LOOM_MAX_PREEMPTIONS=2 cargo test -p crosscall --test loom_gate`)
+//! and stress-tested on real threads (`cargo test -p crosscall --test gate`), with both
+//! fence strategies.
 #![deny(unsafe_op_in_unsafe_fn, missing_docs)]
 
 pub mod attach;
