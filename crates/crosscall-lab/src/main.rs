@@ -314,13 +314,12 @@ fn sweep(args: &SweepArgs) -> Result<(), Box<dyn Error>> {
         progress.start(&format!("{} ×{}", first.gate, first.workers));
     }
     let mut done = 0;
-    let file = sweep::sweep(&cfg, |result| {
+    let file = sweep::sweep(&cfg, |_result| {
         done += 1;
         progress.finish_one();
         if let Some(next) = schedule.get(done) {
             progress.start(&format!("{} ×{}", next.gate, next.workers));
         }
-        let _ = result;
     });
     progress.finish();
     let outputs = sweep::write_outputs(&args.out, &file)?;

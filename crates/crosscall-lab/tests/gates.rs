@@ -45,6 +45,14 @@ fn refuses_after_close<G: EntryGate>() {
         "{}",
         G::NAME
     );
+    // Opening again does not undo the close.
+    gate.open();
+    assert_eq!(
+        gate.call(-1, || panic!("admitted after close and reopen")),
+        -1,
+        "{}",
+        G::NAME
+    );
 }
 
 /// A caller still waiting for `open` when the gate is closed is refused.

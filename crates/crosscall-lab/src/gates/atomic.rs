@@ -82,11 +82,15 @@ impl AtomicGate {
         result
     }
 
-    /// Stores `to` under the mutex and wakes every waiter.
+    /// Stores `to` under the mutex (never back out of `CLOSED`) and wakes
+    /// every waiter.
     fn set_state(&self, to: u8) {
         self.mutex.lock();
-        // Release: pairs with the fast path's Acquire load.
-        self.state.store(to, Ordering::Release);
+        // Relaxed: every store happens with the mutex held, which orders it.
+        if self.state.load(Ordering::Relaxed) != CLOSED {
+            // Release: pairs with the fast path's Acquire load.
+            self.state.store(to, Ordering::Release);
+        }
         self.cond.broadcast();
         // SAFETY: locked above on this thread.
         unsafe { self.mutex.unlock() };

@@ -135,6 +135,7 @@ impl EntryGate for CounterGate {
 
     /// Stops admission, then waits until every admitted call has left
     /// (`run-down`'s `wait_for_completion`, `TaskTracker::close` + `wait`).
+    /// Like those, it deadlocks if called from inside a call of this gate.
     fn close(&self) {
         // AcqRel: Release so waiters for `open` see the flag with what came
         // before; Acquire to read the count consistently with leavers.

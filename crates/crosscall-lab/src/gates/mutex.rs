@@ -70,12 +70,16 @@ impl MutexGate {
         }
     }
 
-    /// Sets the state under the mutex and wakes every waiter, as
-    /// `x_cgo_notify_runtime_init_done` does.
+    /// Moves to `to` under the mutex (never back out of `Closed`) and wakes
+    /// every waiter, as `x_cgo_notify_runtime_init_done` does.
     fn set_state(&self, to: State) {
         self.mutex.lock();
-        // SAFETY: written with `mutex` held.
-        unsafe { *self.state.get() = to };
+        // SAFETY: read and written with `mutex` held.
+        unsafe {
+            if *self.state.get() != State::Closed {
+                *self.state.get() = to;
+            }
+        }
         self.cond.broadcast();
         // SAFETY: locked above on this thread.
         unsafe { self.mutex.unlock() };
