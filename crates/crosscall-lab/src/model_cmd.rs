@@ -156,8 +156,16 @@ pub fn run(args: &ModelArgs) -> Result<(), Box<dyn Error>> {
                 fit: Some(m.fit),
             })
             .collect();
+        let project_to = args.project.iter().max().map(|&n| n as f64);
+        let measured_max = models
+            .iter()
+            .flat_map(|m| &m.points)
+            .map(|p| p.0)
+            .fold(1.0, f64::max);
         let options = PlotOptions {
-            project_to: args.project.iter().max().map(|&n| n as f64),
+            project_to,
+            // Far projections on a linear axis squeeze the measurements into a corner.
+            log_workers: project_to.is_some_and(|n| n > 4.0 * measured_max),
             ..PlotOptions::default()
         };
         plot::throughput_svg_with(

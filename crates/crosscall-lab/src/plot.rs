@@ -17,6 +17,8 @@
 use std::error::Error;
 use std::path::Path;
 
+use plotters::coord::ranged1d::ValueFormatter;
+use plotters::coord::types::RangedCoordf64;
 use plotters::element::DashedPathElement;
 use plotters::prelude::*;
 
@@ -43,6 +45,10 @@ pub struct PlotOptions {
     pub y_label: String,
     /// Size of the image in pixels.
     pub size: (u32, u32),
+    /// A logarithmic worker axis (1, 2, 4, … evenly spaced): for projections
+    /// far beyond the measurements, which a linear axis squeezes into a corner.
+    /// Ignored when a worker count is 0.
+    pub log_workers: bool,
 }
 
 impl Default for PlotOptions {
@@ -51,6 +57,7 @@ impl Default for PlotOptions {
             project_to: None,
             y_label: "throughput (tasks/s)".to_owned(),
             size: (960, 600),
+            log_workers: false,
         }
     }
 }
@@ -85,6 +92,7 @@ pub fn throughput_svg_with(
         return Err(format!("cannot plot the point ({n}, {x}): workers and throughput must be finite and not negative").into());
     }
     let max_measured_n = measured.clone().map(|(n, _)| n).fold(f64::NAN, f64::max);
+    let measured_min_n = measured.clone().map(|(n, _)| n).fold(f64::NAN, f64::min);
     if max_measured_n.is_nan() {
         return Err("nothing to plot: no series has a measured point".into());
     }
@@ -117,30 +125,67 @@ pub fn throughput_svg_with(
     }
     let root = SVGBackend::new(path, options.size).into_drawing_area();
     root.fill(&WHITE)?;
-    let mut chart = ChartBuilder::on(&root)
+    let mut builder = ChartBuilder::on(&root);
+    builder
         .caption(title, ("sans-serif", 22))
         .margin(16)
         .x_label_area_size(48)
-        .y_label_area_size(88)
-        .build_cartesian_2d(0.0..x_max * 1.05, 0.0..y_top)?;
+        .y_label_area_size(88);
+    let x_min = measured_min_n.min(1.0);
+    let layers = Layers {
+        series,
+        curves: &curves,
+        any_fit,
+        options,
+    };
+    if options.log_workers && x_min > 0.0 {
+        let chart = builder
+            .build_cartesian_2d((x_min * 0.9..x_max * 1.1).log_scale().base(2.0), 0.0..y_top)?;
+        draw(chart, &layers)?;
+    } else {
+        let chart = builder.build_cartesian_2d(0.0..x_max * 1.05, 0.0..y_top)?;
+        draw(chart, &layers)?;
+    }
+    root.present()?;
+    Ok(())
+}
+
+/// What goes on the chart, whichever x scale it has.
+struct Layers<'a> {
+    series: &'a [Series],
+    curves: &'a [Option<Vec<(f64, f64)>>],
+    any_fit: bool,
+    options: &'a PlotOptions,
+}
+
+/// Draws mesh, series, models and legend on a chart with any f64 x axis.
+fn draw<'a, X>(
+    mut chart: ChartContext<'a, SVGBackend<'a>, Cartesian2d<X, RangedCoordf64>>,
+    layers: &Layers<'_>,
+) -> Result<(), Box<dyn Error>>
+where
+    X: Ranged<ValueType = f64> + ValueFormatter<f64>,
+{
     chart
         .configure_mesh()
         .x_desc("workers (threads)")
-        .y_desc(options.y_label.as_str())
+        .y_desc(layers.options.y_label.as_str())
         .label_style(("sans-serif", 14))
         .axis_desc_style(("sans-serif", 16))
         .x_label_formatter(&|n| human(*n))
         .y_label_formatter(&|y| human(*y))
         .draw()?;
 
-    for (index, (s, curve)) in series.iter().zip(&curves).enumerate() {
+    for (index, (s, curve)) in layers.series.iter().zip(layers.curves).enumerate() {
         let color = Palette99::pick(index).to_rgba();
         let mut points = s.points.clone();
         points.sort_by(|a, b| a.0.total_cmp(&b.0));
         let label = match &s.fit {
             Some(fit) => format!(
-                "{}  (model: α={:.3}, β={:.2e})",
-                s.name, fit.alpha, fit.beta
+                "{}  (model: α={}, β={})",
+                s.name,
+                coefficient(fit.alpha),
+                coefficient(fit.beta)
             ),
             None => s.name.clone(),
         };
@@ -161,9 +206,9 @@ pub fn throughput_svg_with(
             ))?;
         }
     }
-    if any_fit {
+    if layers.any_fit {
         // One legend line for all the dashed curves, drawn in grey.
-        let what = match options.project_to {
+        let what = match layers.options.project_to {
             Some(_) => "dashed: Universal Scalability Law fit, projected",
             None => "dashed: Universal Scalability Law fit",
         };
@@ -179,18 +224,36 @@ pub fn throughput_svg_with(
         .border_style(BLACK.mix(0.4))
         .label_font(("sans-serif", 14))
         .draw()?;
-    root.present()?;
     Ok(())
 }
 
-/// The model sampled densely enough to look smooth, from 1 worker to `x_max`.
+/// The model sampled densely enough to look smooth from 1 worker to `x_max`
+/// on either axis: evenly spaced (for a linear axis) merged with geometrically
+/// spaced (for a logarithmic one, and where the curve bends most).
 fn model_curve(fit: &UslFit, x_max: f64) -> Vec<(f64, f64)> {
     const STEPS: usize = 200;
     let start = 1.0_f64.min(x_max);
-    (0..=STEPS)
-        .map(|i| start + (x_max - start) * i as f64 / STEPS as f64)
+    let even = (0..=STEPS).map(|i| start + (x_max - start) * i as f64 / STEPS as f64);
+    let ratio = x_max / start;
+    let geometric = (0..=STEPS).map(|i| start * ratio.powf(i as f64 / STEPS as f64));
+    let mut workers: Vec<f64> = even.chain(geometric).collect();
+    workers.sort_by(f64::total_cmp);
+    workers.dedup();
+    workers
+        .into_iter()
         .map(|n| (n, fit.throughput(n).max(0.0)))
         .collect()
+}
+
+/// α and β for the legend: `0`, `0.071`, `4.65e-5`.
+fn coefficient(value: f64) -> String {
+    if value == 0.0 {
+        "0".to_owned()
+    } else if value.abs() >= 1e-3 {
+        format!("{value:.3}")
+    } else {
+        format!("{value:.2e}")
+    }
 }
 
 /// Axis numbers as `12.5M`, `900k`, `1.25k`: throughputs span many orders of magnitude.
@@ -249,7 +312,7 @@ mod tests {
         );
         for needle in [
             "seed workload",
-            "mutex  (model: α=0.100, β=1.00e-2)",
+            "mutex  (model: α=0.100, β=0.010)",
             "crosscall",
             "dashed: Universal Scalability Law fit, projected",
             "workers (threads)",
@@ -263,6 +326,36 @@ mod tests {
             labels.contains(&"16.0") || labels.contains(&"16"),
             "x axis not projected"
         );
+    }
+
+    #[test]
+    fn a_logarithmic_worker_axis_reaches_the_projection() {
+        let fit = UslFit {
+            lambda: 100.0,
+            alpha: 0.0,
+            beta: 0.00004,
+            r_squared: 1.0,
+        };
+        let series = [Series {
+            name: "lean".into(),
+            points: vec![(1.0, 100.0), (2.0, 200.0), (3.0, 299.0)],
+            fit: Some(fit),
+        }];
+        let path = scratch("log");
+        let options = PlotOptions {
+            project_to: Some(128.0),
+            log_workers: true,
+            ..PlotOptions::default()
+        };
+        throughput_svg_with(&path, "log", &series, &options).unwrap();
+        let svg = std::fs::read_to_string(&path).unwrap();
+        std::fs::remove_file(&path).unwrap();
+        let labels: Vec<&str> = svg.lines().map(str::trim).collect();
+        // Powers of two, as worker counts are usually swept.
+        for tick in ["1", "2", "4", "64", "128"] {
+            assert!(labels.contains(&tick), "no x tick {tick}");
+        }
+        assert!(svg.contains("β=4.00e-5"), "legend coefficient");
     }
 
     #[test]
