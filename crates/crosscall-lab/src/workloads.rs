@@ -99,8 +99,11 @@ pub(crate) fn seed_task<const POISON: bool>() -> Result<Vec<u8>, TaskError> {
     let key = [0u8; VALUE_LEN];
     // `cKey := C.CBytes(key)`: malloc + copy.
     let c_key = CBuf::copy_from(&key)?;
-    // `cValue := C.malloc(valueLen)` (CBuf zero-fills: 32 bytes more work than Go).
-    let mut c_value = CBuf::alloc(VALUE_LEN)?;
+    // `cValue := C.malloc(valueLen)`: plain `malloc`. Not `CBuf::alloc`,
+    // which uses `calloc`, and glibc serves `calloc` outside its per-thread
+    // cache (perf: `__libc_calloc` → `_int_malloc`), a slower path than Go's
+    // step. `copy_from` is `malloc` plus a 32-byte copy of zeros.
+    let mut c_value = CBuf::copy_from(&[0u8; VALUE_LEN])?;
     if POISON {
         c_value.as_mut_slice().fill(0x55);
     }
@@ -153,8 +156,12 @@ extern "C" fn seed_callback<G: EntryGate>(key: *const u8, out: *mut u8) -> c_int
             return BAD_ARGUMENT;
         };
         // `value := make([]byte, len(k))`: not a constant size, so Go
-        // allocates it on the heap; so do we.
-        let value = vec![0u8; key.len()];
+        // allocates it on the heap; so do we. Zeroed by hand rather than with
+        // `vec![0; n]`, whose `calloc` misses glibc's per-thread cache (see
+        // `seed_task`): the step should cost what Go's zeroed `make` costs,
+        // not a glibc quirk.
+        let mut value = Vec::with_capacity(key.len());
+        value.resize(key.len(), 0u8);
         if out.is_null() {
             return BAD_ARGUMENT;
         }
