@@ -69,6 +69,9 @@ struct SeedArgs {
     /// Gates to compare, comma-separated [default: all].
     #[arg(long, value_enum, value_delimiter = ',')]
     gates: Vec<GateKind>,
+    /// Output format (`json`: one object with every run and the table rows).
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    format: Format,
     /// No progress bar on stderr.
     #[arg(long, short)]
     quiet: bool,
@@ -217,49 +220,63 @@ fn seed(args: &SeedArgs) -> Result<(), Box<dyn Error>> {
     let gates = gates_or_all(&args.gates);
     let workers = workers_or_cpus(args.common.workers);
     let repeat = args.repeat as usize;
-    println!(
-        "seed reproduction: workload {}, {} queue, {} tasks per run, {} gate(s) × {} round(s), gates take turns",
-        args.common.workload,
-        args.common.queue,
-        args.tasks,
-        gates.len(),
-        repeat
-    );
+    let text = args.format == Format::Text;
+    let config = |gate| RunConfig {
+        gate,
+        workload: args.common.workload,
+        workers,
+        tasks: args.tasks,
+        queue: args.common.queue,
+    };
+    if text {
+        println!(
+            "seed reproduction: workload {}, {} queue, {} tasks per run, {} gate(s) × {} round(s), gates take turns",
+            args.common.workload,
+            args.common.queue,
+            args.tasks,
+            gates.len(),
+            repeat
+        );
+    }
     let progress = Progress::new(repeat * (gates.len() + 1), args.quiet);
-    let mut results: Vec<RunResult> = Vec::new();
+    let mut runs: Vec<RunResult> = Vec::new();
     let mut floors: Vec<RunResult> = Vec::new();
     for round in 1..=repeat {
         for &gate in &gates {
             progress.start(&format!("{gate} (round {round}/{repeat})"));
-            let result = runner::run(&RunConfig {
-                gate,
-                workload: args.common.workload,
-                workers,
-                tasks: args.tasks,
-                queue: args.common.queue,
-            });
-            progress.println(&format!(
-                "gate {gate}\nnumWorkers = {}\ntook {:.0}ms",
-                result.workers, result.took_ms
-            ));
+            let result = runner::run(&config(gate));
+            if text {
+                progress.println(&format!(
+                    "gate {gate}\nnumWorkers = {}\ntook {:.0}ms",
+                    result.workers, result.took_ms
+                ));
+            }
             progress.finish_one();
-            results.push(result);
+            runs.push(result);
         }
         progress.start(&format!("harness floor (round {round}/{repeat})"));
-        floors.push(runner::queue_floor(&RunConfig {
-            gate: GateKind::None,
-            workload: args.common.workload,
-            workers,
-            tasks: args.tasks,
-            queue: args.common.queue,
-        }));
+        floors.push(runner::queue_floor(&config(GateKind::None)));
         progress.finish_one();
     }
     progress.finish();
-    let rows = report::comparison(&results);
+    let rows = report::comparison(&runs);
     let floor = median_run(&floors);
-    println!();
-    print!("{}", report::render(&rows, floor.as_ref()));
+    if text {
+        println!();
+        print!("{}", report::render(&rows, floor.as_ref()));
+    } else {
+        let summary = serde_json::json!({
+            "workload": args.common.workload,
+            "queue": args.common.queue,
+            "workers": workers,
+            "tasks": args.tasks,
+            "repeat": repeat,
+            "rows": rows,
+            "floor": floor,
+            "runs": runs,
+        });
+        println!("{summary}");
+    }
     Ok(())
 }
 

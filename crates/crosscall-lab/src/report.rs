@@ -11,7 +11,7 @@ pub const BASELINE: &str = "none";
 pub const PRODUCT: &str = "crosscall";
 
 /// One line of the comparison: every run of one gate, summarized.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
 pub struct Row {
     /// Gate (or toolchain) name.
     pub name: String,
@@ -98,7 +98,7 @@ pub fn comparison(results: &[RunResult]) -> Vec<Row> {
 pub fn render(rows: &[Row], floor: Option<&RunResult>) -> String {
     let mut out = String::new();
     let spread_shown = rows.iter().any(|row| row.runs > 1);
-    let _ = write!(out, "{:<16} {:>7} {:>10}", "gate", "workers", "ms (median)");
+    let _ = write!(out, "{:<16} {:>7} {:>11}", "gate", "workers", "ms (median)");
     if spread_shown {
         let _ = write!(out, " {:>19}", "range ms");
     }

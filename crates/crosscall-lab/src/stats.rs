@@ -2,7 +2,7 @@
 //! neighbour's compile slowed down) and the spread around it.
 
 /// Median, minimum and maximum of a set of measurements.
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize)]
 pub struct Spread {
     /// The middle value (mean of the two middle ones for an even count).
     pub median: f64,

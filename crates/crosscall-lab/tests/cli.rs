@@ -221,3 +221,34 @@ fn bad_input_is_refused_with_a_message() {
         assert!(stderr.contains("error"), "{args:?}: {stderr}");
     }
 }
+
+#[test]
+fn default_run_as_json_has_rows_runs_and_floor() {
+    let out = stdout_of(&[
+        "--tasks",
+        "1500",
+        "--workers",
+        "2",
+        "--repeat",
+        "2",
+        "--gates",
+        "none,mutex,crosscall",
+        "--format",
+        "json",
+        "--quiet",
+    ]);
+    assert_eq!(out.lines().count(), 1, "{out}");
+    let json: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(
+        (json["workers"].as_u64(), json["tasks"].as_u64()),
+        (Some(2), Some(1500))
+    );
+    assert_eq!(json["runs"].as_array().unwrap().len(), 6);
+    let rows = json["rows"].as_array().unwrap();
+    let names: Vec<&str> = rows.iter().map(|r| r["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["none", "mutex", "crosscall"]);
+    assert_eq!(rows[0]["entry_share"], 0.0);
+    assert_eq!(rows[2]["crosscall_speedup"], 1.0);
+    assert_eq!(rows[1]["runs"], 2);
+    assert_eq!(json["floor"]["gate"], "queue-only");
+}
