@@ -160,6 +160,7 @@ extern "C" fn seed_callback<G: EntryGate>(key: *const u8, out: *mut u8) -> c_int
         // `vec![0; n]`, whose `calloc` misses glibc's per-thread cache (see
         // `seed_task`): the step should cost what Go's zeroed `make` costs,
         // not a glibc quirk.
+        #[allow(clippy::slow_vector_initialization)] // avoiding calloc, see above
         let mut value = Vec::with_capacity(key.len());
         value.resize(key.len(), 0u8);
         if out.is_null() {
