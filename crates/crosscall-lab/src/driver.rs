@@ -1,27 +1,50 @@
 //! Runs N tasks on W worker threads and times them: the queue, the workers
 //! and the clock, with no knowledge of what a task does.
+use std::collections::VecDeque;
 use std::fmt;
+use std::hint::black_box;
 use std::ops::Range;
-use std::sync::Barrier;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Barrier, Mutex, PoisonError};
 use std::thread;
 use std::time::{Duration, Instant};
 
 /// How tasks reach the workers.
+///
+/// Every shared kind is filled with all task ids before the clock starts and
+/// drained by all workers; they differ in what taking one task costs. The
+/// harness floor (`runner::queue_floor`) measures each with no work attached.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, clap::ValueEnum, serde::Serialize)]
-#[serde(rename_all = "lowercase")]
+#[serde(rename_all = "kebab-case")]
 pub enum QueueKind {
-    /// Every task is put into one shared bounded channel before the clock
-    /// starts; workers drain it (the original repro's buffered channel).
+    /// One bounded `crossbeam-channel` holding every task (the Rust
+    /// counterpart of the original repro's buffered Go channel; the default).
     Shared,
+    /// A `Mutex<VecDeque>`: lock, take one, unlock — the steps of Go's
+    /// `chanrecv` on a buffered channel, one for one.
+    Locked,
+    /// A pre-filled array and one shared `AtomicUsize` index: taking a task is
+    /// a single `fetch_add`, the least a shared queue can cost.
+    AtomicIndex,
     /// Each worker owns a contiguous range of tasks; nothing is shared.
     Partitioned,
 }
 
 impl QueueKind {
+    /// Every queue kind, the default first.
+    pub const ALL: [QueueKind; 4] = [
+        QueueKind::Shared,
+        QueueKind::Locked,
+        QueueKind::AtomicIndex,
+        QueueKind::Partitioned,
+    ];
+
     /// The name used on the command line and in reports.
     pub fn name(self) -> &'static str {
         match self {
             QueueKind::Shared => "shared",
+            QueueKind::Locked => "locked",
+            QueueKind::AtomicIndex => "atomic-index",
             QueueKind::Partitioned => "partitioned",
         }
     }
@@ -51,6 +74,8 @@ pub(crate) fn drive(
     let tasks = u32::try_from(tasks).expect("the task count must fit in a u32");
     match queue {
         QueueKind::Shared => drive_shared(workers, tasks, &task),
+        QueueKind::Locked => drive_locked(workers, tasks, &task),
+        QueueKind::AtomicIndex => drive_atomic_index(workers, tasks, &task),
         QueueKind::Partitioned => drive_partitioned(workers, tasks, &task),
     }
 }
@@ -60,11 +85,12 @@ pub(crate) fn drive(
 /// A Go buffered channel is a bounded multi-producer multi-consumer FIFO that
 /// receivers drain until it is closed; `crossbeam_channel::bounded` is the
 /// Rust channel with exactly that contract (and the one `std::sync::mpsc` is
-/// built from). It is not the same machine: Go's `chanrecv` takes the
-/// channel's lock for every receive, crossbeam's array flavor claims a slot
-/// with a compare-and-swap on the shared head. Both write one shared cache
-/// line per task, so the queue itself contends; `queue_floor` measures that
-/// apart, and `QueueKind::Partitioned` removes it.
+/// built from), so it is what a Rust port of the repro would use. It is not
+/// the same machine: Go's `chanrecv` takes the channel's lock for every
+/// receive (see [`QueueKind::Locked`]), crossbeam's array flavor claims a slot
+/// with a compare-and-swap on the shared head and writes the slot's stamp.
+/// Either way every task writes shared cache lines, so the queue itself
+/// contends: on 2 cores its `recv` can take more time than the seed's work.
 fn drive_shared(workers: usize, tasks: u32, task: &(impl Fn() + Sync)) -> Duration {
     let (sender, receiver) = crossbeam_channel::bounded::<u32>(tasks.max(1) as usize);
     for id in 0..tasks {
@@ -76,6 +102,36 @@ fn drive_shared(workers: usize, tasks: u32, task: &(impl Fn() + Sync)) -> Durati
     drop(sender);
     timed(workers, |_worker| {
         for _id in receiver.iter() {
+            task();
+        }
+    })
+}
+
+/// Go's `chanrecv` step for step: lock the queue, take the next task, unlock.
+fn drive_locked(workers: usize, tasks: u32, task: &(impl Fn() + Sync)) -> Duration {
+    let queue = Mutex::new((0..tasks).collect::<VecDeque<u32>>());
+    timed(workers, |_worker| loop {
+        let next = queue
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .pop_front();
+        match next {
+            Some(_id) => task(),
+            None => break,
+        }
+    })
+}
+
+/// The cheapest shared queue: every worker claims the next index with one
+/// `fetch_add` on a shared counter and reads the task from a pre-filled array.
+fn drive_atomic_index(workers: usize, tasks: u32, task: &(impl Fn() + Sync)) -> Duration {
+    let queue: Vec<u32> = (0..tasks).collect();
+    let next = AtomicUsize::new(0);
+    timed(workers, |_worker| {
+        // Relaxed: the counter only hands out distinct indices; the array was
+        // written before the workers started (ordered by the start barrier).
+        while let Some(id) = queue.get(next.fetch_add(1, Ordering::Relaxed)) {
+            black_box(id);
             task();
         }
     })
@@ -128,7 +184,7 @@ fn timed(workers: usize, work: impl Fn(usize) + Sync) -> Duration {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::sync::atomic::{AtomicU64, Ordering};
+    use std::sync::atomic::AtomicU64;
 
     #[test]
     fn partitions_cover_every_task_once() {
@@ -145,7 +201,7 @@ mod tests {
 
     #[test]
     fn every_queue_runs_every_task_exactly_once() {
-        for queue in [QueueKind::Shared, QueueKind::Partitioned] {
+        for queue in QueueKind::ALL {
             for workers in [1, 3] {
                 let done = AtomicU64::new(0);
                 drive(workers, 1000, queue, || {

@@ -17,7 +17,7 @@ fn every_gate_and_workload_returns_the_zeros_the_callback_wrote() {
 
 #[test]
 fn runs_report_consistent_figures_for_every_configuration() {
-    for queue in [QueueKind::Shared, QueueKind::Partitioned] {
+    for queue in QueueKind::ALL {
         for gate in GateKind::ALL {
             for workload in Workload::ALL {
                 let cfg = RunConfig {
