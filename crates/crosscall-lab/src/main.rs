@@ -7,9 +7,10 @@ use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use crosscall_lab::progress::Progress;
+use crosscall_lab::report::{self, QueueCost};
 use crosscall_lab::runner::{self, GateKind, QueueKind, RunConfig, RunResult, Workload};
 use crosscall_lab::sweep::{self, SweepConfig};
-use crosscall_lab::{go_cmd, model_cmd, report};
+use crosscall_lab::{go_cmd, model_cmd};
 
 /// Reproduces, measures and explains many-core C→host callback contention.
 ///
@@ -238,9 +239,14 @@ fn seed(args: &SeedArgs) -> Result<(), Box<dyn Error>> {
             repeat
         );
     }
-    let progress = Progress::new(repeat * (gates.len() + 1), args.quiet);
+    // Per round: every gate, the harness floor, and (for a shared queue)
+    // `none` on a partitioned queue, so the queue's cost is told apart.
+    let queue_is_shared = args.common.queue != QueueKind::Partitioned;
+    let per_round = gates.len() + 1 + usize::from(queue_is_shared);
+    let progress = Progress::new(repeat * per_round, args.quiet);
     let mut runs: Vec<RunResult> = Vec::new();
     let mut floors: Vec<RunResult> = Vec::new();
+    let mut nones_partitioned: Vec<RunResult> = Vec::new();
     for round in 1..=repeat {
         for &gate in &gates {
             progress.start(&format!("{gate} (round {round}/{repeat})"));
@@ -257,13 +263,24 @@ fn seed(args: &SeedArgs) -> Result<(), Box<dyn Error>> {
         progress.start(&format!("harness floor (round {round}/{repeat})"));
         floors.push(runner::queue_floor(&config(GateKind::None)));
         progress.finish_one();
+        if queue_is_shared {
+            progress.start(&format!("none, partitioned (round {round}/{repeat})"));
+            nones_partitioned.push(runner::run(&RunConfig {
+                queue: QueueKind::Partitioned,
+                ..config(GateKind::None)
+            }));
+            progress.finish_one();
+        }
     }
     progress.finish();
     let rows = report::comparison(&runs);
-    let floor = median_run(&floors);
+    let queue = median_run(&floors).map(|drained_empty| QueueCost {
+        drained_empty,
+        none_partitioned: median_run(&nones_partitioned),
+    });
     if text {
         println!();
-        print!("{}", report::render(&rows, floor.as_ref()));
+        print!("{}", report::render(&rows, queue.as_ref()));
     } else {
         let summary = serde_json::json!({
             "workload": args.common.workload,
@@ -272,7 +289,7 @@ fn seed(args: &SeedArgs) -> Result<(), Box<dyn Error>> {
             "tasks": args.tasks,
             "repeat": repeat,
             "rows": rows,
-            "floor": floor,
+            "queue_cost": queue,
             "runs": runs,
         });
         println!("{summary}");

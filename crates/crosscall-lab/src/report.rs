@@ -93,9 +93,22 @@ pub fn comparison(results: &[RunResult]) -> Vec<Row> {
     rows
 }
 
-/// Renders `rows` as an aligned text table; `floor`, when given, adds the
-/// harness floor (the queue drained with no work) below it.
-pub fn render(rows: &[Row], floor: Option<&RunResult>) -> String {
+/// What the queue costs, measured apart from the entry.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct QueueCost {
+    /// The queue drained with tasks that do nothing (median run): the
+    /// harness floor.
+    pub drained_empty: RunResult,
+    /// For a shared queue: gate `none`, same workload, on a partitioned
+    /// queue (median run). Set against the `none` row, it shows what the
+    /// queue costs under the real work, which can be far more than the floor
+    /// (two workers taking turns on the queue's cache lines).
+    pub none_partitioned: Option<RunResult>,
+}
+
+/// Renders `rows` as an aligned text table; `queue`, when given, adds what
+/// the queue costs below it.
+pub fn render(rows: &[Row], queue: Option<&QueueCost>) -> String {
     let mut out = String::new();
     let spread_shown = rows.iter().any(|row| row.runs > 1);
     let _ = write!(out, "{:<16} {:>7} {:>11}", "gate", "workers", "ms (median)");
@@ -132,12 +145,26 @@ pub fn render(rows: &[Row], floor: Option<&RunResult>) -> String {
             speedup
         );
     }
-    if let Some(floor) = floor {
+    if let Some(queue) = queue {
+        let floor = &queue.drained_empty;
         let _ = writeln!(
             out,
-            "harness floor ({} queue drained, no call): {:.1} ns/task ({:.1} ms) — included in every row above",
+            "harness floor ({} queue drained, no call): {:.1} ns/task ({:.1} ms); included in every row above",
             floor.queue, floor.ns_per_task, floor.took_ms
         );
+        let none = rows.iter().find(|row| row.name == BASELINE);
+        if let (Some(partitioned), Some(none)) = (&queue.none_partitioned, none) {
+            let extra = none.ns_per_task - partitioned.ns_per_task;
+            let _ = writeln!(
+                out,
+                "queue cost with this work: none takes {:.1} ns/task over the {} queue, {:.1} partitioned: the queue adds {:.1} ns/task ({:.0}% of none)",
+                none.ns_per_task,
+                floor.queue,
+                partitioned.ns_per_task,
+                extra,
+                extra / none.ns_per_task * 100.0
+            );
+        }
     }
     out
 }
@@ -180,12 +207,20 @@ mod tests {
     #[test]
     fn table_shows_every_row_and_the_floor() {
         let rows = comparison(&[result("none", 10.0), result("crosscall", 11.0)]);
-        let floor = result("queue-only", 2.0);
-        let text = render(&rows, Some(&floor));
+        let queue = QueueCost {
+            drained_empty: result("queue-only", 2.0),
+            none_partitioned: Some(result("none", 4.0)),
+        };
+        let text = render(&rows, Some(&queue));
         assert!(text.lines().any(|l| l.starts_with("none")));
         assert!(text
             .lines()
             .any(|l| l.starts_with("crosscall") && l.contains("1.00×")));
         assert!(text.contains("harness floor"));
+        // none: 10 ms shared vs 4 ms partitioned for 1000 tasks.
+        assert!(
+            text.contains("the queue adds 6000.0 ns/task (60% of none)"),
+            "{text}"
+        );
     }
 }

@@ -104,6 +104,9 @@ fn default_run_prints_every_gate_then_one_table() {
     let crosscall_row = table.iter().find(|l| l.starts_with("crosscall")).unwrap();
     assert!(crosscall_row.ends_with("1.00×"), "{crosscall_row}");
     assert!(table.iter().any(|l| l.starts_with("harness floor")));
+    assert!(table
+        .iter()
+        .any(|l| l.starts_with("queue cost with this work")));
 }
 
 #[test]
@@ -250,5 +253,9 @@ fn default_run_as_json_has_rows_runs_and_floor() {
     assert_eq!(rows[0]["entry_share"], 0.0);
     assert_eq!(rows[2]["crosscall_speedup"], 1.0);
     assert_eq!(rows[1]["runs"], 2);
-    assert_eq!(json["floor"]["gate"], "queue-only");
+    assert_eq!(json["queue_cost"]["drained_empty"]["gate"], "queue-only");
+    assert_eq!(
+        json["queue_cost"]["none_partitioned"]["queue"],
+        "partitioned"
+    );
 }
