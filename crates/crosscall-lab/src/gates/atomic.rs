@@ -101,11 +101,11 @@ impl EntryGate for AtomicGate {
     const NAME: &'static str = "atomic";
 
     fn new_static() -> &'static Self {
-        Box::leak(Box::new(AtomicGate {
+        super::leak_padded(AtomicGate {
             state: AtomicU8::new(UNINIT),
             mutex: RawMutex::new(),
             cond: RawCond::new(),
-        }))
+        })
     }
 
     /// Like `x_cgo_notify_runtime_init_done`: flag 1 under the mutex, broadcast;

@@ -120,11 +120,11 @@ impl EntryGate for CounterGate {
     const NAME: &'static str = "counter";
 
     fn new_static() -> &'static Self {
-        Box::leak(Box::new(CounterGate {
+        super::leak_padded(CounterGate {
             word: AtomicUsize::new(0),
             lock: Mutex::new(()),
             changed: Condvar::new(),
-        }))
+        })
     }
 
     fn open(&self) {

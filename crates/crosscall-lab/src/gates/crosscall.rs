@@ -21,9 +21,9 @@ impl EntryGate for CrosscallGate {
     const NAME: &'static str = "crosscall";
 
     fn new_static() -> &'static Self {
-        Box::leak(Box::new(CrosscallGate {
+        super::leak_padded(CrosscallGate {
             gate: crosscall::Gate::new(),
-        }))
+        })
     }
 
     fn open(&self) {

@@ -30,6 +30,8 @@ pub use self::none::NoGate;
 
 use std::fmt;
 
+use crossbeam_utils::CachePadded;
+
 /// An entry strategy: how a callback from C is admitted into the host.
 ///
 /// # Examples
@@ -68,6 +70,14 @@ pub trait EntryGate: Sync + Send + Sized + 'static {
     /// The slot through which `extern "C"` callbacks find the current gate of
     /// this kind.
     fn installed() -> &'static Installed<Self>;
+}
+
+/// Moves `gate` to a cache-line-aligned, never-freed allocation of its own,
+/// so that no other data written during a run shares its cache lines (as a
+/// neighbour on the heap could; that would measure false sharing, not the gate).
+pub(crate) fn leak_padded<G: 'static>(gate: G) -> &'static G {
+    let padded: &'static CachePadded<G> = Box::leak(Box::new(CachePadded::new(gate)));
+    padded
 }
 
 /// Why a reference gate refused entry.

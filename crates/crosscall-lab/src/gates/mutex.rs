@@ -90,11 +90,11 @@ impl EntryGate for MutexGate {
     const NAME: &'static str = "mutex";
 
     fn new_static() -> &'static Self {
-        Box::leak(Box::new(MutexGate {
+        super::leak_padded(MutexGate {
             mutex: RawMutex::new(),
             cond: RawCond::new(),
             state: UnsafeCell::new(State::Uninit),
-        }))
+        })
     }
 
     fn open(&self) {
