@@ -2,22 +2,22 @@
 
 use crate::fence;
 use crate::slots::{self, Claim, PaddedSlot, SlotList};
-use crate::sync::{self, AtomicU8, AtomicUsize, Condvar, Mutex, MutexGuard, Ordering};
+use crate::sync::{self, Arc, AtomicU8, AtomicUsize, Condvar, Mutex, MutexGuard, Ordering};
 use std::fmt;
 use std::marker::PhantomData;
 use std::time::{Duration, Instant};
 
-// Internal states. `OPENING` is reported as `Uninit`: callers still wait.
+// Internal states. `OPENING` is reported as `Uninit`: callers still wait. The open state
+// also says how entries order their slot store before their state load (see `fence.rs`),
+// chosen once by `open`, so the fast path needs one load and one compare:
+// `OPEN_LIGHT`: a compiler fence (the closing side runs membarrier);
+// `OPEN_FENCED`: `fence(SeqCst)` on both sides.
 const UNINIT: u8 = 0;
 const OPENING: u8 = 1;
-const OPEN: u8 = 2;
-const CLOSING: u8 = 3;
-const CLOSED: u8 = 4;
-
-// How the entering side orders its slot store before its state load (see `fence.rs`).
-const FENCE_UNRESOLVED: u8 = 0;
-const FENCE_COMPILER: u8 = 1; // the closing side runs membarrier
-const FENCE_SEQCST: u8 = 2; // both sides run fence(SeqCst)
+const OPEN_LIGHT: u8 = 2;
+const OPEN_FENCED: u8 = 3;
+const CLOSING: u8 = 4;
+const CLOSED: u8 = 5;
 
 /// Source of gate ids; 0 means "no id yet". Ids tell a live gate from a dropped one that
 /// happened to live at the same address. Not part of any ordering argument.
@@ -131,7 +131,8 @@ impl std::error::Error for CloseError {}
 /// ```
 pub struct Gate {
     state: AtomicU8,
-    fence: AtomicU8,
+    /// `new_fence_fallback`: never open as `OPEN_LIGHT`.
+    force_fence: bool,
     id: std::sync::atomic::AtomicUsize,
     slots: SlotList,
     /// Guards state transitions and the thread running `open_with`; waiters sleep on `changed`.
@@ -154,10 +155,14 @@ struct Transition {
 #[must_use = "the call leaves the gate as soon as the Pass is dropped"]
 pub struct Pass<'g> {
     gate: &'g Gate,
+    /// This thread's slot. Bit 0 set: a temporary slot whose `Arc` this pass owns (see
+    /// `slots::Claim::Temporary`); slots are cache-line aligned, so the bit is free.
     slot: *const PaddedSlot,
-    temporary: bool,
     _not_send: PhantomData<*const ()>,
 }
+
+/// Tag bit of `Pass::slot` for temporary slots.
+const TEMPORARY: usize = 1;
 
 impl Gate {
     /// A new gate in the `Uninit` state whose entries use the fastest fence available
@@ -169,7 +174,7 @@ impl Gate {
     /// ```
     #[cfg(not(loom))]
     pub const fn new() -> Gate {
-        Gate::with_fence(FENCE_UNRESOLVED)
+        Gate::with_fence(false)
     }
 
     /// A new gate that never relies on `membarrier(2)`: entering runs `fence(SeqCst)`
@@ -186,14 +191,14 @@ impl Gate {
     /// ```
     #[cfg(not(loom))]
     pub const fn new_fence_fallback() -> Gate {
-        Gate::with_fence(FENCE_SEQCST)
+        Gate::with_fence(true)
     }
 
     #[cfg(not(loom))]
-    const fn with_fence(fence: u8) -> Gate {
+    const fn with_fence(force_fence: bool) -> Gate {
         Gate {
             state: AtomicU8::new(UNINIT),
-            fence: AtomicU8::new(fence),
+            force_fence,
             id: std::sync::atomic::AtomicUsize::new(0),
             slots: SlotList::new(),
             lock: Mutex::new(Transition { opener: None }),
@@ -206,7 +211,7 @@ impl Gate {
     pub fn new() -> Gate {
         Gate {
             state: AtomicU8::new(UNINIT),
-            fence: AtomicU8::new(FENCE_SEQCST),
+            force_fence: true,
             id: std::sync::atomic::AtomicUsize::new(0),
             slots: SlotList::new(),
             lock: Mutex::new(Transition { opener: None }),
@@ -227,8 +232,9 @@ impl Gate {
         let _guard = self.transition();
         let state = self.state.load(Ordering::Relaxed);
         if state == UNINIT || state == OPENING {
-            // Release: what the opener wrote is visible to whoever loads OPEN with Acquire.
-            self.state.store(OPEN, Ordering::Release);
+            // Release: what the opener wrote is visible to whoever loads the open state with
+            // Acquire.
+            self.state.store(self.open_state(), Ordering::Release);
             self.changed.notify_all();
         }
     }
@@ -278,7 +284,7 @@ impl Gate {
         t.opener = None;
         if self.state.load(Ordering::Relaxed) == OPENING {
             // Release: `init`'s writes are visible to every admitted call.
-            self.state.store(OPEN, Ordering::Release);
+            self.state.store(self.open_state(), Ordering::Release);
         }
         self.changed.notify_all();
         Some(value)
@@ -405,7 +411,7 @@ impl Gate {
     pub fn state(&self) -> GateState {
         match self.state.load(Ordering::Acquire) {
             UNINIT | OPENING => GateState::Uninit,
-            OPEN => GateState::Open,
+            OPEN_LIGHT | OPEN_FENCED => GateState::Open,
             CLOSING => GateState::Closing,
             _ => GateState::Closed,
         }
@@ -432,10 +438,23 @@ impl Gate {
             .sum()
     }
 
-    /// Whether this gate's entries rely on `membarrier(2)` (resolving that now if no thread
-    /// has entered yet). `false` means the `fence(SeqCst)` fallback.
+    /// Whether this gate's entries rely on `membarrier(2)` (once opened; before that,
+    /// whether they will). `false` means the `fence(SeqCst)` fallback.
     pub fn uses_membarrier(&self) -> bool {
-        self.resolve_fence() == FENCE_COMPILER
+        match self.state.load(Ordering::Acquire) {
+            OPEN_LIGHT => true,
+            OPEN_FENCED => false,
+            _ => self.open_state() == OPEN_LIGHT,
+        }
+    }
+
+    /// The open state this gate uses (see the state constants).
+    fn open_state(&self) -> u8 {
+        if !self.force_fence && fence::membarrier_available() {
+            OPEN_LIGHT
+        } else {
+            OPEN_FENCED
+        }
     }
 
     /// Number of per-thread slots this gate has allocated (for tests of slot recycling).
@@ -457,7 +476,6 @@ impl Gate {
             Some(Pass {
                 gate: self,
                 slot,
-                temporary: false,
                 _not_send: PhantomData,
             })
         } else {
@@ -470,67 +488,77 @@ impl Gate {
     #[inline(always)]
     fn try_admit(&self, depth: &AtomicUsize) -> bool {
         // Only this thread writes its slot, so a load + store is enough (no RMW, no lock
-        // prefix). Relaxed: ordering against the state load comes from the fence below.
+        // prefix). Relaxed: ordering against the state load comes from the fences below.
         let d = depth.load(Ordering::Relaxed);
         depth.store(d + 1, Ordering::Relaxed);
-        self.entering_fence();
-        // Acquire pairs with the Release store of OPEN: the initialization is visible.
-        if self.state.load(Ordering::Acquire) == OPEN {
+        // The entering half of the asymmetric fence pair (the closing half is in
+        // `close_until`): the closer's membarrier supplies the hardware barrier, so only the
+        // compiler must be kept from moving the state load above the slot store.
+        #[cfg(not(loom))]
+        std::sync::atomic::compiler_fence(Ordering::SeqCst);
+        // Acquire pairs with the Release store of the open state: the initialization is
+        // visible to the admitted call.
+        let state = self.state.load(Ordering::Acquire);
+        if state == OPEN_LIGHT {
             return true;
+        }
+        self.try_admit_fenced(depth, d, state)
+    }
+
+    /// The rest of `try_admit` for gates without membarrier, and for refusals.
+    #[inline]
+    fn try_admit_fenced(&self, depth: &AtomicUsize, d: usize, state: u8) -> bool {
+        if state == OPEN_FENCED {
+            // Both sides fence: the decision rests on a load after a full fence that
+            // follows our slot store.
+            #[cfg(not(loom))]
+            std::sync::atomic::fence(Ordering::SeqCst);
+            // loom models SeqCst fences only partially; a read-modify-write on one shared
+            // location by both sides gives the same guarantee and loom checks it exactly.
+            #[cfg(loom)]
+            self.loom_fence.fetch_add(1, Ordering::AcqRel);
+            if self.state.load(Ordering::Acquire) == OPEN_FENCED {
+                return true;
+            }
         }
         // Release pairs with the closer's Acquire scan.
         depth.store(d, Ordering::Release);
         false
     }
 
-    /// The entering half of the asymmetric fence pair (the other half is in `close_until`).
-    #[inline(always)]
-    fn entering_fence(&self) {
-        #[cfg(not(loom))]
-        {
-            // Relaxed: this thread resolved the mode in `claim_slot` before caching the
-            // slot, and the resolved value never changes, so it reads the final value.
-            if self.fence.load(Ordering::Relaxed) == FENCE_COMPILER {
-                // The closer's membarrier supplies the hardware barrier; we only stop the
-                // compiler from moving the state load above the slot store.
-                std::sync::atomic::compiler_fence(Ordering::SeqCst);
-            } else {
-                std::sync::atomic::fence(Ordering::SeqCst);
-            }
-        }
-        #[cfg(loom)]
-        {
-            // loom models SeqCst fences only partially; a read-modify-write on one shared
-            // location by both sides gives the same guarantee and loom checks it exactly.
-            self.loom_fence.fetch_add(1, Ordering::AcqRel);
-        }
-    }
-
     #[cold]
     fn enter_slow(&self, wait: Wait) -> Result<Pass<'_>, EnterError> {
         loop {
             // Try to get in (claims and caches this thread's slot on first use).
-            let (slot, temporary) = self.claim_slot();
-            // SAFETY: the slot belongs to this gate's list, alive as long as `self`.
-            let depth = &unsafe { &*slot }.depth;
-            if self.try_admit(depth) {
-                return Ok(Pass {
-                    gate: self,
-                    slot,
-                    temporary,
-                    _not_send: PhantomData,
-                });
-            }
-            if temporary {
-                // SAFETY: as above.
-                slots::release_temporary(unsafe { &*slot });
+            match slots::claim_for(self.id(), &self.slots) {
+                Claim::Owned(slot) => {
+                    // SAFETY: the slot belongs to this gate's list, alive as long as `self`.
+                    if self.try_admit(&unsafe { &*slot }.depth) {
+                        return Ok(Pass {
+                            gate: self,
+                            slot,
+                            _not_send: PhantomData,
+                        });
+                    }
+                }
+                Claim::Temporary(slot) => {
+                    if self.try_admit(&slot.depth) {
+                        let tagged = Arc::into_raw(slot) as usize | TEMPORARY;
+                        return Ok(Pass {
+                            gate: self,
+                            slot: tagged as *const PaddedSlot,
+                            _not_send: PhantomData,
+                        });
+                    }
+                    slots::release_temporary(slot);
+                }
             }
             if self.state.load(Ordering::Acquire) == CLOSED {
                 return Err(EnterError::Closed); // nobody to notify: refuse without the lock
             }
             let mut t = self.transition();
             match self.state.load(Ordering::Acquire) {
-                OPEN => continue, // opened between our check and the lock
+                OPEN_LIGHT | OPEN_FENCED => continue, // opened between our check and the lock
                 CLOSING | CLOSED => {
                     // Our withdrawn announcement may be what a closer is waiting on.
                     self.changed.notify_all();
@@ -561,17 +589,6 @@ impl Gate {
         }
     }
 
-    /// This thread's slot for this gate (claimed on first use), and whether it is held
-    /// for one entry only (thread-local storage is being torn down).
-    fn claim_slot(&self) -> (*const PaddedSlot, bool) {
-        // Resolve the fence before the slot is cached: the fast path relies on it.
-        self.resolve_fence();
-        match slots::claim_for(self.id(), &self.slots) {
-            Claim::Owned(slot) => (slot, false),
-            Claim::Temporary(slot) => (slot, true),
-        }
-    }
-
     fn id(&self) -> usize {
         use std::sync::atomic::Ordering as O;
         let id = self.id.load(O::Relaxed);
@@ -590,65 +607,7 @@ impl Gate {
         (id != 0).then_some(id)
     }
 
-    /// Decides, once per gate, whether entries use the compiler-fence (membarrier) path.
-    fn resolve_fence(&self) -> u8 {
-        // Acquire/AcqRel: whoever later sees the resolved value also sees what was written
-        // before it was resolved (in particular a CLOSING store by a closer that resolved it).
-        let current = self.fence.load(Ordering::Acquire);
-        if current != FENCE_UNRESOLVED {
-            return current;
-        }
-        let wanted = if fence::membarrier_available() {
-            FENCE_COMPILER
-        } else {
-            FENCE_SEQCST
-        };
-        match self.fence.compare_exchange(
-            FENCE_UNRESOLVED,
-            wanted,
-            Ordering::AcqRel,
-            Ordering::Acquire,
-        ) {
-            Ok(_) => wanted,
-            Err(resolved) => resolved,
-        }
-    }
-
     // ---- leaving ----------------------------------------------------------------------
-
-    /// Leaves: the inverse of a successful `try_admit`.
-    ///
-    /// Once the depth store that makes this thread's slot read 0 is visible, a closer may
-    /// return and the gate's owner may free it, so that store must be this thread's last
-    /// access to the gate. Hence the state is read *before* it, and a leaver that must wake
-    /// a closer stores under the lock the closer scans under.
-    #[inline(always)]
-    fn leave(&self, slot: &PaddedSlot, temporary: bool) {
-        let d = slot.depth.load(Ordering::Relaxed);
-        debug_assert!(d > 0, "leave without a matching entry");
-        // Relaxed: if we read a stale OPEN, the closer's scan still sees our store below
-        // within its polling interval (see `close_until`); nothing is lost, only a wake-up.
-        if d == 1 && (temporary || self.state.load(Ordering::Relaxed) == CLOSING) {
-            self.leave_last_slow(slot, temporary);
-            return;
-        }
-        // Release: everything the call did happens before a closer's Acquire scan sees it gone.
-        slot.depth.store(d - 1, Ordering::Release);
-    }
-
-    /// The last leave of this thread while a closer may be waiting, or of a temporary slot:
-    /// done under the lock so `close` cannot return (and the gate cannot be freed) before
-    /// this thread is done with it.
-    #[cold]
-    fn leave_last_slow(&self, slot: &PaddedSlot, temporary: bool) {
-        let _t = self.transition();
-        // Release: as in `leave`.
-        slot.depth.store(0, Ordering::Release);
-        if temporary {
-            slots::release_temporary(slot);
-        }
-        self.changed.notify_all();
-    }
 
     // ---- closing ----------------------------------------------------------------------
 
@@ -661,6 +620,7 @@ impl Gate {
                 }
             }
         }
+        let light;
         {
             let _t = self.transition();
             match self.state.load(Ordering::Relaxed) {
@@ -672,29 +632,37 @@ impl Gate {
                     return Ok(());
                 }
                 CLOSED => return Ok(()),
-                OPEN => self.state.store(CLOSING, Ordering::Release),
-                _ => {} // CLOSING: an earlier close timed out or another thread is closing
+                open @ (OPEN_LIGHT | OPEN_FENCED) => {
+                    self.state.store(CLOSING, Ordering::Release);
+                    light = open == OPEN_LIGHT;
+                }
+                // CLOSING: an earlier close timed out or another thread is closing. Entries
+                // may have used the light path, so be conservative.
+                _ => light = self.open_state() == OPEN_LIGHT,
             }
         }
         // The closing half of the fence pair: after it, every entering thread either
         // announced itself in a slot we are about to read, or will read CLOSING.
         #[cfg(not(loom))]
         {
-            if self.resolve_fence() == FENCE_COMPILER {
+            if light {
                 fence::heavy_barrier();
             } else {
                 std::sync::atomic::fence(Ordering::SeqCst);
             }
         }
         #[cfg(loom)]
-        self.loom_fence.fetch_add(1, Ordering::AcqRel);
+        {
+            let _ = light;
+            self.loom_fence.fetch_add(1, Ordering::AcqRel);
+        }
 
+        // Drain: poll the slots. Leaving never touches the gate (see `Pass::drop`), so no
+        // leaver wakes us; the poll interval grows from 10 µs to 1 ms, so close returns
+        // within about a millisecond of the last call leaving while costing little CPU.
         let deadline = wait.deadline();
-        let mut poll = Duration::from_micros(20);
-        let mut t = self.transition();
+        let mut poll = Duration::from_micros(10);
         loop {
-            // Scanning under the lock means a leaver's notify (also under the lock) cannot
-            // slip between our scan and our wait.
             if self.announced() == 0 {
                 break;
             }
@@ -706,15 +674,17 @@ impl Gate {
                 }
                 nap = nap.min(deadline - now);
             }
-            t = self.nap(t, nap);
-            // A leaver that read a stale OPEN does not notify; the poll bounds that delay.
-            poll = (poll * 2).min(Duration::from_millis(2));
+            // Sleeping on the condvar (not `thread::sleep`) lets a refused entry wake us
+            // when it withdraws its announcement.
+            let t = self.transition();
+            drop(self.nap(t, nap));
+            poll = (poll * 2).min(Duration::from_millis(1));
         }
+        let _t = self.transition();
         if self.state.load(Ordering::Relaxed) == CLOSING {
             self.state.store(CLOSED, Ordering::Release);
             self.changed.notify_all();
         }
-        drop(t);
         Ok(())
     }
 
@@ -771,13 +741,37 @@ impl Pass<'_> {
 }
 
 impl Drop for Pass<'_> {
+    /// Leaves the gate: one store to this thread's own slot.
+    ///
+    /// Once that store is visible a closer may return and the gate's owner may free it, so
+    /// leaving never touches the gate: the closer finds the slot at 0 by polling rather than
+    /// by being woken (see `Gate::close_until`).
     #[inline]
     fn drop(&mut self) {
-        // SAFETY: the slot belongs to `self.gate`'s list, which lives at least as long as
-        // the borrow `'g` this pass holds.
-        let slot = unsafe { &*self.slot };
-        self.gate.leave(slot, self.temporary);
+        if self.slot as usize & TEMPORARY != 0 {
+            leave_temporary(self.slot);
+            return;
+        }
+        // SAFETY: an untagged slot belongs to `self.gate`'s list, which lives at least as
+        // long as the borrow `'g` this pass holds.
+        let depth = &unsafe { &*self.slot }.depth;
+        // Only this thread writes its slot: load + store, no read-modify-write.
+        let d = depth.load(Ordering::Relaxed);
+        debug_assert!(d > 0, "leave without a matching entry");
+        // Release: everything the call did happens before a closer's Acquire scan sees it gone.
+        depth.store(d - 1, Ordering::Release);
     }
+}
+
+#[cold]
+fn leave_temporary(tagged: *const PaddedSlot) {
+    let raw = (tagged as usize & !TEMPORARY) as *const PaddedSlot;
+    // SAFETY: a tagged pointer came from `Arc::into_raw` in `enter_slow`, and this pass owns
+    // that reference; it keeps the slot alive even if the gate is freed once depth is 0.
+    let slot = unsafe { Arc::from_raw(raw) };
+    // A temporary slot serves exactly one entry, so its depth is 1. Release: as in `drop`.
+    slot.depth.store(0, Ordering::Release);
+    slots::release_temporary(slot);
 }
 
 impl fmt::Debug for Pass<'_> {

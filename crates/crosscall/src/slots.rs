@@ -200,8 +200,8 @@ pub(crate) enum Claim {
     /// Owned until the thread exits; the pointer stays valid while the gate lives.
     Owned(*const PaddedSlot),
     /// Claimed for this entry only (the thread is tearing down its thread-locals); the
-    /// entry must release it when it leaves.
-    Temporary(*const PaddedSlot),
+    /// entry holds this reference and must [`release_temporary`] it when it leaves.
+    Temporary(Arc<PaddedSlot>),
 }
 
 /// The calling thread's slot for gate `id` (claiming one from `list` on first use), made
@@ -226,13 +226,7 @@ pub(crate) fn claim_for(id: usize, list: &SlotList) -> Claim {
     });
     match owned {
         Ok(slot) => Claim::Owned(slot),
-        Err(_) => {
-            let slot = list.claim();
-            let ptr = Arc::as_ptr(&slot);
-            // The list keeps its own reference; the entry releases the slot by pointer.
-            drop(slot);
-            Claim::Temporary(ptr)
-        }
+        Err(_) => Claim::Temporary(list.claim()),
     }
 }
 
@@ -251,7 +245,8 @@ pub(crate) fn owned_slot(id: usize) -> Option<*const PaddedSlot> {
         .flatten()
 }
 
-/// Frees a slot claimed with [`Claim::Temporary`] once its entry has left.
-pub(crate) fn release_temporary(slot: &PaddedSlot) {
-    release(slot);
+/// Frees a slot claimed with [`Claim::Temporary`] once its entry has left (depth 0). The
+/// entry's own reference keeps the slot alive even if the gate is gone by now.
+pub(crate) fn release_temporary(slot: Arc<PaddedSlot>) {
+    release(&slot);
 }

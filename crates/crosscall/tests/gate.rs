@@ -359,3 +359,37 @@ fn stress_open_late_close_mid_run() {
         assert!(admitted.load(SeqCst) > 0, "round {round}: nothing ran");
     }
 }
+
+#[test]
+fn entering_while_thread_locals_are_destroyed_still_counts() {
+    // A thread-local initialized *before* the thread first enters the gate is destroyed
+    // *after* the gate's per-thread state (destructors run in reverse order), so its
+    // destructor enters on the path for threads whose slot cache is gone.
+    static G: Gate = Gate::new();
+    static SEEN_INSIDE: AtomicUsize = AtomicUsize::new(usize::MAX);
+    struct EnterOnExit;
+    impl Drop for EnterOnExit {
+        fn drop(&mut self) {
+            let pass = G.enter().expect("the gate is open");
+            SEEN_INSIDE.store(G.in_flight(), SeqCst);
+            drop(pass);
+        }
+    }
+    thread_local! {
+        static GUARD: EnterOnExit = const { EnterOnExit };
+    }
+    G.open();
+    for _ in 0..50 {
+        SEEN_INSIDE.store(usize::MAX, SeqCst);
+        thread::spawn(|| {
+            GUARD.with(|_| {});
+            drop(G.enter().unwrap());
+        })
+        .join()
+        .unwrap();
+        assert_eq!(SEEN_INSIDE.load(SeqCst), 1, "the exiting thread was not counted");
+        assert_eq!(G.in_flight(), 0);
+    }
+    assert!(G.__slot_count() <= 2, "slots leak: {}", G.__slot_count());
+    G.close().unwrap();
+}
