@@ -17,15 +17,19 @@ use std::time::{Duration, Instant};
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, clap::ValueEnum, serde::Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum QueueKind {
-    /// One bounded `crossbeam-channel` holding every task (the Rust
-    /// counterpart of the original repro's buffered Go channel; the default).
+    /// The default: a pre-filled array of task ids drained through one shared
+    /// atomic cursor (one `fetch_add` per task). A shared, pre-filled queue
+    /// that every worker drains, as in the original repro, at the least cost
+    /// a shared queue can have, so the entry cost stays measurable.
     Shared,
+    /// One bounded `crossbeam-channel` holding every task: the closest Rust
+    /// analogue of the original repro's buffered Go channel. Its `recv`
+    /// contends on the channel's head, and at 2 workers it can take more time
+    /// than the seed's work, hiding the entry cost.
+    Channel,
     /// A `Mutex<VecDeque>`: lock, take one, unlock — the steps of Go's
     /// `chanrecv` on a buffered channel, one for one.
     Locked,
-    /// A pre-filled array and one shared `AtomicUsize` index: taking a task is
-    /// a single `fetch_add`, the least a shared queue can cost.
-    AtomicIndex,
     /// Each worker owns a contiguous range of tasks; nothing is shared.
     Partitioned,
 }
@@ -34,8 +38,8 @@ impl QueueKind {
     /// Every queue kind, the default first.
     pub const ALL: [QueueKind; 4] = [
         QueueKind::Shared,
+        QueueKind::Channel,
         QueueKind::Locked,
-        QueueKind::AtomicIndex,
         QueueKind::Partitioned,
     ];
 
@@ -43,9 +47,31 @@ impl QueueKind {
     pub fn name(self) -> &'static str {
         match self {
             QueueKind::Shared => "shared",
+            QueueKind::Channel => "channel",
             QueueKind::Locked => "locked",
-            QueueKind::AtomicIndex => "atomic-index",
             QueueKind::Partitioned => "partitioned",
+        }
+    }
+
+    /// What taking a task from this queue does, in one plain sentence (for
+    /// report footers).
+    pub fn description(self) -> &'static str {
+        match self {
+            QueueKind::Shared => {
+                "a pre-filled array of task ids that all workers drain through one shared \
+                 atomic cursor (one fetch_add per task)"
+            }
+            QueueKind::Channel => {
+                "a pre-filled bounded crossbeam channel that all workers receive from \
+                 (the closest analogue of Go's buffered channel)"
+            }
+            QueueKind::Locked => {
+                "a pre-filled VecDeque behind a mutex: lock, take one, unlock \
+                 (Go's chanrecv, step for step)"
+            }
+            QueueKind::Partitioned => {
+                "each worker runs its own contiguous range of task ids; nothing is shared"
+            }
         }
     }
 }
@@ -74,13 +100,30 @@ pub(crate) fn drive(
     let tasks = u32::try_from(tasks).expect("the task count must fit in a u32");
     match queue {
         QueueKind::Shared => drive_shared(workers, tasks, &task),
+        QueueKind::Channel => drive_channel(workers, tasks, &task),
         QueueKind::Locked => drive_locked(workers, tasks, &task),
-        QueueKind::AtomicIndex => drive_atomic_index(workers, tasks, &task),
         QueueKind::Partitioned => drive_partitioned(workers, tasks, &task),
     }
 }
 
-/// The shared queue: a bounded `crossbeam-channel` holding every task id.
+/// The shared queue: every worker claims the next index with one
+/// `fetch_add` on a shared cursor and reads the task from a pre-filled array.
+/// Still one shared cache line written per task, but the least a shared queue
+/// can cost (~19 ns/task at 2 workers on the project's 2-core machines).
+fn drive_shared(workers: usize, tasks: u32, task: &(impl Fn() + Sync)) -> Duration {
+    let queue: Vec<u32> = (0..tasks).collect();
+    let cursor = AtomicUsize::new(0);
+    timed(workers, |_worker| {
+        // Relaxed: the cursor only hands out distinct indices; the array was
+        // written before the workers started (ordered by the start barrier).
+        while let Some(id) = queue.get(cursor.fetch_add(1, Ordering::Relaxed)) {
+            black_box(id);
+            task();
+        }
+    })
+}
+
+/// The channel queue: a bounded `crossbeam-channel` holding every task id.
 ///
 /// A Go buffered channel is a bounded multi-producer multi-consumer FIFO that
 /// receivers drain until it is closed; `crossbeam_channel::bounded` is the
@@ -90,8 +133,9 @@ pub(crate) fn drive(
 /// receive (see [`QueueKind::Locked`]), crossbeam's array flavor claims a slot
 /// with a compare-and-swap on the shared head and writes the slot's stamp.
 /// Either way every task writes shared cache lines, so the queue itself
-/// contends: on 2 cores its `recv` can take more time than the seed's work.
-fn drive_shared(workers: usize, tasks: u32, task: &(impl Fn() + Sync)) -> Duration {
+/// contends: on 2 cores its `recv` took ~60% of the seed's time at 2 workers,
+/// hiding the entry cost; that is why it is not the default.
+fn drive_channel(workers: usize, tasks: u32, task: &(impl Fn() + Sync)) -> Duration {
     let (sender, receiver) = crossbeam_channel::bounded::<u32>(tasks.max(1) as usize);
     for id in 0..tasks {
         sender
@@ -118,21 +162,6 @@ fn drive_locked(workers: usize, tasks: u32, task: &(impl Fn() + Sync)) -> Durati
         match next {
             Some(_id) => task(),
             None => break,
-        }
-    })
-}
-
-/// The cheapest shared queue: every worker claims the next index with one
-/// `fetch_add` on a shared counter and reads the task from a pre-filled array.
-fn drive_atomic_index(workers: usize, tasks: u32, task: &(impl Fn() + Sync)) -> Duration {
-    let queue: Vec<u32> = (0..tasks).collect();
-    let next = AtomicUsize::new(0);
-    timed(workers, |_worker| {
-        // Relaxed: the counter only hands out distinct indices; the array was
-        // written before the workers started (ordered by the start barrier).
-        while let Some(id) = queue.get(next.fetch_add(1, Ordering::Relaxed)) {
-            black_box(id);
-            task();
         }
     })
 }

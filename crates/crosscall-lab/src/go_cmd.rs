@@ -1,7 +1,9 @@
 //! `crosscall-lab go`: the Go reference program ([`crate::goref`]) built with
 //! every Go toolchain found, run next to the Rust gates on the same workload
-//! (seed, shared pre-filled queue), interleaved, in one table with the speed-up
-//! of crosscall over each.
+//! (seed), interleaved, in one table with the speed-up of crosscall over each.
+//! Both drain a shared queue filled before the clock starts: Go a buffered
+//! channel, the Rust rows the lab's default [`QueueKind::Shared`] (a
+//! pre-filled array and one shared atomic cursor).
 //!
 //! ```text
 //! crosscall-lab go --workers 1,2 --tasks 2000000 --repeat 3
@@ -298,9 +300,16 @@ pub fn summarize(measurements: &[Measurement], tasks: u64) -> Vec<Row> {
 /// The comparison table; `tasks` is the task count of every run.
 pub fn render(rows: &[Row], tasks: u64, note: Option<&str>) -> String {
     let mut out = format!(
-        "seed workload, shared queue, {tasks} tasks; medians of the runs\n\
+        "seed workload, {tasks} tasks; Go: buffered channel, Rust: {} queue; medians of the runs\n\
          {:<18} {:>7} {:>5} {:>11} {:>21} {:>9} {:>18}\n",
-        "implementation", "workers", "runs", "ms", "min..max ms", "ns/task", "crosscall speed-up"
+        QueueKind::Shared.name(),
+        "implementation",
+        "workers",
+        "runs",
+        "ms",
+        "min..max ms",
+        "ns/task",
+        "crosscall speed-up"
     );
     for row in rows {
         let speedup = row
