@@ -6,9 +6,11 @@
 //! - [`sweep`]: runs over worker counts and repeats; medians, CSV/JSON, plot.
 //! - [`usl`], [`plot`], [`model_cmd`]: the scalability model and its plots.
 //! - [`goref`], [`go_cmd`]: the Go reference program and its runs.
+//! - [`calibrate`]: the machine's own scaling ceiling (pure compute on N threads).
 #![deny(unsafe_op_in_unsafe_fn, missing_docs)]
 
 pub mod c_workload;
+pub mod calibrate;
 mod driver;
 pub mod gates;
 pub mod go_cmd;

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use crosscall_lab::calibrate::Calibration;
 use crosscall_lab::progress::Progress;
 use crosscall_lab::report::{self, QueueCost};
 use crosscall_lab::runner::{self, GateKind, QueueKind, RunConfig, RunResult, Workload};
@@ -243,7 +244,8 @@ fn seed(args: &SeedArgs) -> Result<(), Box<dyn Error>> {
     // `none` on a partitioned queue, so the queue's cost is told apart.
     let queue_is_shared = args.common.queue != QueueKind::Partitioned;
     let per_round = gates.len() + 1 + usize::from(queue_is_shared);
-    let progress = Progress::new(repeat * per_round, args.quiet);
+    // One more step at the end: the machine's own scaling ceiling.
+    let progress = Progress::new(repeat * per_round + 1, args.quiet);
     let mut runs: Vec<RunResult> = Vec::new();
     let mut floors: Vec<RunResult> = Vec::new();
     let mut nones_partitioned: Vec<RunResult> = Vec::new();
@@ -272,15 +274,19 @@ fn seed(args: &SeedArgs) -> Result<(), Box<dyn Error>> {
             progress.finish_one();
         }
     }
-    progress.finish();
     let rows = report::comparison(&runs);
+    progress.start("machine calibration");
+    let ceiling = Calibration::quick(workers);
+    progress.finish_one();
+    progress.finish();
     let queue = median_run(&floors).map(|drained_empty| QueueCost {
+        description: args.common.queue.description().to_owned(),
         drained_empty,
         none_partitioned: median_run(&nones_partitioned),
     });
     if text {
         println!();
-        print!("{}", report::render(&rows, queue.as_ref()));
+        print!("{}", report::render(&rows, queue.as_ref(), Some(&ceiling)));
     } else {
         let summary = serde_json::json!({
             "workload": args.common.workload,
@@ -290,6 +296,7 @@ fn seed(args: &SeedArgs) -> Result<(), Box<dyn Error>> {
             "repeat": repeat,
             "rows": rows,
             "queue_cost": queue,
+            "calibration": ceiling,
             "runs": runs,
         });
         println!("{summary}");
@@ -351,8 +358,9 @@ fn sweep(args: &SweepArgs) -> Result<(), Box<dyn Error>> {
     let file = sweep::sweep(&cfg, |_result| {
         done += 1;
         progress.finish_one();
-        if let Some(next) = schedule.get(done) {
-            progress.start(&format!("{} ×{}", next.gate, next.workers));
+        match schedule.get(done) {
+            Some(next) => progress.start(&format!("{} ×{}", next.gate, next.workers)),
+            None => progress.start("machine calibration"),
         }
     });
     progress.finish();

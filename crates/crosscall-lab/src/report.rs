@@ -2,6 +2,7 @@
 //! the share of the time the entry costs over `none`, and crosscall's speed-up.
 use std::fmt::Write as _;
 
+use crate::calibrate::Calibration;
 use crate::runner::RunResult;
 use crate::stats::Spread;
 
@@ -96,6 +97,8 @@ pub fn comparison(results: &[RunResult]) -> Vec<Row> {
 /// What the queue costs, measured apart from the entry.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 pub struct QueueCost {
+    /// What the queue is, in one sentence ([`crate::runner::QueueKind::description`]).
+    pub description: String,
     /// The queue drained with tasks that do nothing (median run): the
     /// harness floor.
     pub drained_empty: RunResult,
@@ -107,8 +110,8 @@ pub struct QueueCost {
 }
 
 /// Renders `rows` as an aligned text table; `queue`, when given, adds what
-/// the queue costs below it.
-pub fn render(rows: &[Row], queue: Option<&QueueCost>) -> String {
+/// the queue is and costs below it, and `ceiling` the machine's own scaling.
+pub fn render(rows: &[Row], queue: Option<&QueueCost>, ceiling: Option<&Calibration>) -> String {
     let mut out = String::new();
     let spread_shown = rows.iter().any(|row| row.runs > 1);
     let _ = write!(out, "{:<16} {:>7} {:>11}", "gate", "workers", "ms (median)");
@@ -147,6 +150,7 @@ pub fn render(rows: &[Row], queue: Option<&QueueCost>) -> String {
     }
     if let Some(queue) = queue {
         let floor = &queue.drained_empty;
+        let _ = writeln!(out, "queue: {} = {}", floor.queue, queue.description);
         let _ = writeln!(
             out,
             "harness floor ({} queue drained, no call): {:.1} ns/task ({:.1} ms); included in every row above",
@@ -165,6 +169,9 @@ pub fn render(rows: &[Row], queue: Option<&QueueCost>) -> String {
                 extra / none.ns_per_task * 100.0
             );
         }
+    }
+    if let Some(ceiling) = ceiling {
+        let _ = writeln!(out, "{}", ceiling.summary());
     }
     out
 }
@@ -208,15 +215,32 @@ mod tests {
     fn table_shows_every_row_and_the_floor() {
         let rows = comparison(&[result("none", 10.0), result("crosscall", 11.0)]);
         let queue = QueueCost {
+            description: "one atomic cursor".into(),
             drained_empty: result("queue-only", 2.0),
             none_partitioned: Some(result("none", 4.0)),
         };
-        let text = render(&rows, Some(&queue));
+        let ceiling = Calibration::from_samples(
+            std::time::Duration::from_millis(10),
+            crate::calibrate::Sample {
+                iterations: 100,
+                elapsed: std::time::Duration::from_millis(10),
+            },
+            &[crate::calibrate::Sample {
+                iterations: 80,
+                elapsed: std::time::Duration::from_millis(10),
+            }; 2],
+        );
+        let text = render(&rows, Some(&queue), Some(&ceiling));
         assert!(text.lines().any(|l| l.starts_with("none")));
         assert!(text
             .lines()
             .any(|l| l.starts_with("crosscall") && l.contains("1.00×")));
         assert!(text.contains("harness floor"));
+        assert!(text.contains("queue: shared = one atomic cursor"), "{text}");
+        assert!(
+            text.contains("machine ceiling: 2 threads of pure compute scale 1.60×"),
+            "{text}"
+        );
         // none: 10 ms shared vs 4 ms partitioned for 1000 tasks.
         assert!(
             text.contains("the queue adds 6000.0 ns/task (60% of none)"),

@@ -6,7 +6,8 @@ use std::fmt::Write as _;
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use crate::plot::{self, Series};
+use crate::calibrate::Calibration;
+use crate::plot::{self, PlotOptions, Series};
 use crate::runner::{self, GateKind, QueueKind, RunConfig, RunResult, Workload};
 use crate::stats::Spread;
 use crate::usl::{self, FitError, UslFit};
@@ -80,6 +81,11 @@ pub struct SweepFile {
     pub tasks: u64,
     /// One point per (gate, workers) pair, grouped by gate, workers ascending.
     pub points: Vec<SweepPoint>,
+    /// The machine's pure-compute scaling at the largest worker count, the
+    /// ceiling every gate's scaling is to be read against (`None` in files
+    /// written before it was measured).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub calibration: Option<Calibration>,
 }
 
 impl SweepFile {
@@ -112,7 +118,9 @@ impl SweepFile {
     }
 }
 
-/// Runs the sweep; `on_run` sees each result as it arrives (for progress).
+/// Runs the sweep, then calibrates the machine at the largest worker count
+/// ([`Calibration::quick`], ~0.25 s); `on_run` sees each result as it
+/// arrives (for progress).
 ///
 /// # Panics
 ///
@@ -127,10 +135,15 @@ pub fn sweep(cfg: &SweepConfig, mut on_run: impl FnMut(&RunResult)) -> SweepFile
             result
         })
         .collect();
-    summarize(cfg, &results)
+    let mut file = summarize(cfg, &results);
+    if let Some(&most) = cfg.workers.iter().max() {
+        file.calibration = Some(Calibration::quick(most));
+    }
+    file
 }
 
-/// Groups `results` into points: gates in `cfg.gates` order, workers ascending.
+/// Groups `results` into points: gates in `cfg.gates` order, workers
+/// ascending (no calibration: [`sweep`] adds it).
 pub fn summarize(cfg: &SweepConfig, results: &[RunResult]) -> SweepFile {
     let mut workers = cfg.workers.clone();
     workers.sort_unstable();
@@ -162,6 +175,7 @@ pub fn summarize(cfg: &SweepConfig, results: &[RunResult]) -> SweepFile {
         queue: cfg.queue.name().to_owned(),
         tasks: cfg.tasks,
         points,
+        calibration: None,
     }
 }
 
@@ -176,9 +190,13 @@ pub struct SweepOutputs {
     pub svg: PathBuf,
 }
 
+/// Workers the sweep plot projects the fitted models to.
+pub const PROJECT_PLOT_TO: f64 = 64.0;
+
 /// Writes `sweep.json`, `sweep.csv` and `sweep.svg` into `dir` (created if
 /// missing). The plot shows the fitted model of each gate with at least
-/// three worker counts.
+/// three worker counts, projected to [`PROJECT_PLOT_TO`] workers on a
+/// logarithmic worker axis; without any fit it is a plain linear plot.
 ///
 /// # Errors
 ///
@@ -215,7 +233,18 @@ pub fn write_outputs(dir: &Path, file: &SweepFile) -> Result<SweepOutputs, Box<d
         "{} workload, {} queue, {} tasks per run",
         file.workload, file.queue, file.tasks
     );
-    plot::throughput_svg(&outputs.svg, &title, &series)?;
+    if series.iter().any(|s| s.fit.is_some()) {
+        // Draw the models out to a many-core machine, on a log axis so the
+        // measured points are not squeezed into a corner.
+        let options = PlotOptions {
+            log_workers: true,
+            project_to: Some(PROJECT_PLOT_TO),
+            ..PlotOptions::default()
+        };
+        plot::throughput_svg_with(&outputs.svg, &title, &series, &options)?;
+    } else {
+        plot::throughput_svg(&outputs.svg, &title, &series)?;
+    }
     Ok(outputs)
 }
 
@@ -271,6 +300,9 @@ pub fn render(file: &SweepFile) -> String {
                 let _ = writeln!(out, "model {gate}: not fitted: {err}");
             }
         }
+    }
+    if let Some(calibration) = &file.calibration {
+        let _ = writeln!(out, "{}", calibration.summary());
     }
     out
 }

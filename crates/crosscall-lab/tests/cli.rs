@@ -26,6 +26,8 @@ fn run_json_is_one_object_with_the_contract_fields() {
         ("crosscall", "seed", "2", "shared"),
         ("mutex", "lean", "1", "partitioned"),
         ("counter", "empty", "3", "shared"),
+        ("atomic", "seed", "2", "channel"),
+        ("none", "lean", "2", "locked"),
     ] {
         let tasks = 4321u64;
         let out = stdout_of(&[
@@ -107,6 +109,19 @@ fn default_run_prints_every_gate_then_one_table() {
     assert!(table
         .iter()
         .any(|l| l.starts_with("queue cost with this work")));
+    // The footer says what the default queue is.
+    assert!(
+        table
+            .iter()
+            .any(|l| l.starts_with("queue: shared = ") && l.contains("atomic cursor")),
+        "{out}"
+    );
+    assert!(
+        table
+            .iter()
+            .any(|l| l.starts_with("machine ceiling: 2 threads of pure compute scale ")),
+        "{out}"
+    );
 }
 
 #[test]
@@ -183,9 +198,26 @@ fn sweep_writes_json_csv_and_svg_with_one_point_per_gate_and_worker_count() {
     let svg = std::fs::read_to_string(dir.path().join("sweep.svg")).unwrap();
     assert!(svg.contains("<svg") && svg.contains("crosscall"));
 
-    // Three worker counts: both gates get a model line.
+    // Three worker counts: both gates get a model line, and the plot
+    // projects it to 64 workers on a logarithmic axis.
     assert_eq!(out.matches("model ").count(), 2, "{out}");
     assert!(!out.contains("not fitted"), "{out}");
+    assert!(
+        svg.contains("fit, projected"),
+        "no projected model in the plot"
+    );
+    assert!(svg.lines().any(|l| l.trim() == "64"), "no 64-worker tick");
+
+    // The machine's ceiling at the largest worker count, in the file and the text.
+    let calibration = &json["calibration"];
+    assert_eq!(calibration["threads"], 3);
+    assert_eq!(calibration["per_thread_rates"].as_array().unwrap().len(), 3);
+    let scaling = calibration["compute_scaling"].as_f64().unwrap();
+    assert!(scaling > 0.0 && scaling.is_finite(), "{calibration}");
+    assert!(
+        out.contains("machine ceiling: 3 threads of pure compute scale "),
+        "{out}"
+    );
 }
 
 #[test]
@@ -206,7 +238,9 @@ fn sweep_with_two_worker_counts_says_the_model_needs_three() {
         "--quiet",
     ]);
     assert!(out.contains("not fitted"), "{out}");
-    assert!(dir.path().join("sweep.svg").exists());
+    // No model: the plain linear plot, nothing projected.
+    let svg = std::fs::read_to_string(dir.path().join("sweep.svg")).unwrap();
+    assert!(svg.contains("<svg") && !svg.contains("dashed:"), "{svg}");
 }
 
 #[test]
@@ -217,6 +251,7 @@ fn bad_input_is_refused_with_a_message() {
         &["run", "--tasks", "4294967296"],
         &["run", "--gate", "spinlock"],
         &["sweep", "--workers", "3..=1"],
+        &["run", "--queue", "atomic-index"],
     ] {
         let output = lab(args);
         assert!(!output.status.success(), "{args:?} was accepted");
@@ -258,4 +293,10 @@ fn default_run_as_json_has_rows_runs_and_floor() {
         json["queue_cost"]["none_partitioned"]["queue"],
         "partitioned"
     );
+    assert!(json["queue_cost"]["description"]
+        .as_str()
+        .unwrap()
+        .contains("atomic cursor"));
+    assert_eq!(json["calibration"]["threads"], 2);
+    assert!(json["calibration"]["compute_scaling"].as_f64().unwrap() > 0.0);
 }
