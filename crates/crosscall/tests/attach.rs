@@ -3,8 +3,8 @@
 //! The counters are process-wide, so every test holds `SERIAL` and only threads it spawns
 //! and joins itself ever attach (the test harness's own threads never do).
 
-use std::os::unix::process::ExitStatusExt;
-use std::process::Command;
+mod support;
+
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Barrier, Mutex, MutexGuard};
 
@@ -198,12 +198,10 @@ fn entering_only_during_thread_exit_stays_balanced() {
     );
 }
 
-const CHILD_ENV: &str = "CROSSCALL_TEST_CHILD";
-
 #[test]
 #[ignore = "child process of `a_panicking_hook_aborts_the_process`"]
 fn child_with_panicking_hook() {
-    if std::env::var_os(CHILD_ENV).is_none() {
+    if !support::is_child() {
         return;
     }
     attach::set_hooks(|| panic!("hook exploded"), || {});
@@ -213,25 +211,8 @@ fn child_with_panicking_hook() {
 
 #[test]
 fn a_panicking_hook_aborts_the_process() {
-    let output = Command::new(std::env::current_exe().unwrap())
-        .args([
-            "--ignored",
-            "--exact",
-            "child_with_panicking_hook",
-            "--nocapture",
-        ])
-        .env(CHILD_ENV, "1")
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert_eq!(
-        output.status.signal(),
-        Some(libc::SIGABRT),
-        "stderr: {stderr}"
-    );
-    assert!(stderr.contains("hook exploded"), "stderr: {stderr}");
-    assert!(
-        stderr.contains("on_attach hook panicked"),
-        "stderr: {stderr}"
+    support::run_child_expecting_abort(
+        "child_with_panicking_hook",
+        &["hook exploded", "on_attach hook panicked"],
     );
 }

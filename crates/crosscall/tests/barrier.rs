@@ -1,8 +1,8 @@
 //! The panic barrier: refused entries, panics and errors become error values, never unwinds.
 
-use std::os::unix::process::ExitStatusExt;
+mod support;
+
 use std::panic;
-use std::process::Command;
 use std::sync::{Mutex, MutexGuard};
 
 use crosscall::{
@@ -212,12 +212,10 @@ fn a_panicking_display_is_caught_too() {
     gate.close().unwrap();
 }
 
-const CHILD_ENV: &str = "CROSSCALL_TEST_CHILD";
-
 #[test]
 #[ignore = "child process of `entry_or_abort_aborts_on_panic`"]
 fn child_panicking_in_abort_mode() {
-    if std::env::var_os(CHILD_ENV).is_none() {
+    if !support::is_child() {
         return;
     }
     let gate = open_gate();
@@ -227,25 +225,8 @@ fn child_panicking_in_abort_mode() {
 
 #[test]
 fn entry_or_abort_aborts_on_panic() {
-    let output = Command::new(std::env::current_exe().unwrap())
-        .args([
-            "--ignored",
-            "--exact",
-            "child_panicking_in_abort_mode",
-            "--nocapture",
-        ])
-        .env(CHILD_ENV, "1")
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert_eq!(
-        output.status.signal(),
-        Some(libc::SIGABRT),
-        "stderr: {stderr}"
-    );
-    assert!(stderr.contains("fatal in abort mode"), "stderr: {stderr}");
-    assert!(
-        stderr.contains("abort-on-panic mode; aborting"),
-        "stderr: {stderr}"
+    support::run_child_expecting_abort(
+        "child_panicking_in_abort_mode",
+        &["fatal in abort mode", "abort-on-panic mode; aborting"],
     );
 }
