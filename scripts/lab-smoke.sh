@@ -1,0 +1,180 @@
+#!/usr/bin/env bash
+# Smoke test of the crosscall lab's command line: small task counts, checks the
+# output's shape and invariants (never its speed). CI runs it after
+# `scripts/install-go.sh --only 1.22`; on a laptop it runs the same way.
+#
+#   scripts/lab-smoke.sh
+#
+# Checks, one PASS line each:
+#   run      `run --format json` per gate × workload: the contract keys, values
+#            echoed, took_ms > 0, ns_per_task == took_ms * 1e6 / tasks
+#   seed     the default run: every gate row, `numWorkers = ` / `took ` lines,
+#            the queue and machine-ceiling footer
+#   sweep    sweep.json / .csv / .svg, one point per gate and worker count
+#   model    the fit of that sweep (alpha, beta, projections finite); two worker
+#            counts refused with the "at least 3" message
+#   go       the Go reference next to the Rust gates (needs a Go toolchain)
+# Exits non-zero at the first failure, saying what failed.
+set -euo pipefail
+
+repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$repo_root"
+
+readonly GATES=(none mutex atomic counter crosscall)
+readonly WORKERS=2
+readonly TASKS=200000
+
+started=$SECONDS
+tmp="$(mktemp -d "${TMPDIR:-/tmp}/lab-smoke.XXXXXX")"
+trap 'rm -rf "$tmp"' EXIT
+
+fail() {
+    echo "FAIL: $*" >&2
+    exit 1
+}
+
+pass() {
+    echo "PASS: $*"
+}
+
+# Runs the lab, keeping stderr in $tmp/stderr; on failure shows it and stops.
+lab() {
+    if ! "$lab_bin" "$@" 2>"$tmp/stderr"; then
+        cat "$tmp/stderr" >&2
+        fail "crosscall-lab $* exited with an error"
+    fi
+}
+
+# python3 (script on stdin) with the check's name: an AssertionError becomes a
+# FAIL line; with `dump=FILE` set, FILE is shown first.
+check_py() {
+    local what="$1"
+    shift
+    if ! python3 - "$@"; then
+        [[ -n "${dump:-}" ]] && cat "$dump" >&2
+        fail "$what"
+    fi
+}
+
+echo "building crosscall-lab (release)"
+cargo build --release -p crosscall-lab
+target_dir="$(cargo metadata --format-version 1 --no-deps |
+    python3 -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])')"
+lab_bin="$target_dir/release/crosscall-lab"
+[[ -x "$lab_bin" ]] || fail "no binary at $lab_bin after the build"
+
+# (a) run --format json: every gate on seed, crosscall on the other workloads,
+# and the other queues once each.
+combos=()
+for gate in "${GATES[@]}"; do
+    combos+=("$gate seed shared")
+done
+combos+=("crosscall lean shared" "crosscall empty shared" "crosscall seed channel"
+    "crosscall lean partitioned" "mutex seed locked")
+for combo in "${combos[@]}"; do
+    read -r gate workload queue <<<"$combo"
+    lab run --gate "$gate" --workload "$workload" --queue "$queue" \
+        --workers "$WORKERS" --tasks "$TASKS" --format json >"$tmp/run.json"
+    check_py "run $combo: bad JSON output ($(head -c 300 "$tmp/run.json"))" \
+        "$tmp/run.json" "$gate" "$workload" "$queue" "$WORKERS" "$TASKS" <<'EOF'
+import json, sys
+path, gate, workload, queue, workers, tasks = sys.argv[1:]
+text = open(path).read()
+assert text.count("\n") == 1, f"expected one line, got {text!r}"
+run = json.loads(text)
+for key in ("gate", "workload", "workers", "tasks", "took_ms", "ns_per_task"):
+    assert key in run, f"missing key {key!r}"
+assert (run["gate"], run["workload"], run["queue"]) == (gate, workload, queue), run
+assert (run["workers"], run["tasks"]) == (int(workers), int(tasks)), run
+took_ms, ns = run["took_ms"], run["ns_per_task"]
+assert took_ms > 0, f"took_ms = {took_ms}"
+assert abs(ns - took_ms * 1e6 / int(tasks)) < 1e-6 * ns + 1e-9, \
+    f"ns_per_task {ns} != took_ms * 1e6 / tasks"
+EOF
+done
+pass "run --format json: ${#combos[@]} gate × workload × queue combinations"
+
+# (b) the default run (the seed reproduction, every gate), as text.
+lab --tasks "$TASKS" --workers "$WORKERS" --quiet >"$tmp/seed.txt"
+dump="$tmp/seed.txt" check_py "default run: unexpected output (in full above)" \
+    "$tmp/seed.txt" "${GATES[@]}" <<'EOF'
+import sys
+path, gates = sys.argv[1], sys.argv[2:]
+lines = open(path).read().splitlines()
+worker_lines = [l for l in lines if l.startswith("numWorkers = ")]
+took_lines = [l for l in lines if l.startswith("took ") and l.endswith("ms")]
+assert len(worker_lines) == len(gates), f"{len(worker_lines)} `numWorkers = ` lines"
+assert len(took_lines) == len(gates), f"{len(took_lines)} `took Xms` lines"
+for gate in gates:
+    assert any(l.split()[:1] == [gate] and "×" in l for l in lines), f"no table row for {gate}"
+for start in ("queue: shared = ", "harness floor", "queue cost with this work", "machine ceiling: "):
+    assert any(l.startswith(start) for l in lines), f"no line starting {start!r}"
+EOF
+pass "default run: ${#GATES[@]} gates, numWorkers/took lines, table, queue and ceiling footer"
+
+# (c) sweep over three worker counts (enough for the model).
+sweep_dir="$tmp/sweep"
+lab sweep --workers 1,2,3 --repeat 1 --tasks 100000 --out "$sweep_dir" --quiet >"$tmp/sweep.txt"
+dump="$tmp/sweep.txt" check_py "sweep: unexpected outputs (sweep's report above)" "$sweep_dir" "${GATES[@]}" <<'EOF'
+import csv, json, math, os, sys
+out, gates = sys.argv[1], sys.argv[2:]
+for name in ("sweep.json", "sweep.csv", "sweep.svg"):
+    assert os.path.isfile(os.path.join(out, name)), f"{name} missing"
+sweep = json.load(open(os.path.join(out, "sweep.json")))
+points = sweep["points"]
+assert len(points) == 3 * len(gates), f"{len(points)} points, want {3 * len(gates)}"
+assert sorted({p["gate"] for p in points}) == sorted(gates), [p["gate"] for p in points]
+for p in points:
+    assert p["min_tasks_per_sec"] <= p["median_tasks_per_sec"] <= p["max_tasks_per_sec"], p
+rows = list(csv.DictReader(open(os.path.join(out, "sweep.csv"))))
+assert len(rows) == len(points), f"{len(rows)} CSV rows"
+svg = open(os.path.join(out, "sweep.svg")).read()
+assert "<svg" in svg, "sweep.svg is not an SVG"
+for gate in gates:
+    assert gate in svg, f"sweep.svg does not name {gate}"
+ceiling = sweep["calibration"]
+assert ceiling["threads"] == 3 and math.isfinite(ceiling["compute_scaling"]), ceiling
+EOF
+pass "sweep: json/csv/svg, $((3 * ${#GATES[@]})) points, every gate in the plot"
+
+# (d) the model of that sweep; and too few worker counts.
+lab model --from "$sweep_dir/sweep.json" --format json >"$tmp/model.json"
+dump="$tmp/model.json" check_py "model: unexpected JSON (above)" "$tmp/model.json" "${GATES[@]}" <<'EOF'
+import json, math, sys
+path, gates = sys.argv[1], sys.argv[2:]
+models = json.load(open(path))["models"]
+assert sorted(m["name"] for m in models) == sorted(gates), [m["name"] for m in models]
+for m in models:
+    for key in ("alpha", "beta", "lambda"):
+        assert math.isfinite(m["fit"][key]), f"{m['name']}: {key} = {m['fit'][key]}"
+    assert m["projected"], f"{m['name']}: no projections"
+    for p in m["projected"]:
+        assert math.isfinite(p["throughput"]), f"{m['name']}: projection {p}"
+EOF
+if "$lab_bin" model --points "1:100,2:190" >"$tmp/few.out" 2>"$tmp/few.err"; then
+    fail "model with two worker counts was accepted"
+fi
+grep -q "at least 3" "$tmp/few.err" ||
+    fail "model with two worker counts: no \"at least 3\" in: $(cat "$tmp/few.err")"
+pass "model: alpha/beta/projections finite for every gate; two worker counts refused"
+
+# (e) the Go reference next to the Rust gates.
+lab go --workers 1,2 --tasks 50000 --repeat 1 --format json >"$tmp/go.json"
+dump="$tmp/stderr" check_py "go: unexpected JSON (its stderr above)" "$tmp/go.json" "${GATES[@]}" <<'EOF'
+import json, sys
+path, gates = sys.argv[1], sys.argv[2:]
+report = json.load(open(path))
+rows = report["rows"]
+go_rows = [r for r in rows if r["implementation"].startswith("go")]
+assert go_rows, f"no Go row (is a Go toolchain installed? note: {report.get('note')})"
+for gate in gates:
+    for workers in (1, 2):
+        assert any(r["implementation"] == f"rust:{gate}" and r["workers"] == workers
+                   for r in rows), f"no rust:{gate} row at {workers} workers"
+for r in rows:
+    assert r["median_ms"] > 0 and r["runs"] == 1, r
+EOF
+go_names="$(python3 -c 'import json, sys; print(", ".join(sorted({r["implementation"] for r in json.load(open(sys.argv[1]))["rows"] if r["implementation"].startswith("go")})))' "$tmp/go.json")"
+pass "go: $go_names next to rust:{$(IFS=,; echo "${GATES[*]}")} at 1 and 2 workers"
+
+echo "lab smoke passed in $((SECONDS - started)) s"
