@@ -27,21 +27,24 @@ static CROSSCALL: Gate = Gate::new();
 static CROSSCALL_FENCE: Gate = Gate::new_fence_fallback();
 
 /// Measures `op` alone, then on two threads at once (see the module docs).
+/// Both go through the same timing loop ([`on_threads`]), so the two figures
+/// differ only in the second thread.
 fn one_and_two_threads(
     group: &mut BenchmarkGroup<'_, WallTime>,
     name: &str,
     op: &(impl Fn() + Sync),
 ) {
-    group.bench_function(BenchmarkId::new(name, "1 thread"), |b| b.iter(op));
-    group.bench_function(BenchmarkId::new(name, "2 threads"), |b| {
-        b.iter_custom(|iters| side_by_side(iters, op))
-    });
+    for (threads, label) in [(1, "1 thread"), (2, "2 threads")] {
+        group.bench_function(BenchmarkId::new(name, label), |b| {
+            b.iter_custom(|iters| on_threads(threads, iters, op))
+        });
+    }
 }
 
-/// Runs `iters` calls of `op` on each of two threads started together;
-/// returns the slower thread's time.
-fn side_by_side(iters: u64, op: &(impl Fn() + Sync)) -> Duration {
-    let start = Barrier::new(2);
+/// Runs `iters` calls of `op` on each of `threads` threads (this one and
+/// `threads - 1` spawned) released together; returns the slowest thread's time.
+fn on_threads(threads: usize, iters: u64, op: &(impl Fn() + Sync)) -> Duration {
+    let start = Barrier::new(threads);
     let run = || {
         start.wait();
         let began = Instant::now();
@@ -51,10 +54,12 @@ fn side_by_side(iters: u64, op: &(impl Fn() + Sync)) -> Duration {
         began.elapsed()
     };
     thread::scope(|s| {
-        let other = s.spawn(run);
+        let others: Vec<_> = (1..threads).map(|_| s.spawn(run)).collect();
         let mine = run();
-        let theirs = other.join().expect("the second bench thread panicked");
-        mine.max(theirs)
+        others
+            .into_iter()
+            .map(|other| other.join().expect("a bench thread panicked"))
+            .fold(mine, Duration::max)
     })
 }
 
