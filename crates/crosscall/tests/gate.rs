@@ -387,7 +387,11 @@ fn entering_while_thread_locals_are_destroyed_still_counts() {
         })
         .join()
         .unwrap();
-        assert_eq!(SEEN_INSIDE.load(SeqCst), 1, "the exiting thread was not counted");
+        assert_eq!(
+            SEEN_INSIDE.load(SeqCst),
+            1,
+            "the exiting thread was not counted"
+        );
         assert_eq!(G.in_flight(), 0);
     }
     assert!(G.__slot_count() <= 2, "slots leak: {}", G.__slot_count());
