@@ -10,9 +10,11 @@
 #            echoed, took_ms > 0, ns_per_task == took_ms * 1e6 / tasks
 #   seed     the default run: every gate row, `numWorkers = ` / `took ` lines,
 #            the queue and machine-ceiling footer
-#   sweep    sweep.json / .csv / .svg, one point per gate and worker count
-#   model    the fit of that sweep (alpha, beta, projections finite); two worker
-#            counts refused with the "at least 3" message
+#   sweep    sweep.json / .csv / .svg, one point per gate and worker count, the
+#            machine calibration at every worker count
+#   model    the fits of that sweep, raw and capacity-normalized (normalized
+#            points == raw * n / min(c(n), n); alpha, beta, projections finite);
+#            two worker counts refused with the "at least 3" message
 #   go       the Go reference next to the Rust gates (needs a Go toolchain)
 # Exits non-zero at the first failure, saying what failed.
 set -euo pipefail
@@ -134,29 +136,56 @@ for gate in gates:
     assert gate in svg, f"sweep.svg does not name {gate}"
 ceiling = sweep["calibration"]
 assert ceiling["threads"] == 3 and math.isfinite(ceiling["compute_scaling"]), ceiling
+by_workers = ceiling["compute_scaling_by_workers"]
+assert [s["workers"] for s in by_workers] == [1, 2, 3], by_workers
+assert by_workers[0]["scaling"] == 1.0, by_workers
+assert by_workers[-1]["scaling"] == ceiling["compute_scaling"], by_workers
+for s in by_workers:
+    assert math.isfinite(s["scaling"]) and s["scaling"] > 0, by_workers
 EOF
 pass "sweep: json/csv/svg, $((3 * ${#GATES[@]})) points, every gate in the plot"
 
 # (d) the model of that sweep; and too few worker counts.
 lab model --from "$sweep_dir/sweep.json" --format json >"$tmp/model.json"
-dump="$tmp/model.json" check_py "model: unexpected JSON (above)" "$tmp/model.json" "${GATES[@]}" <<'EOF'
+dump="$tmp/model.json" check_py "model: unexpected JSON (above)" "$tmp/model.json" \
+    "$sweep_dir/sweep.json" "${GATES[@]}" <<'EOF'
 import json, math, sys
-path, gates = sys.argv[1], sys.argv[2:]
-models = json.load(open(path))["models"]
+path, sweep_path, gates = sys.argv[1], sys.argv[2], sys.argv[3:]
+report = json.load(open(path))
+sweep = json.load(open(sweep_path))
+norm = report["normalization"]
+assert norm["applied"] is True, norm
+c = {s["workers"]: s["scaling"] for s in sweep["calibration"]["compute_scaling_by_workers"]}
+assert {s["workers"]: s["scaling"] for s in norm["compute_scaling_by_workers"]} == c, norm
+models = report["models"]
 assert sorted(m["name"] for m in models) == sorted(gates), [m["name"] for m in models]
 for m in models:
-    for key in ("alpha", "beta", "lambda"):
-        assert math.isfinite(m["fit"][key]), f"{m['name']}: {key} = {m['fit'][key]}"
-    assert m["projected"], f"{m['name']}: no projections"
-    for p in m["projected"]:
-        assert math.isfinite(p["throughput"]), f"{m['name']}: projection {p}"
+    name = m["name"]
+    assert m["reading_basis"] == "normalized" and m["reading"], m
+    for kind in ("raw", "normalized"):
+        fit = m[kind]
+        for key in ("alpha", "beta", "lambda"):
+            assert math.isfinite(fit["fit"][key]), f"{name} {kind}: {key} = {fit['fit'][key]}"
+        assert [p["workers"] for p in fit["projected"]] == [8, 16, 32, 64, 128], fit["projected"]
+        for p in fit["projected"]:
+            assert math.isfinite(p["throughput"]), f"{name} {kind}: projection {p}"
+    measured = {p["workers"]: p["median_tasks_per_sec"] for p in sweep["points"] if p["gate"] == name}
+    raw = {p["workers"]: p["throughput"] for p in m["raw"]["points"]}
+    # Equal up to the last bit or so that JSON parsing may round differently.
+    assert raw.keys() == measured.keys() and all(
+        abs(raw[n] - measured[n]) <= 1e-12 * measured[n] for n in raw
+    ), f"{name}: raw points {raw} != sweep medians {measured}"
+    for p in m["normalized"]["points"]:
+        n = p["workers"]
+        want = measured[n] * n / min(c[n], n)
+        assert abs(p["throughput"] - want) <= 1e-9 * want, f"{name} at {n}: {p['throughput']} != {want}"
 EOF
 if "$lab_bin" model --points "1:100,2:190" >"$tmp/few.out" 2>"$tmp/few.err"; then
     fail "model with two worker counts was accepted"
 fi
 grep -q "at least 3" "$tmp/few.err" ||
     fail "model with two worker counts: no \"at least 3\" in: $(cat "$tmp/few.err")"
-pass "model: alpha/beta/projections finite for every gate; two worker counts refused"
+pass "model: raw and capacity-normalized fits for every gate, normalized = raw * n / c(n); two worker counts refused"
 
 # (e) the Go reference next to the Rust gates.
 lab go --workers 1,2 --tasks 50000 --repeat 1 --format json >"$tmp/go.json"

@@ -9,6 +9,10 @@
 //! is over and counts how far it got: the measurement takes a bounded time
 //! however slow a vCPU is.
 //!
+//! A sweep measures the scaling at each of its worker counts
+//! ([`Calibration::measure_each`]), so that throughput at `n` workers can be
+//! read against the compute `n` threads actually got (see [`crate::capacity`]).
+//!
 //! ```
 //! use std::time::Duration;
 //! use crosscall_lab::calibrate::Calibration;
@@ -46,6 +50,17 @@ impl Sample {
     }
 }
 
+/// The machine's pure-compute scaling at one thread count `c(n)`: aggregate
+/// rate of `n` threads at once over one thread's rate alone.
+#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct ScalingAt {
+    /// Threads run at once.
+    pub workers: usize,
+    /// `c(n)`: how many times one thread's throughput they reached together
+    /// (1 for one thread, by definition; ideal: `workers`).
+    pub scaling: f64,
+}
+
 /// The machine's pure-compute scaling at one thread count.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Calibration {
@@ -61,6 +76,11 @@ pub struct Calibration {
     /// thread's throughput `threads` threads reach together (ideal:
     /// `threads`). No workload on this machine scales beyond it.
     pub compute_scaling: f64,
+    /// The same ratio at every worker count of a sweep, ascending, against the
+    /// same one-thread rate (empty when only `threads` was measured, and in
+    /// files written before it was).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub compute_scaling_by_workers: Vec<ScalingAt>,
 }
 
 impl Calibration {
@@ -88,6 +108,73 @@ impl Calibration {
         Calibration::from_samples(window, single, &parallel)
     }
 
+    /// Measures the scaling at each of `counts` (a sweep's worker counts): one
+    /// thread alone for `window`, then each count `n > 1` for `window`, each
+    /// compared with the same one-thread rate. The result describes the
+    /// largest count like [`Calibration::measure`] and lists every count in
+    /// `compute_scaling_by_workers` (`c(1) = 1` without a second run).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use crosscall_lab::calibrate::Calibration;
+    ///
+    /// let c = Calibration::measure_each(&[3, 1, 2], Duration::from_millis(5));
+    /// assert_eq!(c.threads, 3);
+    /// let counts: Vec<usize> = c.compute_scaling_by_workers.iter().map(|s| s.workers).collect();
+    /// assert_eq!(counts, [1, 2, 3]);
+    /// assert_eq!(c.scaling_at(1), Some(1.0));
+    /// assert_eq!(c.scaling_at(3), Some(c.compute_scaling));
+    /// ```
+    ///
+    /// # Panics
+    ///
+    /// If `counts` is empty or has a 0, or `window` is zero.
+    pub fn measure_each(counts: &[usize], window: Duration) -> Calibration {
+        let mut counts = counts.to_vec();
+        counts.sort_unstable();
+        counts.dedup();
+        assert!(!counts.is_empty(), "calibration needs a worker count");
+        assert!(counts[0] > 0, "calibration needs at least one thread");
+        assert!(!window.is_zero(), "calibration needs a non-zero window");
+        let single = run_threads(1, window)[0];
+        let mut by_workers = Vec::with_capacity(counts.len());
+        let mut largest = vec![single];
+        for &n in &counts {
+            if n == 1 {
+                by_workers.push(ScalingAt {
+                    workers: 1,
+                    scaling: 1.0,
+                });
+                continue;
+            }
+            let samples = run_threads(n, window);
+            by_workers.push(ScalingAt {
+                workers: n,
+                scaling: aggregate_rate(&samples) / single.rate(),
+            });
+            largest = samples;
+        }
+        Calibration {
+            compute_scaling_by_workers: by_workers,
+            ..Calibration::from_samples(window, single, &largest)
+        }
+    }
+
+    /// `c(workers)` from `compute_scaling_by_workers`: 1 for one worker,
+    /// `None` when that count was not measured (or nothing per count was).
+    pub fn scaling_at(&self, workers: usize) -> Option<f64> {
+        if self.compute_scaling_by_workers.is_empty() {
+            return None;
+        }
+        if workers == 1 {
+            return Some(1.0);
+        }
+        self.compute_scaling_by_workers
+            .iter()
+            .find(|s| s.workers == workers)
+            .map(|s| s.scaling)
+    }
+
     /// The arithmetic of [`Calibration::measure`], from its samples.
     ///
     /// # Panics
@@ -101,13 +188,13 @@ impl Calibration {
             "the single-thread sample did no work"
         );
         let per_thread_rates: Vec<f64> = parallel.iter().map(|s| s.rate()).collect();
-        let aggregate: f64 = per_thread_rates.iter().sum();
         Calibration {
             threads: parallel.len(),
             window_ms: window.as_secs_f64() * 1e3,
             single_thread_rate,
-            compute_scaling: aggregate / single_thread_rate,
+            compute_scaling: aggregate_rate(parallel) / single_thread_rate,
             per_thread_rates,
+            compute_scaling_by_workers: Vec::new(),
         }
     }
 
@@ -138,6 +225,11 @@ impl Calibration {
         }
         line
     }
+}
+
+/// Iterations per second of all `samples` together.
+fn aggregate_rate(samples: &[Sample]) -> f64 {
+    samples.iter().map(|s| s.rate()).sum()
 }
 
 /// Runs the loop on `threads` threads started together, each for `window`.
@@ -254,6 +346,47 @@ mod tests {
         assert!(c.per_thread_rates.iter().all(|&r| r > 0.0 && r.is_finite()));
         let sum: f64 = c.per_thread_rates.iter().sum();
         assert!((c.compute_scaling - sum / c.single_thread_rate).abs() < 1e-9);
+    }
+
+    #[test]
+    fn scaling_at_reads_the_per_count_table() {
+        let mut c = Calibration::from_samples(
+            Duration::from_millis(10),
+            sample(500, 10),
+            &[sample(500, 10); 4],
+        );
+        // Measured only at its largest count: no per-count figures at all,
+        // not even the definitional c(1).
+        assert_eq!((c.scaling_at(1), c.scaling_at(4)), (None, None));
+        c.compute_scaling_by_workers = vec![
+            ScalingAt {
+                workers: 2,
+                scaling: 1.9,
+            },
+            ScalingAt {
+                workers: 4,
+                scaling: 2.05,
+            },
+        ];
+        assert_eq!(c.scaling_at(1), Some(1.0));
+        assert_eq!(c.scaling_at(2), Some(1.9));
+        assert_eq!(c.scaling_at(4), Some(2.05));
+        assert_eq!(c.scaling_at(3), None);
+    }
+
+    #[test]
+    fn measuring_each_count_lists_them_ascending() {
+        let c = Calibration::measure_each(&[2, 1, 2], Duration::from_millis(2));
+        assert_eq!(c.threads, 2);
+        let counts: Vec<usize> = c
+            .compute_scaling_by_workers
+            .iter()
+            .map(|s| s.workers)
+            .collect();
+        assert_eq!(counts, [1, 2]);
+        assert_eq!(c.compute_scaling_by_workers[0].scaling, 1.0);
+        // The largest count's entry is the headline figure.
+        assert_eq!(c.scaling_at(2), Some(c.compute_scaling));
     }
 
     #[test]

@@ -4,13 +4,17 @@
 //! - [`runner`]: one measured run (gate × workload × queue × workers × tasks).
 //! - [`gates`]: the entry strategies — the cgo ports, the shared counter, crosscall.
 //! - [`sweep`]: runs over worker counts and repeats; medians, CSV/JSON, plot.
-//! - [`usl`], [`plot`], [`model_cmd`]: the scalability model and its plots.
+//! - [`usl`], [`plot`], [`model_cmd`]: the scalability model and its plots;
+//!   [`scaling_model`]: raw and capacity-normalized fits of a sweep, with
+//!   [`capacity`] (throughput as if each worker had a core) and [`reading`]
+//!   (one sentence per fit).
 //! - [`goref`], [`go_cmd`]: the Go reference program and its runs.
 //! - [`calibrate`]: the machine's own scaling ceiling (pure compute on N threads).
 #![deny(unsafe_op_in_unsafe_fn, missing_docs)]
 
 pub mod c_workload;
 pub mod calibrate;
+pub mod capacity;
 mod driver;
 pub mod gates;
 pub mod go_cmd;
@@ -18,8 +22,10 @@ pub mod goref;
 pub mod model_cmd;
 pub mod plot;
 pub mod progress;
+pub mod reading;
 pub mod report;
 pub mod runner;
+pub mod scaling_model;
 pub mod stats;
 pub mod sweep;
 pub mod usl;

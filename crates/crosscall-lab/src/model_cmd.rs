@@ -2,6 +2,11 @@
 //! a sweep (or to points given on the command line) and projects throughput to
 //! worker counts this machine does not have.
 //!
+//! A sweep file with a per-worker-count calibration gets two models per gate
+//! ([`crate::scaling_model`]): *raw (this machine)*, and *capacity-normalized
+//! (one core per worker)*, from which the projections are read. Older sweep
+//! files, and `--points`, get the raw model only, and the output says so.
+//!
 //! ```text
 //! crosscall-lab model --from lab-out/sweep.json
 //! crosscall-lab model --points "1:100,2:190,4:350" --project 8,64 --format json
@@ -10,12 +15,12 @@
 use std::error::Error;
 use std::path::PathBuf;
 
-use crate::plot::{self, PlotOptions, Series};
+use crate::calibrate::ScalingAt;
+use crate::plot::{self, Series};
+use crate::scaling_model::{self, GateModel, NamedPoints};
 use crate::sweep::SweepFile;
-use crate::usl::{self, UslFit};
 
-/// Worker counts projected to when `--project` is not given.
-pub const DEFAULT_PROJECTION: [usize; 5] = [8, 16, 32, 64, 128];
+pub use crate::scaling_model::DEFAULT_PROJECTION;
 
 /// Output format of `model`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
@@ -55,75 +60,6 @@ pub struct ModelArgs {
 #[derive(Clone, Debug, PartialEq)]
 pub struct Points(pub Vec<(f64, f64)>);
 
-/// The model of one series.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
-pub struct Model {
-    /// Gate name (or `points` for `--points`).
-    pub name: String,
-    /// The measurements fitted, `(workers, throughput)`.
-    #[serde(serialize_with = "points_as_objects")]
-    pub points: Vec<(f64, f64)>,
-    /// The fitted coefficients.
-    pub fit: UslFit,
-    /// `N*`, where throughput peaks (`None`: it does not).
-    pub peak_workers: Option<f64>,
-    /// Modelled throughput at `N*`.
-    pub peak_throughput: Option<f64>,
-    /// Modelled throughput at each projected worker count.
-    pub projected: Vec<Projection>,
-}
-
-/// Modelled throughput at one worker count.
-#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize)]
-pub struct Projection {
-    /// Worker count.
-    pub workers: usize,
-    /// Modelled throughput, in the unit of the measurements (tasks/s for sweeps).
-    pub throughput: f64,
-}
-
-impl Model {
-    /// Fits `points` and projects to `project`.
-    ///
-    /// # Errors
-    ///
-    /// As [`usl::fit`], with the series name in front.
-    pub fn fit(
-        name: &str,
-        points: Vec<(f64, f64)>,
-        project: &[usize],
-    ) -> Result<Model, Box<dyn Error>> {
-        let fit = usl::fit(&points).map_err(|err| format!("{name}: {err}"))?;
-        let peak_workers = fit.peak_workers();
-        Ok(Model {
-            name: name.to_owned(),
-            projected: project
-                .iter()
-                .map(|&workers| Projection {
-                    workers,
-                    throughput: fit.throughput(workers as f64),
-                })
-                .collect(),
-            peak_throughput: peak_workers.map(|n| fit.throughput(n)),
-            peak_workers,
-            points,
-            fit,
-        })
-    }
-}
-
-/// `[{"workers": N, "throughput": X}, …]` rather than bare pairs, for readers of the JSON.
-fn points_as_objects<S: serde::Serializer>(points: &[(f64, f64)], s: S) -> Result<S::Ok, S::Error> {
-    use serde::ser::SerializeSeq;
-    let mut seq = s.serialize_seq(Some(points.len()))?;
-    for &(workers, throughput) in points {
-        seq.serialize_element(
-            &serde_json::json!({ "workers": workers, "throughput": throughput }),
-        )?;
-    }
-    seq.end()
-}
-
 /// Runs `crosscall-lab model`: prints the models as a table or JSON.
 ///
 /// # Errors
@@ -135,42 +71,51 @@ pub fn run(args: &ModelArgs) -> Result<(), Box<dyn Error>> {
     if args.project.contains(&0) {
         return Err("--project: worker counts must be at least 1".into());
     }
-    let (source, series) = load(args)?;
-    let models = series
+    let loaded = load(args)?;
+    let (normalization, fits) =
+        scaling_model::fit_all(&loaded.series, loaded.scaling.as_deref(), &args.project);
+    let models = fits
         .into_iter()
-        .map(|(name, points)| Model::fit(&name, points, &args.project))
-        .collect::<Result<Vec<_>, _>>()?;
+        .map(|(name, model)| model.map_err(|err| format!("{name}: {err}")))
+        .collect::<Result<Vec<GateModel>, _>>()?;
+    let source = &loaded.source;
     match args.format {
-        ModelFormat::Text => print!("{}", render(&source, &models, &args.project)),
+        ModelFormat::Text => print!(
+            "{}",
+            scaling_model::render(source, &normalization, &models, &args.project)
+        ),
         ModelFormat::Json => {
-            let json = serde_json::json!({ "source": source, "models": models });
+            let json = serde_json::json!({
+                "source": source,
+                "normalization": normalization,
+                "models": models,
+            });
             println!("{}", serde_json::to_string_pretty(&json)?);
         }
     }
     if let Some(path) = &args.plot {
         let series: Vec<Series> = models
             .iter()
-            .map(|m| Series {
-                name: m.name.clone(),
-                points: m.points.clone(),
-                fit: Some(m.fit),
-            })
+            .map(|m| scaling_model::plot_series(&m.name, m.raw.points.clone(), Some(m)))
             .collect();
-        let project_to = args.project.iter().max().map(|&n| n as f64);
+        let project_to = args.project.iter().copied().max().unwrap_or(1) as f64;
         let measured_max = models
             .iter()
-            .flat_map(|m| &m.points)
+            .flat_map(|m| &m.raw.points)
             .map(|p| p.0)
             .fold(1.0, f64::max);
-        let options = PlotOptions {
-            project_to,
-            // Far projections on a linear axis squeeze the measurements into a corner.
-            log_workers: project_to.is_some_and(|n| n > 4.0 * measured_max),
-            ..PlotOptions::default()
+        let mut options = scaling_model::plot_options(normalization.applied, project_to);
+        // Near projections read better on a linear axis; far ones squeeze the
+        // measurements into a corner.
+        options.log_workers = project_to > 4.0 * measured_max;
+        let label = if normalization.applied {
+            scaling_model::NORMALIZED_LABEL
+        } else {
+            scaling_model::RAW_LABEL
         };
         plot::throughput_svg_with(
             path,
-            &format!("scalability model ({source})"),
+            &format!("scalability model, {label} ({source})"),
             &series,
             &options,
         )?;
@@ -179,16 +124,25 @@ pub fn run(args: &ModelArgs) -> Result<(), Box<dyn Error>> {
     Ok(())
 }
 
-/// A series name and its `(workers, throughput)` measurements.
-type NamedPoints = (String, Vec<(f64, f64)>);
+/// What `model` fits: named series, where they came from, and the
+/// per-worker-count calibration to normalize them with.
+#[derive(Debug)]
+struct Loaded {
+    source: String,
+    series: Vec<NamedPoints>,
+    /// `None` for `--points`; from a sweep file, its per-count calibration
+    /// (empty for files written before it was measured).
+    scaling: Option<Vec<ScalingAt>>,
+}
 
 /// The named series to fit, and a description of where they came from.
-fn load(args: &ModelArgs) -> Result<(String, Vec<NamedPoints>), Box<dyn Error>> {
+fn load(args: &ModelArgs) -> Result<Loaded, Box<dyn Error>> {
     if let Some(points) = &args.points {
-        return Ok((
-            "--points".to_owned(),
-            vec![("points".to_owned(), points.0.clone())],
-        ));
+        return Ok(Loaded {
+            source: "--points".to_owned(),
+            series: vec![("points".to_owned(), points.0.clone())],
+            scaling: None,
+        });
     }
     let path = args
         .from
@@ -228,7 +182,11 @@ fn load(args: &ModelArgs) -> Result<(String, Vec<NamedPoints>), Box<dyn Error>> 
         file.queue,
         file.tasks
     );
-    Ok((source, series))
+    Ok(Loaded {
+        source,
+        series,
+        scaling: Some(file.scaling_by_workers().to_vec()),
+    })
 }
 
 /// Parses `--points`: comma-separated `WORKERS:THROUGHPUT` pairs.
@@ -252,64 +210,6 @@ fn parse_points(text: &str) -> Result<Points, String> {
         })
         .collect::<Result<_, _>>()
         .map(Points)
-}
-
-/// The text table: coefficients, peak and projections, one row per model.
-pub fn render(source: &str, models: &[Model], project: &[usize]) -> String {
-    let mut out = format!(
-        "Universal Scalability Law  X(N) = λN / (1 + α(N−1) + βN(N−1))\nfitted to {source}\n\n"
-    );
-    let mut header = format!(
-        "{:<12} {:>6} {:>10} {:>8} {:>10} {:>7} {:>7}",
-        "series", "counts", "λ", "α", "β", "r²", "N*"
-    );
-    for n in project {
-        header.push_str(&format!(" {:>9}", format!("X({n})")));
-    }
-    out.push_str(&header);
-    out.push('\n');
-    for model in models {
-        let mut counts: Vec<f64> = model.points.iter().map(|p| p.0).collect();
-        counts.sort_by(f64::total_cmp);
-        counts.dedup();
-        let peak = model
-            .peak_workers
-            .map_or_else(|| "none".to_owned(), |n| format!("{n:.1}"));
-        out.push_str(&format!(
-            "{:<12} {:>6} {:>10} {:>8.4} {:>10} {:>7.4} {:>7}",
-            model.name,
-            counts.len(),
-            si(model.fit.lambda),
-            model.fit.alpha,
-            if model.fit.beta == 0.0 {
-                "0".to_owned()
-            } else {
-                format!("{:.3e}", model.fit.beta)
-            },
-            model.fit.r_squared,
-            peak
-        ));
-        for projection in &model.projected {
-            out.push_str(&format!(" {:>9}", si(projection.throughput)));
-        }
-        out.push('\n');
-    }
-    out.push_str(
-        "\nλ: one worker's throughput; α: contention (serialized share); β: crosstalk \
-         (coherency cost per pair);\nN*: worker count where throughput peaks; X(n): \
-         projected throughput (tasks/s) at n workers.\n",
-    );
-    out
-}
-
-/// `12.3M`-style numbers for the table.
-fn si(value: f64) -> String {
-    match value.abs() {
-        v if v >= 1e9 => format!("{:.2}G", value / 1e9),
-        v if v >= 1e6 => format!("{:.2}M", value / 1e6),
-        v if v >= 1e3 => format!("{:.1}k", value / 1e3),
-        _ => format!("{value:.1}"),
-    }
 }
 
 #[cfg(test)]
@@ -353,6 +253,7 @@ mod tests {
 
     #[test]
     fn projections_follow_the_fit() {
+        use crate::usl::UslFit;
         let truth = UslFit {
             lambda: 100.0,
             alpha: 0.1,
@@ -363,17 +264,18 @@ mod tests {
             .iter()
             .map(|&n| (n, truth.throughput(n)))
             .collect();
-        let model = Model::fit("g", points, &[8, 64]).unwrap();
-        for p in &model.projected {
+        let model = GateModel::fit("g", points, None, &[8, 64]).unwrap();
+        for p in &model.raw.projected {
             let want = truth.throughput(p.workers as f64);
             assert!(
                 (p.throughput - want).abs() < 1e-6 * want,
                 "{p:?}, want {want}"
             );
         }
-        let peak = model.peak_workers.unwrap();
+        let peak = model.raw.peak_workers.unwrap();
         assert!((peak - (0.9f64 / 0.001).sqrt()).abs() < 1e-3);
-        let table = render("test", &[model], &[8, 64]);
+        let (normalization, _) = scaling_model::Normalization::of(None, &[]);
+        let table = scaling_model::render("test", &normalization, &[model], &[8, 64]);
         assert!(table.contains("X(8)") && table.contains("X(64)"), "{table}");
         assert!(table.lines().any(|l| l.starts_with("g ")), "{table}");
     }
@@ -397,11 +299,16 @@ mod tests {
         let mut model_args = args("1:1");
         model_args.points = None;
         model_args.from = Some(path.clone());
-        let (source, series) = load(&model_args).unwrap();
-        assert!(source.contains("seed workload"), "{source}");
-        let names: Vec<&str> = series.iter().map(|s| s.0.as_str()).collect();
+        let loaded = load(&model_args).unwrap();
+        assert!(loaded.source.contains("seed workload"), "{}", loaded.source);
+        let names: Vec<&str> = loaded.series.iter().map(|s| s.0.as_str()).collect();
         assert_eq!(names, ["mutex", "none"]);
-        assert_eq!(series[1].1, [(1.0, 100.0), (2.0, 195.0), (3.0, 280.0)]);
+        assert_eq!(
+            loaded.series[1].1,
+            [(1.0, 100.0), (2.0, 195.0), (3.0, 280.0)]
+        );
+        // No calibration in the file: nothing to normalize with.
+        assert_eq!(loaded.scaling, Some(vec![]));
 
         model_args.gate = vec!["counter".into()];
         let err = load(&model_args).unwrap_err().to_string();

@@ -1,6 +1,8 @@
 //! SVG plots of throughput against worker count, one series per gate or
 //! toolchain: measured points as markers joined by solid lines, the fitted
-//! scalability model ([`crate::usl`]) as a dashed line of the same colour.
+//! scalability model ([`crate::usl`]) as a dashed line of the same colour,
+//! and, when the model was fitted to adjusted points (capacity-normalized,
+//! [`crate::capacity`]), those points as hollow markers.
 //!
 //! ```no_run
 //! use crosscall_lab::plot::{throughput_svg, Series};
@@ -8,6 +10,7 @@
 //! let series = [Series {
 //!     name: "crosscall".into(),
 //!     points: vec![(1.0, 9.0e6), (2.0, 17.5e6), (3.0, 25.0e6)],
+//!     fitted_points: vec![],
 //!     fit: None,
 //! }];
 //! throughput_svg("lab-out/sweep.svg".as_ref(), "seed workload", &series)?;
@@ -18,7 +21,6 @@ use std::error::Error;
 use std::path::Path;
 
 use plotters::coord::ranged1d::ValueFormatter;
-use plotters::coord::types::RangedCoordf64;
 use plotters::element::DashedPathElement;
 use plotters::prelude::*;
 
@@ -31,7 +33,10 @@ pub struct Series {
     pub name: String,
     /// Measured `(workers, throughput)` points.
     pub points: Vec<(f64, f64)>,
-    /// The model fitted to `points`, drawn dashed when present.
+    /// The points `fit` was made to when they are not `points` (e.g. the
+    /// capacity-normalized ones), drawn as hollow markers; empty otherwise.
+    pub fitted_points: Vec<(f64, f64)>,
+    /// The model fitted to `points` (or `fitted_points`), drawn dashed when present.
     pub fit: Option<UslFit>,
 }
 
@@ -49,6 +54,18 @@ pub struct PlotOptions {
     /// far beyond the measurements, which a linear axis squeezes into a corner.
     /// Ignored when a worker count is 0.
     pub log_workers: bool,
+    /// A logarithmic throughput axis: for projections tens of times the
+    /// measurements, which a linear axis squeezes against the bottom.
+    pub log_throughput: bool,
+    /// What each series' legend calls its fit: `mutex  (model: α=…, β=…)`.
+    pub model_label: String,
+    /// The legend line of the dashed curves (`, projected` is added when
+    /// `project_to` is set).
+    pub fit_legend: String,
+    /// A legend line for the solid lines, if they need saying.
+    pub measured_legend: Option<String>,
+    /// The legend line of the hollow markers (shown only when there are some).
+    pub fitted_points_legend: String,
 }
 
 impl Default for PlotOptions {
@@ -58,6 +75,11 @@ impl Default for PlotOptions {
             y_label: "throughput (tasks/s)".to_owned(),
             size: (960, 600),
             log_workers: false,
+            log_throughput: false,
+            model_label: "model".to_owned(),
+            fit_legend: "dashed: Universal Scalability Law fit".to_owned(),
+            measured_legend: None,
+            fitted_points_legend: "hollow: the points the fit was made to".to_owned(),
         }
     }
 }
@@ -68,7 +90,8 @@ impl Default for PlotOptions {
 /// # Errors
 ///
 /// When there is nothing to draw (no series has a point), a point is not finite
-/// or not positive, or the file cannot be written.
+/// or is negative (or not positive, on a logarithmic axis), or the file cannot
+/// be written.
 pub fn throughput_svg(path: &Path, title: &str, series: &[Series]) -> Result<(), Box<dyn Error>> {
     throughput_svg_with(path, title, series, &PlotOptions::default())
 }
@@ -84,12 +107,23 @@ pub fn throughput_svg_with(
     series: &[Series],
     options: &PlotOptions,
 ) -> Result<(), Box<dyn Error>> {
-    let measured = series.iter().flat_map(|s| s.points.iter().copied());
+    let measured = series
+        .iter()
+        .flat_map(|s| s.points.iter().chain(&s.fitted_points).copied());
     if let Some((n, x)) = measured
         .clone()
         .find(|&(n, x)| !(n.is_finite() && x.is_finite() && n >= 0.0 && x >= 0.0))
     {
         return Err(format!("cannot plot the point ({n}, {x}): workers and throughput must be finite and not negative").into());
+    }
+    if options.log_throughput {
+        if let Some((n, x)) = measured.clone().find(|&(_, x)| x <= 0.0) {
+            return Err(format!(
+                "cannot plot the point ({n}, {x}) on a logarithmic throughput axis: \
+                 throughput must be positive"
+            )
+            .into());
+        }
     }
     let max_measured_n = measured.clone().map(|(n, _)| n).fold(f64::NAN, f64::max);
     let measured_min_n = measured.clone().map(|(n, _)| n).fold(f64::NAN, f64::min);
@@ -104,18 +138,36 @@ pub fn throughput_svg_with(
         .iter()
         .map(|s| s.fit.map(|fit| model_curve(&fit, x_max)))
         .collect();
-    let y_max = measured
+    let ys = measured
         .map(|(_, x)| x)
-        .chain(curves.iter().flatten().flatten().map(|&(_, x)| x))
-        .fold(0.0, f64::max);
+        .chain(curves.iter().flatten().flatten().map(|&(_, x)| x));
+    let y_max = ys.clone().fold(0.0, f64::max);
     // The legend sits in the upper left, above the data: one line per series,
-    // plus one explaining the dashes. Leave that much headroom (a line is about
+    // plus one per explanation. Leave that much headroom (a line is about
     // 4.5% of the plot's height at the default size), and keep the range
     // non-empty for all-zero data.
     let any_fit = series.iter().any(|s| s.fit.is_some());
-    let legend_lines = (series.len() + usize::from(any_fit)) as f64;
+    let any_fitted_points = series.iter().any(|s| !s.fitted_points.is_empty());
+    let legend_lines = (series.len()
+        + usize::from(any_fit)
+        + usize::from(any_fitted_points)
+        + usize::from(options.measured_legend.is_some())) as f64;
+    let headroom = 0.08 + 0.045 * legend_lines;
     let y_top = if y_max > 0.0 {
-        y_max * (1.08 + 0.045 * legend_lines)
+        y_max * (1.0 + headroom)
+    } else {
+        1.0
+    };
+    // On a log axis the headroom is a share of the decades shown; the bottom
+    // leaves a little room under the lowest value (never below 1e-4 of the top,
+    // so a curve falling towards 0 does not flatten the rest).
+    let y_low = ys
+        .filter(|&y| y > 0.0)
+        .fold(f64::INFINITY, f64::min)
+        .max(y_max * 1e-4)
+        / 1.3;
+    let y_log_top = if y_max > 0.0 && y_low.is_finite() {
+        y_low * (y_max / y_low).powf(1.0 / (1.0 - headroom.min(0.6)))
     } else {
         1.0
     };
@@ -136,15 +188,24 @@ pub fn throughput_svg_with(
         series,
         curves: &curves,
         any_fit,
+        any_fitted_points,
         options,
     };
-    if options.log_workers && x_min > 0.0 {
-        let chart = builder
-            .build_cartesian_2d((x_min * 0.9..x_max * 1.1).log_scale().base(2.0), 0.0..y_top)?;
-        draw(chart, &layers)?;
-    } else {
-        let chart = builder.build_cartesian_2d(0.0..x_max * 1.05, 0.0..y_top)?;
-        draw(chart, &layers)?;
+    let log_x = options.log_workers && x_min > 0.0;
+    let log_y = options.log_throughput && y_low.is_finite() && y_max > 0.0;
+    let x_log = || (x_min * 0.9..x_max * 1.1).log_scale().base(2.0);
+    let y_log = || (y_low..y_log_top).log_scale();
+    match (log_x, log_y) {
+        (true, true) => draw(builder.build_cartesian_2d(x_log(), y_log())?, &layers)?,
+        (true, false) => draw(builder.build_cartesian_2d(x_log(), 0.0..y_top)?, &layers)?,
+        (false, true) => draw(
+            builder.build_cartesian_2d(0.0..x_max * 1.05, y_log())?,
+            &layers,
+        )?,
+        (false, false) => draw(
+            builder.build_cartesian_2d(0.0..x_max * 1.05, 0.0..y_top)?,
+            &layers,
+        )?,
     }
     root.present()?;
     Ok(())
@@ -155,16 +216,18 @@ struct Layers<'a> {
     series: &'a [Series],
     curves: &'a [Option<Vec<(f64, f64)>>],
     any_fit: bool,
+    any_fitted_points: bool,
     options: &'a PlotOptions,
 }
 
-/// Draws mesh, series, models and legend on a chart with any f64 x axis.
-fn draw<'a, X>(
-    mut chart: ChartContext<'a, SVGBackend<'a>, Cartesian2d<X, RangedCoordf64>>,
+/// Draws mesh, series, models and legend on a chart with any f64 axes.
+fn draw<'a, X, Y>(
+    mut chart: ChartContext<'a, SVGBackend<'a>, Cartesian2d<X, Y>>,
     layers: &Layers<'_>,
 ) -> Result<(), Box<dyn Error>>
 where
     X: Ranged<ValueType = f64> + ValueFormatter<f64>,
+    Y: Ranged<ValueType = f64> + ValueFormatter<f64>,
 {
     chart
         .configure_mesh()
@@ -182,8 +245,9 @@ where
         points.sort_by(|a, b| a.0.total_cmp(&b.0));
         let label = match &s.fit {
             Some(fit) => format!(
-                "{}  (model: α={}, β={})",
+                "{}  ({}: α={}, β={})",
                 s.name,
+                layers.options.model_label,
                 coefficient(fit.alpha),
                 coefficient(fit.beta)
             ),
@@ -197,6 +261,11 @@ where
             .label(label)
             .legend(move |(x, y)| PathElement::new([(x, y), (x + 20, y)], color.stroke_width(2)));
         chart.draw_series(points.iter().map(|&p| Circle::new(p, 4, color.filled())))?;
+        chart.draw_series(
+            s.fitted_points
+                .iter()
+                .map(|&p| Circle::new(p, 5, color.stroke_width(2))),
+        )?;
         if let Some(curve) = curve {
             chart.draw_series(DashedLineSeries::new(
                 curve.iter().copied(),
@@ -206,16 +275,29 @@ where
             ))?;
         }
     }
+    // One legend line per kind of mark, drawn in grey.
+    let grey = BLACK.mix(0.6);
+    if let Some(what) = &layers.options.measured_legend {
+        chart
+            .draw_series(std::iter::empty::<PathElement<(f64, f64)>>())?
+            .label(what.as_str())
+            .legend(move |(x, y)| PathElement::new([(x, y), (x + 20, y)], grey.stroke_width(2)));
+    }
+    if layers.any_fitted_points {
+        chart
+            .draw_series(std::iter::empty::<Circle<(f64, f64), i32>>())?
+            .label(layers.options.fitted_points_legend.as_str())
+            .legend(move |(x, y)| Circle::new((x + 10, y), 5, grey.stroke_width(2)));
+    }
     if layers.any_fit {
-        // One legend line for all the dashed curves, drawn in grey.
         let what = match layers.options.project_to {
-            Some(_) => "dashed: Universal Scalability Law fit, projected",
-            None => "dashed: Universal Scalability Law fit",
+            Some(_) => format!("{}, projected", layers.options.fit_legend),
+            None => layers.options.fit_legend.clone(),
         };
         chart
             .draw_series(std::iter::empty::<PathElement<(f64, f64)>>())?
             .label(what)
-            .legend(|(x, y)| DashedPathElement::new([(x, y), (x + 20, y)], 4, 3, BLACK.mix(0.6)));
+            .legend(move |(x, y)| DashedPathElement::new([(x, y), (x + 20, y)], 4, 3, grey));
     }
     chart
         .configure_series_labels()
@@ -290,11 +372,13 @@ mod tests {
             Series {
                 name: "mutex".into(),
                 points: vec![(2.0, 150.0), (1.0, 100.0), (3.0, 170.0)],
+                fitted_points: vec![],
                 fit: Some(fit),
             },
             Series {
                 name: "crosscall".into(),
                 points: vec![(1.0, 110.0), (2.0, 215.0)],
+                fitted_points: vec![],
                 fit: None,
             },
         ];
@@ -339,6 +423,7 @@ mod tests {
         let series = [Series {
             name: "lean".into(),
             points: vec![(1.0, 100.0), (2.0, 200.0), (3.0, 299.0)],
+            fitted_points: vec![],
             fit: Some(fit),
         }];
         let path = scratch("log");
@@ -359,11 +444,62 @@ mod tests {
     }
 
     #[test]
+    fn hollow_fitted_points_and_a_log_throughput_axis_are_labelled() {
+        let fit = UslFit {
+            lambda: 100.0,
+            alpha: 0.0,
+            beta: 0.0,
+            r_squared: 1.0,
+        };
+        let series = [Series {
+            name: "none".into(),
+            points: vec![(1.0, 100.0), (2.0, 200.0), (4.0, 200.0)],
+            fitted_points: vec![(1.0, 100.0), (2.0, 200.0), (4.0, 400.0)],
+            fit: Some(fit),
+        }];
+        let path = scratch("loglog");
+        let options = PlotOptions {
+            project_to: Some(64.0),
+            log_workers: true,
+            log_throughput: true,
+            model_label: "normalized model".into(),
+            fit_legend: "dashed: fit to normalized".into(),
+            measured_legend: Some("solid: measured".into()),
+            fitted_points_legend: "hollow: normalized".into(),
+            ..PlotOptions::default()
+        };
+        throughput_svg_with(&path, "loglog", &series, &options).unwrap();
+        let svg = std::fs::read_to_string(&path).unwrap();
+        std::fs::remove_file(&path).unwrap();
+        for needle in [
+            "none  (normalized model: α=0, β=0)",
+            "dashed: fit to normalized, projected",
+            "solid: measured",
+            "hollow: normalized",
+        ] {
+            assert!(svg.contains(needle), "SVG lacks {needle:?}");
+        }
+        // The projection reaches 64 × 100 = 6.4k on the throughput axis.
+        let labels: Vec<&str> = svg.lines().map(str::trim).collect();
+        assert!(labels.iter().any(|l| l.ends_with('k')), "no k tick");
+
+        let zero = [Series {
+            name: "none".into(),
+            points: vec![(1.0, 0.0)],
+            fitted_points: vec![],
+            fit: None,
+        }];
+        let err = throughput_svg_with(&path, "t", &zero, &options).unwrap_err();
+        assert!(err.to_string().contains("must be positive"), "{err}");
+    }
+
+    #[test]
     fn refuses_empty_or_invalid_data() {
         let path = scratch("empty");
         let empty = [Series {
             name: "none".into(),
             points: vec![],
+            fitted_points: vec![],
             fit: None,
         }];
         let err = throughput_svg(&path, "t", &empty).unwrap_err();
@@ -371,6 +507,7 @@ mod tests {
         let negative = [Series {
             name: "none".into(),
             points: vec![(1.0, -3.0)],
+            fitted_points: vec![],
             fit: None,
         }];
         let err = throughput_svg(&path, "t", &negative).unwrap_err();

@@ -6,11 +6,11 @@ use std::fmt::Write as _;
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use crate::calibrate::Calibration;
-use crate::plot::{self, PlotOptions, Series};
+use crate::calibrate::{self, Calibration};
+use crate::plot;
 use crate::runner::{self, GateKind, QueueKind, RunConfig, RunResult, Workload};
+use crate::scaling_model::{self, GateModel, Normalization, DEFAULT_PROJECTION};
 use crate::stats::Spread;
-use crate::usl::{self, FitError, UslFit};
 
 /// What to sweep.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -82,8 +82,10 @@ pub struct SweepFile {
     /// One point per (gate, workers) pair, grouped by gate, workers ascending.
     pub points: Vec<SweepPoint>,
     /// The machine's pure-compute scaling at the largest worker count, the
-    /// ceiling every gate's scaling is to be read against (`None` in files
-    /// written before it was measured).
+    /// ceiling every gate's scaling is to be read against, and at each worker
+    /// count of the sweep (`compute_scaling_by_workers`, for the
+    /// capacity-normalized model). `None` in files written before it was
+    /// measured; without the per-count figures no normalization is made.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub calibration: Option<Calibration>,
 }
@@ -109,18 +111,30 @@ impl SweepFile {
             .collect()
     }
 
-    /// The scalability model fitted to each gate's medians (in `gates()` order).
-    pub fn fits(&self) -> Vec<(String, Result<UslFit, FitError>)> {
-        self.gates()
+    /// `c(n)` per worker count, empty when the file has none.
+    pub fn scaling_by_workers(&self) -> &[calibrate::ScalingAt] {
+        self.calibration
+            .as_ref()
+            .map_or(&[], |c| c.compute_scaling_by_workers.as_slice())
+    }
+
+    /// The scalability models of each gate's medians (in `gates()` order):
+    /// raw, and capacity-normalized when the file has a per-count calibration
+    /// ([`scaling_model::fit_all`]).
+    pub fn models(&self, project: &[usize]) -> (Normalization, Vec<scaling_model::GateOutcome>) {
+        let series: Vec<scaling_model::NamedPoints> = self
+            .gates()
             .into_iter()
-            .map(|gate| (gate.to_owned(), usl::fit(&self.series(gate))))
-            .collect()
+            .map(|gate| (gate.to_owned(), self.series(gate)))
+            .collect();
+        scaling_model::fit_all(&series, Some(self.scaling_by_workers()), project)
     }
 }
 
-/// Runs the sweep, then calibrates the machine at the largest worker count
-/// ([`Calibration::quick`], ~0.25 s); `on_run` sees each result as it
-/// arrives (for progress).
+/// Runs the sweep, then calibrates the machine at each of its worker counts
+/// ([`Calibration::measure_each`], [`calibrate::QUICK_WINDOW`] per count
+/// and one more for a thread alone); `on_run` sees each result as it arrives
+/// (for progress).
 ///
 /// # Panics
 ///
@@ -136,8 +150,11 @@ pub fn sweep(cfg: &SweepConfig, mut on_run: impl FnMut(&RunResult)) -> SweepFile
         })
         .collect();
     let mut file = summarize(cfg, &results);
-    if let Some(&most) = cfg.workers.iter().max() {
-        file.calibration = Some(Calibration::quick(most));
+    if !cfg.workers.is_empty() {
+        file.calibration = Some(Calibration::measure_each(
+            &cfg.workers,
+            calibrate::QUICK_WINDOW,
+        ));
     }
     file
 }
@@ -186,7 +203,9 @@ pub struct SweepOutputs {
     pub json: PathBuf,
     /// `sweep.csv`: one row per point.
     pub csv: PathBuf,
-    /// `sweep.svg`: throughput vs workers per gate, fitted model dashed.
+    /// `sweep.svg`: measured throughput vs workers per gate (solid), the
+    /// fitted model dashed — capacity-normalized when the sweep has a
+    /// per-count calibration, with the normalized points hollow.
     pub svg: PathBuf,
 }
 
@@ -194,9 +213,10 @@ pub struct SweepOutputs {
 pub const PROJECT_PLOT_TO: f64 = 64.0;
 
 /// Writes `sweep.json`, `sweep.csv` and `sweep.svg` into `dir` (created if
-/// missing). The plot shows the fitted model of each gate with at least
-/// three worker counts, projected to [`PROJECT_PLOT_TO`] workers on a
-/// logarithmic worker axis; without any fit it is a plain linear plot.
+/// missing). The plot shows the measurements and the fitted model of each
+/// gate with at least three worker counts, projected to [`PROJECT_PLOT_TO`]
+/// workers on a logarithmic worker axis (see [`scaling_model::plot_options`]);
+/// without any fit it is a plain linear plot.
 ///
 /// # Errors
 ///
@@ -220,13 +240,11 @@ pub fn write_outputs(dir: &Path, file: &SweepFile) -> Result<SweepOutputs, Box<d
     }
     csv.flush()?;
 
-    let fits = file.fits();
-    let series: Vec<Series> = fits
-        .into_iter()
-        .map(|(gate, fit)| Series {
-            points: file.series(&gate),
-            name: gate,
-            fit: fit.ok(),
+    let (normalization, models) = file.models(&[]);
+    let series: Vec<plot::Series> = models
+        .iter()
+        .map(|(gate, model)| {
+            scaling_model::plot_series(gate, file.series(gate), model.as_ref().ok())
         })
         .collect();
     let title = format!(
@@ -234,12 +252,12 @@ pub fn write_outputs(dir: &Path, file: &SweepFile) -> Result<SweepOutputs, Box<d
         file.workload, file.queue, file.tasks
     );
     if series.iter().any(|s| s.fit.is_some()) {
-        // Draw the models out to a many-core machine, on a log axis so the
-        // measured points are not squeezed into a corner.
-        let options = PlotOptions {
-            log_workers: true,
-            project_to: Some(PROJECT_PLOT_TO),
-            ..PlotOptions::default()
+        // Draw the models out to a many-core machine.
+        let options = scaling_model::plot_options(normalization.applied, PROJECT_PLOT_TO);
+        let title = if normalization.applied {
+            format!("{title} — measured, and modelled with one core per worker")
+        } else {
+            format!("{title} — measured; model of this machine")
         };
         plot::throughput_svg_with(&outputs.svg, &title, &series, &options)?;
     } else {
@@ -248,8 +266,9 @@ pub fn write_outputs(dir: &Path, file: &SweepFile) -> Result<SweepOutputs, Box<d
     Ok(outputs)
 }
 
-/// The sweep as a text table (median and range per point) followed by each
-/// gate's fitted model, or why it could not be fitted.
+/// The sweep as a text table (median and range per point) followed by the
+/// models ([`scaling_model::render`]: capacity-normalized and raw, projected
+/// to [`DEFAULT_PROJECTION`]), and for a gate that could not be fitted, why.
 pub fn render(file: &SweepFile) -> String {
     let mut out = String::new();
     let _ = writeln!(
@@ -281,24 +300,27 @@ pub fn render(file: &SweepFile) -> String {
             p.runs
         );
     }
-    for (gate, fit) in file.fits() {
-        match fit {
-            Ok(fit) => {
-                let peak = fit
-                    .peak_workers()
-                    .map_or_else(|| "none".to_owned(), |n| format!("{n:.1} workers"));
-                let _ = writeln!(
-                    out,
-                    "model {gate}: λ = {:.3} Mtasks/s, α = {:.4}, β = {:.5}, peak N* = {peak}, R² = {:.3}",
-                    fit.lambda / 1e6,
-                    fit.alpha,
-                    fit.beta,
-                    fit.r_squared
-                );
-            }
-            Err(err) => {
-                let _ = writeln!(out, "model {gate}: not fitted: {err}");
-            }
+    let (normalization, models) = file.models(&DEFAULT_PROJECTION);
+    let fitted: Vec<GateModel> = models
+        .iter()
+        .filter_map(|(_, model)| model.as_ref().ok().cloned())
+        .collect();
+    if !fitted.is_empty() {
+        out.push('\n');
+        let source = format!(
+            "the medians above ({} workload, {} queue, {} tasks)",
+            file.workload, file.queue, file.tasks
+        );
+        out.push_str(&scaling_model::render(
+            &source,
+            &normalization,
+            &fitted,
+            &DEFAULT_PROJECTION,
+        ));
+    }
+    for (gate, model) in &models {
+        if let Err(err) = model {
+            let _ = writeln!(out, "model {gate}: not fitted: {err}");
         }
     }
     if let Some(calibration) = &file.calibration {

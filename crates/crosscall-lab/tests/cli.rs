@@ -198,25 +198,147 @@ fn sweep_writes_json_csv_and_svg_with_one_point_per_gate_and_worker_count() {
     let svg = std::fs::read_to_string(dir.path().join("sweep.svg")).unwrap();
     assert!(svg.contains("<svg") && svg.contains("crosscall"));
 
-    // Three worker counts: both gates get a model line, and the plot
-    // projects it to 64 workers on a logarithmic axis.
-    assert_eq!(out.matches("model ").count(), 2, "{out}");
+    // Three worker counts and a per-count calibration: both gates get a
+    // normalized and a raw model row and a reading, and the plot projects
+    // the normalized model to 64 workers on a logarithmic axis.
     assert!(!out.contains("not fitted"), "{out}");
+    for label in [
+        "capacity-normalized (one core per worker): X'(n) = X(n)·n/c(n), c = 1.00@1 ",
+        "raw (this machine): ",
+        "reading (capacity-normalized (one core per worker) fit, at 64 workers):",
+    ] {
+        assert!(out.contains(label), "no {label:?} in {out}");
+    }
+    for gate in ["none", "crosscall"] {
+        let rows = out
+            .lines()
+            .filter(|l| l.split_whitespace().next() == Some(gate))
+            .filter(|l| l.split_whitespace().count() > 10)
+            .count();
+        assert_eq!(
+            rows, 2,
+            "{gate}: want a normalized and a raw model row in {out}"
+        );
+        assert!(
+            out.contains(&format!("  {gate}: ")),
+            "no reading for {gate}"
+        );
+    }
     assert!(
-        svg.contains("fit, projected"),
-        "no projected model in the plot"
+        svg.contains("USL fit to the capacity-normalized (one core per worker) points, projected"),
+        "no projected normalized model in the plot"
+    );
+    assert!(
+        svg.contains("measured, raw (this machine)"),
+        "no raw legend"
     );
     assert!(svg.lines().any(|l| l.trim() == "64"), "no 64-worker tick");
 
-    // The machine's ceiling at the largest worker count, in the file and the text.
+    // The machine's ceiling at the largest worker count, and at each count,
+    // in the file and the text.
     let calibration = &json["calibration"];
     assert_eq!(calibration["threads"], 3);
     assert_eq!(calibration["per_thread_rates"].as_array().unwrap().len(), 3);
     let scaling = calibration["compute_scaling"].as_f64().unwrap();
     assert!(scaling > 0.0 && scaling.is_finite(), "{calibration}");
+    let by_workers = calibration["compute_scaling_by_workers"]
+        .as_array()
+        .unwrap();
+    let counts: Vec<u64> = by_workers
+        .iter()
+        .map(|s| s["workers"].as_u64().unwrap())
+        .collect();
+    assert_eq!(counts, [1, 2, 3]);
+    assert_eq!(by_workers[0]["scaling"], 1.0);
+    assert_eq!(by_workers[2]["scaling"].as_f64(), Some(scaling));
     assert!(
         out.contains("machine ceiling: 3 threads of pure compute scale "),
         "{out}"
+    );
+
+    model_json_has_both_fits_and_normalizes_by_the_calibration(dir.path(), &json);
+}
+
+/// `model --format json` of a fresh sweep: raw and normalized per gate, the
+/// normalized points being the raw ones × n / c(n); the same file without its
+/// per-count calibration gives raw only and says why.
+fn model_json_has_both_fits_and_normalizes_by_the_calibration(
+    dir: &std::path::Path,
+    sweep: &Value,
+) {
+    let from = dir.join("sweep.json");
+    let out = stdout_of(&[
+        "model",
+        "--from",
+        from.to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    let model: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(model["normalization"]["applied"], true, "{out}");
+    let scaling = |n: f64| -> f64 {
+        sweep["calibration"]["compute_scaling_by_workers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["workers"].as_f64() == Some(n))
+            .unwrap()["scaling"]
+            .as_f64()
+            .unwrap()
+            .min(n)
+    };
+    let models = model["models"].as_array().unwrap();
+    let names: Vec<&str> = models.iter().map(|m| m["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["none", "crosscall"]);
+    for m in models {
+        assert_eq!(m["reading_basis"], "normalized");
+        assert!(!m["reading"].as_str().unwrap().is_empty());
+        let raw = m["raw"]["points"].as_array().unwrap();
+        let normalized = m["normalized"]["points"].as_array().unwrap();
+        assert_eq!(raw.len(), normalized.len());
+        for (r, z) in raw.iter().zip(normalized) {
+            let n = r["workers"].as_f64().unwrap();
+            let want = r["throughput"].as_f64().unwrap() * n / scaling(n);
+            let got = z["throughput"].as_f64().unwrap();
+            assert!((got - want).abs() <= 1e-9 * want, "{n}: {got} vs {want}");
+        }
+        for fit in [&m["raw"], &m["normalized"]] {
+            assert_eq!(fit["projected"].as_array().unwrap().len(), 5);
+            assert!(fit["fit"]["alpha"].as_f64().unwrap().is_finite());
+        }
+    }
+
+    let mut old = sweep.clone();
+    old["calibration"]
+        .as_object_mut()
+        .unwrap()
+        .remove("compute_scaling_by_workers");
+    let old_path = dir.join("old-sweep.json");
+    std::fs::write(&old_path, old.to_string()).unwrap();
+    let out = stdout_of(&[
+        "model",
+        "--from",
+        old_path.to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    let model: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(model["normalization"]["applied"], false);
+    assert!(model["normalization"]["note"]
+        .as_str()
+        .unwrap()
+        .contains("no per-worker-count calibration"));
+    for m in model["models"].as_array().unwrap() {
+        assert!(
+            m["normalized"].is_null() && m["raw"]["fit"].is_object(),
+            "{m}"
+        );
+        assert_eq!(m["reading_basis"], "raw");
+    }
+    let text = stdout_of(&["model", "--from", old_path.to_str().unwrap()]);
+    assert!(
+        text.contains("capacity-normalized (one core per worker): not available: "),
+        "{text}"
     );
 }
 

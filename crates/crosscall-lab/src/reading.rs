@@ -1,0 +1,129 @@
+//! A fitted scalability model ([`crate::usl`]) read out in one plain sentence:
+//! does a second worker already hurt, is there any contention to see at all,
+//! and if so where does throughput stop growing.
+//!
+//! ```
+//! use crosscall_lab::reading::plain_reading;
+//! use crosscall_lab::usl::UslFit;
+//!
+//! let mutex = UslFit { lambda: 36e6, alpha: 5.5, beta: 0.0, r_squared: 0.9 };
+//! assert_eq!(
+//!     plain_reading(&mutex, 64),
+//!     "contention α=5.5 — throughput falls as soon as a second worker arrives"
+//! );
+//! let free = UslFit { lambda: 84e6, alpha: 0.0, beta: 0.0, r_squared: 1.0 };
+//! assert_eq!(plain_reading(&free, 64), "α≈0, β≈0 — no measurable contention; scales with cores");
+//! ```
+
+use crate::usl::UslFit;
+
+/// Below this extra cost per worker at the horizon (`α(N−1) + βN(N−1)`, 0 for
+/// linear scaling), the model is read as "no contention": within 5% of
+/// linear, the size of run-to-run noise in a sweep.
+const NEGLIGIBLE_LOSS: f64 = 0.05;
+
+/// One sentence on what `fit` means for scaling up to `horizon` workers.
+pub fn plain_reading(fit: &UslFit, horizon: usize) -> String {
+    let horizon = horizon.max(2) as f64;
+    let loss = |n: f64| fit.alpha * (n - 1.0) + fit.beta * n * (n - 1.0);
+    // What dominates the cost of the second worker: α, or β counted for both
+    // of the pair.
+    let dominant = if fit.alpha >= 2.0 * fit.beta {
+        format!("contention α={}", short(fit.alpha))
+    } else {
+        format!("crosstalk β={}", short(fit.beta))
+    };
+    if fit.throughput(2.0) < fit.throughput(1.0) {
+        return format!("{dominant} — throughput falls as soon as a second worker arrives");
+    }
+    if loss(horizon) <= NEGLIGIBLE_LOSS {
+        return "α≈0, β≈0 — no measurable contention; scales with cores".to_owned();
+    }
+    let times = |n: f64| fit.throughput(n) / fit.lambda;
+    if let Some(peak) = fit.peak_workers().filter(|&n| n <= horizon) {
+        return format!(
+            "{dominant} — throughput peaks near {peak:.0} workers ({:.1}× one worker), then falls",
+            times(peak)
+        );
+    }
+    format!(
+        "{dominant} — {:.1}× one worker at {horizon:.0} workers ({:.0}% of linear){}",
+        times(horizon),
+        100.0 / (1.0 + loss(horizon)),
+        if fit.beta == 0.0 && fit.alpha > 0.0 {
+            format!(", levelling off towards {:.0}×", 1.0 / fit.alpha)
+        } else {
+            String::new()
+        }
+    )
+}
+
+/// `5.5`, `0.051`, `3.2e-5`: two or three significant digits.
+fn short(value: f64) -> String {
+    if value == 0.0 {
+        "0".to_owned()
+    } else if value >= 1.0 {
+        format!("{value:.1}")
+    } else if value >= 1e-3 {
+        format!("{value:.3}")
+    } else {
+        format!("{value:.1e}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fit(alpha: f64, beta: f64) -> UslFit {
+        UslFit {
+            lambda: 100.0,
+            alpha,
+            beta,
+            r_squared: 1.0,
+        }
+    }
+
+    #[test]
+    fn a_second_worker_that_hurts_is_said_first() {
+        let crosstalk = plain_reading(&fit(0.1, 0.6), 64);
+        assert_eq!(
+            crosstalk,
+            "crosstalk β=0.600 — throughput falls as soon as a second worker arrives"
+        );
+    }
+
+    #[test]
+    fn small_coefficients_are_no_contention_only_if_small_at_the_horizon() {
+        // α·63 = 0.032: within noise of linear at 64 workers.
+        assert!(plain_reading(&fit(0.0005, 0.0), 64).starts_with("α≈0, β≈0"));
+        // The same α is 12% off linear at 256 workers: it is reported.
+        let far = plain_reading(&fit(0.0005, 0.0), 256);
+        assert!(
+            far.starts_with("contention α=5.0e-4 — ")
+                && far.contains("levelling off towards 2000×"),
+            "{far}"
+        );
+    }
+
+    #[test]
+    fn a_peak_inside_the_horizon_is_named() {
+        // N* = sqrt(0.999 / 0.001) ≈ 31.6.
+        let got = plain_reading(&fit(0.001, 0.001), 64);
+        assert!(
+            got.starts_with("crosstalk β=0.001 — throughput peaks near 32 workers ("),
+            "{got}"
+        );
+    }
+
+    #[test]
+    fn contention_without_a_peak_gives_the_share_of_linear() {
+        // α = 0.05 at 64 workers: 64 / (1 + 0.05·63) = 15.4×, 24% of linear.
+        let got = plain_reading(&fit(0.05, 0.0), 64);
+        assert_eq!(
+            got,
+            "contention α=0.050 — 15.4× one worker at 64 workers (24% of linear), \
+             levelling off towards 20×"
+        );
+    }
+}
