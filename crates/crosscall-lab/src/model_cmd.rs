@@ -108,14 +108,10 @@ pub fn run(args: &ModelArgs) -> Result<(), Box<dyn Error>> {
         // Near projections read better on a linear axis; far ones squeeze the
         // measurements into a corner.
         options.log_workers = project_to > 4.0 * measured_max;
-        let label = if normalization.applied {
-            scaling_model::NORMALIZED_LABEL
-        } else {
-            scaling_model::RAW_LABEL
-        };
+        // The legend says which line is raw and which normalized.
         plot::throughput_svg_with(
             path,
-            &format!("scalability model, {label} ({source})"),
+            &format!("scalability model ({source})"),
             &series,
             &options,
         )?;

@@ -2,6 +2,11 @@
 //! does a second worker already hurt, is there any contention to see at all,
 //! and if so where does throughput stop growing.
 //!
+//! A sweep's no-gate series is the floor of what it can resolve: whatever it
+//! loses (the harness, and on an oversubscribed machine the cost of time
+//! slicing that capacity normalization cannot remove) is not any gate's.
+//! [`reading_against`] reads a gate against it.
+//!
 //! ```
 //! use crosscall_lab::reading::plain_reading;
 //! use crosscall_lab::usl::UslFit;
@@ -21,6 +26,55 @@ use crate::usl::UslFit;
 /// linear scaling), the model is read as "no contention": within 5% of
 /// linear, the size of run-to-run noise in a sweep.
 const NEGLIGIBLE_LOSS: f64 = 0.05;
+
+/// The name of the no-gate series in a sweep, the baseline gates are read against.
+pub const BASELINE: &str = "none";
+
+/// [`plain_reading`], but read against `baseline` (the no-gate series' fit,
+/// when there is one): a gate that loses no more than the baseline does (to
+/// within noise) has no contention of its own, and the baseline itself is
+/// named as the floor when it is not contention-free.
+///
+/// ```
+/// use crosscall_lab::reading::reading_against;
+/// use crosscall_lab::usl::UslFit;
+///
+/// let floor = UslFit { lambda: 110.0, alpha: 0.12, beta: 0.0, r_squared: 1.0 };
+/// let gate = UslFit { lambda: 90.0, alpha: 0.08, ..floor };
+/// assert_eq!(
+///     reading_against(&gate, Some(&floor), 64),
+///     "α=0.080, β=0 — no contention beyond the no-gate baseline (α=0.120, β=0); scales like no gate"
+/// );
+/// ```
+pub fn reading_against(fit: &UslFit, baseline: Option<&UslFit>, horizon: usize) -> String {
+    let Some(base) = baseline else {
+        return plain_reading(fit, horizon);
+    };
+    let n = horizon.max(2) as f64;
+    let loss = |f: &UslFit| f.alpha * (n - 1.0) + f.beta * n * (n - 1.0);
+    if loss(base) <= NEGLIGIBLE_LOSS {
+        return plain_reading(fit, horizon);
+    }
+    if fit == base {
+        return format!(
+            "α={}, β={} — the harness's own cost on this machine: the floor the gates are \
+             read against",
+            short(fit.alpha),
+            short(fit.beta)
+        );
+    }
+    // Within 10% of the baseline's loss (run-to-run noise), or below it.
+    if fit.throughput(2.0) >= fit.throughput(1.0) && loss(fit) <= 1.1 * loss(base) {
+        return format!(
+            "α={}, β={} — no contention beyond the no-gate baseline (α={}, β={}); scales like no gate",
+            short(fit.alpha),
+            short(fit.beta),
+            short(base.alpha),
+            short(base.beta)
+        );
+    }
+    plain_reading(fit, horizon)
+}
 
 /// One sentence on what `fit` means for scaling up to `horizon` workers.
 pub fn plain_reading(fit: &UslFit, horizon: usize) -> String {
@@ -103,6 +157,30 @@ mod tests {
             far.starts_with("contention α=5.0e-4 — ")
                 && far.contains("levelling off towards 2000×"),
             "{far}"
+        );
+    }
+
+    #[test]
+    fn gates_are_read_against_a_lossy_baseline() {
+        let base = fit(0.12, 0.0);
+        assert!(reading_against(&base, Some(&base), 64).contains("the floor the gates are"));
+        // Worse than the floor by more than noise: read on its own.
+        assert_eq!(
+            reading_against(&fit(0.2, 0.0), Some(&base), 64),
+            plain_reading(&fit(0.2, 0.0), 64)
+        );
+        // A second worker that hurts is never "like no gate".
+        assert!(reading_against(&fit(3.5, 0.0), Some(&fit(4.0, 0.0)), 64)
+            .ends_with("falls as soon as a second worker arrives"));
+        // A contention-free baseline adds nothing.
+        let clean = fit(0.0, 0.0);
+        assert_eq!(
+            reading_against(&fit(0.05, 0.0), Some(&clean), 64),
+            plain_reading(&fit(0.05, 0.0), 64)
+        );
+        assert_eq!(
+            reading_against(&fit(0.05, 0.0), None, 64),
+            plain_reading(&fit(0.05, 0.0), 64)
         );
     }
 

@@ -32,7 +32,7 @@ use std::fmt::Write as _;
 use crate::calibrate::ScalingAt;
 use crate::capacity;
 use crate::plot::{PlotOptions, Series};
-use crate::reading::plain_reading;
+use crate::reading::{self, plain_reading, reading_against};
 use crate::usl::{self, FitError, UslFit};
 
 /// Worker counts projected to unless told otherwise.
@@ -112,7 +112,8 @@ pub struct GateModel {
     /// Fitted to the capacity-normalized measurements (`None` without a
     /// per-worker-count calibration): what the projections are for.
     pub normalized: Option<Fitted>,
-    /// One sentence on what the model means (of `normalized` when present).
+    /// One sentence on what the model means (of `normalized` when present;
+    /// read against the no-gate series by [`fit_all`] when it has one).
     pub reading: String,
     /// Which fit `reading` is of.
     pub reading_basis: Basis,
@@ -229,7 +230,7 @@ pub fn fit_all(
     let raw: Vec<Vec<(f64, f64)>> = series.iter().map(|s| s.1.clone()).collect();
     let (normalization, normalized) = Normalization::of(by_workers, &raw);
     let mut normalized = normalized.map(Vec::into_iter);
-    let models = series
+    let mut models: Vec<GateOutcome> = series
         .iter()
         .map(|(name, points)| {
             let normalized = normalized.as_mut().and_then(Iterator::next);
@@ -239,6 +240,17 @@ pub fn fit_all(
             )
         })
         .collect();
+    // Read every gate against the no-gate series, when it was fitted.
+    let baseline = models
+        .iter()
+        .find(|(name, _)| name == reading::BASELINE)
+        .and_then(|(_, model)| model.as_ref().ok())
+        .map(|m| m.projecting().fit);
+    if let Some(base) = baseline {
+        for model in models.iter_mut().filter_map(|(_, m)| m.as_mut().ok()) {
+            model.reading = reading_against(&model.projecting().fit, Some(&base), READING_HORIZON);
+        }
+    }
     (normalization, models)
 }
 
