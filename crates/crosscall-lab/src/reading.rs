@@ -31,9 +31,11 @@ const NEGLIGIBLE_LOSS: f64 = 0.05;
 pub const BASELINE: &str = "none";
 
 /// [`plain_reading`], but read against `baseline` (the no-gate series' fit,
-/// when there is one): a gate that loses no more than the baseline does (to
-/// within noise) has no contention of its own, and the baseline itself is
-/// named as the floor when it is not contention-free.
+/// when there is one): a gate that loses no more than the baseline does up to
+/// `measured_up_to` workers (to within noise) has no contention of its own,
+/// and the baseline itself is named as the floor when it is not
+/// contention-free. The comparison stays within the measured range: beyond
+/// it, both fits are extrapolations.
 ///
 /// ```
 /// use crosscall_lab::reading::reading_against;
@@ -42,17 +44,21 @@ pub const BASELINE: &str = "none";
 /// let floor = UslFit { lambda: 110.0, alpha: 0.12, beta: 0.0, r_squared: 1.0 };
 /// let gate = UslFit { lambda: 90.0, alpha: 0.08, ..floor };
 /// assert_eq!(
-///     reading_against(&gate, Some(&floor), 64),
+///     reading_against(&gate, Some(&floor), 4.0, 64),
 ///     "α=0.080, β=0 — no contention beyond the no-gate baseline (α=0.120, β=0); scales like no gate"
 /// );
 /// ```
-pub fn reading_against(fit: &UslFit, baseline: Option<&UslFit>, horizon: usize) -> String {
+pub fn reading_against(
+    fit: &UslFit,
+    baseline: Option<&UslFit>,
+    measured_up_to: f64,
+    horizon: usize,
+) -> String {
     let Some(base) = baseline else {
         return plain_reading(fit, horizon);
     };
-    let n = horizon.max(2) as f64;
-    let loss = |f: &UslFit| f.alpha * (n - 1.0) + f.beta * n * (n - 1.0);
-    if loss(base) <= NEGLIGIBLE_LOSS {
+    let loss = |f: &UslFit, n: f64| f.alpha * (n - 1.0) + f.beta * n * (n - 1.0);
+    if loss(base, horizon.max(2) as f64) <= NEGLIGIBLE_LOSS {
         return plain_reading(fit, horizon);
     }
     if fit == base {
@@ -63,8 +69,11 @@ pub fn reading_against(fit: &UslFit, baseline: Option<&UslFit>, horizon: usize) 
             short(fit.beta)
         );
     }
-    // Within 10% of the baseline's loss (run-to-run noise), or below it.
-    if fit.throughput(2.0) >= fit.throughput(1.0) && loss(fit) <= 1.1 * loss(base) {
+    // Within noise (10% of the baseline's loss, or NEGLIGIBLE_LOSS) of the
+    // baseline at the largest measured count, or below it.
+    let n = measured_up_to.max(2.0);
+    let within = loss(base, n) + (0.1 * loss(base, n)).max(NEGLIGIBLE_LOSS);
+    if fit.throughput(2.0) >= fit.throughput(1.0) && loss(fit, n) <= within {
         return format!(
             "α={}, β={} — no contention beyond the no-gate baseline (α={}, β={}); scales like no gate",
             short(fit.alpha),
@@ -163,23 +172,30 @@ mod tests {
     #[test]
     fn gates_are_read_against_a_lossy_baseline() {
         let base = fit(0.12, 0.0);
-        assert!(reading_against(&base, Some(&base), 64).contains("the floor the gates are"));
+        assert!(reading_against(&base, Some(&base), 4.0, 64).contains("the floor the gates are"));
+        // Equal to the floor at 4 workers, though β would make it worse far out.
+        assert!(
+            reading_against(&fit(0.12, 0.0), Some(&fit(0.0, 0.03)), 4.0, 64)
+                .contains("no contention beyond the no-gate baseline")
+        );
         // Worse than the floor by more than noise: read on its own.
         assert_eq!(
-            reading_against(&fit(0.2, 0.0), Some(&base), 64),
+            reading_against(&fit(0.2, 0.0), Some(&base), 4.0, 64),
             plain_reading(&fit(0.2, 0.0), 64)
         );
         // A second worker that hurts is never "like no gate".
-        assert!(reading_against(&fit(3.5, 0.0), Some(&fit(4.0, 0.0)), 64)
-            .ends_with("falls as soon as a second worker arrives"));
+        assert!(
+            reading_against(&fit(3.5, 0.0), Some(&fit(4.0, 0.0)), 4.0, 64)
+                .ends_with("falls as soon as a second worker arrives")
+        );
         // A contention-free baseline adds nothing.
         let clean = fit(0.0, 0.0);
         assert_eq!(
-            reading_against(&fit(0.05, 0.0), Some(&clean), 64),
+            reading_against(&fit(0.05, 0.0), Some(&clean), 4.0, 64),
             plain_reading(&fit(0.05, 0.0), 64)
         );
         assert_eq!(
-            reading_against(&fit(0.05, 0.0), None, 64),
+            reading_against(&fit(0.05, 0.0), None, 4.0, 64),
             plain_reading(&fit(0.05, 0.0), 64)
         );
     }

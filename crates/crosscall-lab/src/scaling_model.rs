@@ -248,7 +248,10 @@ pub fn fit_all(
         .map(|m| m.projecting().fit);
     if let Some(base) = baseline {
         for model in models.iter_mut().filter_map(|(_, m)| m.as_mut().ok()) {
-            model.reading = reading_against(&model.projecting().fit, Some(&base), READING_HORIZON);
+            let fitted = model.projecting();
+            let measured_up_to = fitted.points.iter().map(|p| p.0).fold(1.0, f64::max);
+            model.reading =
+                reading_against(&fitted.fit, Some(&base), measured_up_to, READING_HORIZON);
         }
     }
     (normalization, models)
