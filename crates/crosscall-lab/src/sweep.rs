@@ -254,10 +254,12 @@ pub fn write_outputs(dir: &Path, file: &SweepFile) -> Result<SweepOutputs, Box<d
     if series.iter().any(|s| s.fit.is_some()) {
         // Draw the models out to a many-core machine.
         let options = scaling_model::plot_options(normalization.applied, PROJECT_PLOT_TO);
+        // Short enough to fit the image: the tasks per run are in sweep.json.
+        let setup = format!("{} workload, {} queue", file.workload, file.queue);
         let title = if normalization.applied {
-            format!("{title} — measured, and modelled with one core per worker")
+            format!("{setup}: measured, and modelled one core per worker")
         } else {
-            format!("{title} — measured; model of this machine")
+            format!("{setup}: measured, and modelled on this machine")
         };
         plot::throughput_svg_with(&outputs.svg, &title, &series, &options)?;
     } else {
