@@ -171,10 +171,7 @@ for m in models:
             assert math.isfinite(p["throughput"]), f"{name} {kind}: projection {p}"
     measured = {p["workers"]: p["median_tasks_per_sec"] for p in sweep["points"] if p["gate"] == name}
     raw = {p["workers"]: p["throughput"] for p in m["raw"]["points"]}
-    # Equal up to the last bit or so that JSON parsing may round differently.
-    assert raw.keys() == measured.keys() and all(
-        abs(raw[n] - measured[n]) <= 1e-12 * measured[n] for n in raw
-    ), f"{name}: raw points {raw} != sweep medians {measured}"
+    assert raw == measured, f"{name}: raw points {raw} != sweep medians {measured}"
     for p in m["normalized"]["points"]:
         n = p["workers"]
         want = measured[n] * n / min(c[n], n)
