@@ -14,7 +14,7 @@ use std::marker::PhantomData;
 use std::sync::atomic::{AtomicU8, Ordering};
 
 use super::pthread::{RawCond, RawMutex};
-use super::{EntryGate, Installed, Refused};
+use super::{run_admitted, EntryGate, Installed, Refused};
 
 /// `runtime_init_done == 0`: not initialized; callers wait.
 const UNINIT: u8 = 0;
@@ -122,10 +122,7 @@ impl EntryGate for AtomicGate {
 
     #[inline]
     fn call<R>(&self, refused: R, body: impl FnOnce() -> R) -> R {
-        match self.enter() {
-            Ok(_pass) => body(),
-            Err(Refused::Closed) => refused,
-        }
+        run_admitted(self.enter(), refused, body)
     }
 
     fn installed() -> &'static Installed<Self> {

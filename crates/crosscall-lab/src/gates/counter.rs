@@ -16,7 +16,7 @@ use std::marker::PhantomData;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Condvar, Mutex, PoisonError};
 
-use super::{EntryGate, Installed, Refused};
+use super::{run_admitted, EntryGate, Installed, Refused};
 
 /// Set by `open`.
 const OPEN: usize = 0b01;
@@ -146,10 +146,7 @@ impl EntryGate for CounterGate {
 
     #[inline]
     fn call<R>(&self, refused: R, body: impl FnOnce() -> R) -> R {
-        match self.enter() {
-            Ok(_pass) => body(),
-            Err(Refused::Closed) => refused,
-        }
+        run_admitted(self.enter(), refused, body)
     }
 
     fn installed() -> &'static Installed<Self> {

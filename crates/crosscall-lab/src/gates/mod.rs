@@ -75,6 +75,20 @@ pub trait EntryGate: Sync + Send + Sized + 'static {
 /// Moves `gate` to a cache-line-aligned, never-freed allocation of its own,
 /// so that no other data written during a run shares its cache lines (as a
 /// neighbour on the heap could; that would measure false sharing, not the gate).
+/// `EntryGate::call` for gates whose `enter` returns a pass that leaves when dropped: runs
+/// `body` while the pass lives, or returns `refused`.
+#[inline]
+pub(crate) fn run_admitted<P, R>(
+    entered: Result<P, Refused>,
+    refused: R,
+    body: impl FnOnce() -> R,
+) -> R {
+    match entered {
+        Ok(_pass) => body(),
+        Err(Refused::Closed) => refused,
+    }
+}
+
 pub(crate) fn leak_padded<G: 'static>(gate: G) -> &'static G {
     let padded: &'static CachePadded<G> = Box::leak(Box::new(CachePadded::new(gate)));
     padded

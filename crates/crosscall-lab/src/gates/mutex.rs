@@ -14,7 +14,7 @@ use std::cell::UnsafeCell;
 use std::marker::PhantomData;
 
 use super::pthread::{RawCond, RawMutex};
-use super::{EntryGate, Installed, Refused};
+use super::{run_admitted, EntryGate, Installed, Refused};
 
 /// What the mutex protects (`runtime_init_done` plus the port's `closed`).
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -109,10 +109,7 @@ impl EntryGate for MutexGate {
 
     #[inline]
     fn call<R>(&self, refused: R, body: impl FnOnce() -> R) -> R {
-        match self.enter() {
-            Ok(_pass) => body(),
-            Err(Refused::Closed) => refused,
-        }
+        run_admitted(self.enter(), refused, body)
     }
 
     fn installed() -> &'static Installed<Self> {
