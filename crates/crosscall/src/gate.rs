@@ -99,7 +99,9 @@ impl std::error::Error for CloseError {}
 /// that are only read (the gate's state): no lock, no syscall, no shared write, so the cost
 /// stays flat as threads are added. Where `membarrier(2)` is available the entering side
 /// needs no hardware fence either; the closing side pays one `membarrier` call (a few µs).
-/// Elsewhere both sides use `fence(SeqCst)` (see [`Gate::new_fence_fallback`]).
+/// Elsewhere both sides use `fence(SeqCst)` (see [`Gate::new_fence_fallback`]). Leaving is
+/// one store to the thread's own slot; `close` notices it by polling, within about a
+/// millisecond.
 ///
 /// # Memory ordering
 ///
@@ -137,9 +139,9 @@ pub struct Gate {
     slots: SlotList,
     /// Guards state transitions and the thread running `open_with`; waiters sleep on `changed`.
     lock: Mutex<Transition>,
-    /// Signalled on open, on close, and when a call leaves a closing gate.
+    /// Signalled on open, on close, and when a refused entry withdraws its announcement.
     changed: Condvar,
-    /// Stand-in for the asymmetric fence pair under loom (see `Gate::entering_fence`).
+    /// Stand-in for the asymmetric fence pair under loom (see `Gate::try_admit_fenced`).
     #[cfg(loom)]
     loom_fence: AtomicUsize,
 }
@@ -166,7 +168,8 @@ const TEMPORARY: usize = 1;
 
 impl Gate {
     /// A new gate in the `Uninit` state whose entries use the fastest fence available
-    /// (`membarrier(2)` on the closing side when the kernel offers it, detected at first use).
+    /// (`membarrier(2)` on the closing side when the kernel offers it, detected when the gate
+    /// opens).
     ///
     /// ```
     /// static GATE: crosscall::Gate = crosscall::Gate::new();
