@@ -34,8 +34,9 @@ pub struct GoArgs {
     /// to the ones found in .go/ (scripts/install-go.sh), /usr/lib/go-*/ and PATH.
     #[arg(long = "go", value_name = "PATH")]
     pub go: Vec<PathBuf>,
-    /// Use only the toolchains given with --go; do not look for others.
-    #[arg(long, requires = "go")]
+    /// Use only the toolchains given with --go; do not look for others (without any
+    /// --go: measure the Rust gates only, as on a machine without Go).
+    #[arg(long)]
     pub no_discover: bool,
     /// Worker counts (comma-separated; default: the number of CPUs).
     #[arg(long, value_delimiter = ',', value_parser = worker_count)]

@@ -422,3 +422,37 @@ fn default_run_as_json_has_rows_runs_and_floor() {
     assert_eq!(json["calibration"]["threads"], 2);
     assert!(json["calibration"]["compute_scaling"].as_f64().unwrap() > 0.0);
 }
+
+#[test]
+fn go_without_any_toolchain_says_how_to_get_one_and_measures_rust() {
+    let output = lab(&[
+        "go",
+        "--no-discover",
+        "--workers",
+        "1",
+        "--tasks",
+        "2000",
+        "--repeat",
+        "1",
+        "--format",
+        "json",
+    ]);
+    assert!(output.status.success(), "no Go is not an error");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("no Go toolchain found") && stderr.contains("scripts/install-go.sh"),
+        "stderr: {stderr}"
+    );
+    let json: Value = serde_json::from_slice(&output.stdout).expect("one JSON document");
+    let text = json.to_string();
+    for gate in ["none", "mutex", "atomic", "counter", "crosscall"] {
+        assert!(
+            text.contains(&format!("rust:{gate}")),
+            "no rust:{gate} row in {text}"
+        );
+    }
+    assert!(
+        !text.contains("\"go1."),
+        "a Go row without a Go toolchain: {text}"
+    );
+}
