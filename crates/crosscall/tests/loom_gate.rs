@@ -130,3 +130,40 @@ fn open_close_race_with_entry() {
         assert_eq!(g.in_flight(), 0);
     });
 }
+
+/// Two closers race a nested entry: both return Ok only after both levels have left.
+#[test]
+fn concurrent_closers_wait_for_a_nested_entry() {
+    loom::model(|| {
+        let g = Arc::new(Gate::new());
+        g.open();
+        let inside = Arc::new(AtomicUsize::new(0));
+        let enterer = {
+            let (g, inside) = (g.clone(), inside.clone());
+            thread::spawn(move || {
+                if let Ok(outer) = g.try_enter() {
+                    inside.fetch_add(1, SeqCst);
+                    // Nested entry: refused only if close has begun; never blocks.
+                    if let Ok(inner) = g.try_enter() {
+                        drop(inner);
+                    }
+                    inside.fetch_sub(1, SeqCst);
+                    drop(outer);
+                }
+            })
+        };
+        let closer = {
+            let (g, inside) = (g.clone(), inside.clone());
+            thread::spawn(move || {
+                g.close().unwrap();
+                assert_eq!(inside.load(SeqCst), 0, "second closer returned early");
+            })
+        };
+        g.close().unwrap();
+        assert_eq!(inside.load(SeqCst), 0, "first closer returned early");
+        assert_eq!(g.in_flight(), 0);
+        closer.join().unwrap();
+        enterer.join().unwrap();
+        assert_eq!(g.state(), GateState::Closed);
+    });
+}
