@@ -572,14 +572,14 @@ impl Gate {
             if t.opener == Some(sync::current_thread_id()) {
                 return Err(EnterError::WouldDeadlock);
             }
-            match wait.deadline() {
-                None if wait.is_never() => return Err(EnterError::Timeout),
-                None => {
+            match wait {
+                Wait::Never => return Err(EnterError::Timeout),
+                Wait::Forever => {
                     while matches!(self.state.load(Ordering::Acquire), UNINIT | OPENING) {
                         t = self.changed.wait(t).unwrap_or_else(|e| e.into_inner());
                     }
                 }
-                Some(deadline) => {
+                Wait::Until(deadline) => {
                     while matches!(self.state.load(Ordering::Acquire), UNINIT | OPENING) {
                         let now = Instant::now();
                         if now >= deadline {
@@ -610,8 +610,6 @@ impl Gate {
         (id != 0).then_some(id)
     }
 
-    // ---- leaving ----------------------------------------------------------------------
-
     // ---- closing ----------------------------------------------------------------------
 
     fn close_until(&self, wait: Wait) -> Result<(), CloseError> {
@@ -623,7 +621,6 @@ impl Gate {
                 }
             }
         }
-        let light;
         {
             let _t = self.transition();
             match self.state.load(Ordering::Relaxed) {
@@ -635,30 +632,23 @@ impl Gate {
                     return Ok(());
                 }
                 CLOSED => return Ok(()),
-                open @ (OPEN_LIGHT | OPEN_FENCED) => {
-                    self.state.store(CLOSING, Ordering::Release);
-                    light = open == OPEN_LIGHT;
-                }
-                // CLOSING: an earlier close timed out or another thread is closing. Entries
-                // may have used the light path, so be conservative.
-                _ => light = self.open_state() == OPEN_LIGHT,
+                OPEN_LIGHT | OPEN_FENCED => self.state.store(CLOSING, Ordering::Release),
+                _ => {} // CLOSING: an earlier close timed out or another thread is closing
             }
         }
         // The closing half of the fence pair: after it, every entering thread either
         // announced itself in a slot we are about to read, or will read CLOSING.
         #[cfg(not(loom))]
         {
-            if light {
+            // `open_state` never changes, so it is the state this gate was opened with.
+            if self.open_state() == OPEN_LIGHT {
                 fence::heavy_barrier();
             } else {
                 std::sync::atomic::fence(Ordering::SeqCst);
             }
         }
         #[cfg(loom)]
-        {
-            let _ = light;
-            self.loom_fence.fetch_add(1, Ordering::AcqRel);
-        }
+        self.loom_fence.fetch_add(1, Ordering::AcqRel);
 
         // Drain: poll the slots. Leaving never touches the gate (see `Pass::drop`), so no
         // leaver wakes us; the poll interval grows from 10 µs to 1 ms, so close returns
@@ -803,8 +793,5 @@ impl Wait {
             Wait::Until(d) => Some(d),
             _ => None,
         }
-    }
-    fn is_never(self) -> bool {
-        matches!(self, Wait::Never)
     }
 }
