@@ -18,6 +18,8 @@ pub(crate) fn guarded(body: impl FnOnce() -> c_int) -> c_int {
         Ok(code) => code,
         Err(payload) => {
             crosscall::set_last_error(panic_message(payload.as_ref()));
+            // A payload whose destructor panics must not unwind into C either.
+            crosscall::__private::drop_payload(payload);
             CROSSCALL_ERR_PANICKED
         }
     }
@@ -33,11 +35,8 @@ pub(crate) fn guarded_void(body: impl FnOnce()) {
 
 /// The text of a panic payload (`panic!("...")` carries a `&str` or a `String`).
 fn panic_message(payload: &(dyn Any + Send)) -> String {
-    let text = payload
-        .downcast_ref::<&str>()
-        .copied()
-        .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
-        .unwrap_or("panic with a non-string payload");
+    let text =
+        crosscall::__private::panic_text(payload).unwrap_or("panic with a non-string payload");
     format!("panicked: {text}")
 }
 

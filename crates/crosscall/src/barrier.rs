@@ -186,18 +186,24 @@ struct PanicMessage<'a>(&'a (dyn Any + Send));
 impl fmt::Display for PanicMessage<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("crosscall: callback panicked: ")?;
-        if let Some(text) = self.0.downcast_ref::<&'static str>() {
-            f.write_str(text)
-        } else if let Some(text) = self.0.downcast_ref::<String>() {
-            f.write_str(text)
-        } else {
-            f.write_str("(the panic payload is not a string)")
-        }
+        f.write_str(panic_text(self.0).unwrap_or("(the panic payload is not a string)"))
     }
 }
 
+/// The message of a panic payload when it is a string (`&str` or `String`, what `panic!`
+/// produces). Shared with `crosscall-capi`'s barrier.
+#[doc(hidden)]
+pub fn panic_text(payload: &(dyn Any + Send)) -> Option<&str> {
+    payload
+        .downcast_ref::<&'static str>()
+        .copied()
+        .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
+}
+
 /// Drops a panic payload without letting a panicking destructor escape the barrier.
-fn drop_payload(payload: Box<dyn Any + Send>) {
+/// Shared with `crosscall-capi`'s barrier.
+#[doc(hidden)]
+pub fn drop_payload(payload: Box<dyn Any + Send>) {
     if let Err(second) = panic::catch_unwind(AssertUnwindSafe(move || drop(payload))) {
         // The payload's destructor panicked; leaking its own payload ends the chain.
         mem::forget(second);
