@@ -96,11 +96,12 @@ const char *crosscall_strerror(int code);
  * Enters the gate, waiting while it is not open yet.
  *
  * The first enter on a thread attaches it to crosscall (running any attach hook); it is
- * detached when the thread exits. Returns `CROSSCALL_OK` once admitted; pair it with exactly one `crosscall_gate_leave()` on
- * the same thread. Entries nest. Errors: `CROSSCALL_ERR_CLOSED` (closing or closed),
- * `CROSSCALL_ERR_WOULD_DEADLOCK` (called from inside this gate's `crosscall_gate_open_with`
- * initializer), `CROSSCALL_ERR_INVALID` (NULL or not a gate). On error there is nothing to
- * leave. A thread that exits while entered leaves automatically.
+ * detached when the thread exits. Returns `CROSSCALL_OK` once admitted; pair it with exactly
+ * one `crosscall_gate_leave()` on the same thread. Entries nest. Errors:
+ * `CROSSCALL_ERR_CLOSED` (closing or closed), `CROSSCALL_ERR_WOULD_DEADLOCK` (called from
+ * inside this gate's `crosscall_gate_open_with` initializer), `CROSSCALL_ERR_INVALID` (NULL
+ * or not a gate). On error there is nothing to leave. A thread that exits while entered
+ * leaves automatically.
  *
  * # Safety
  *
@@ -131,10 +132,12 @@ int crosscall_gate_try_enter(crosscall_gate *gate);
 int crosscall_gate_enter_timeout(crosscall_gate *gate, uint64_t timeout_ns);
 
 /**
- * Leaves the gate: undoes the innermost successful enter of `gate` on this thread.
+ * Leaves the gate: undoes one successful enter of `gate` on this thread.
  *
- * NULL is a no-op. A leave with no matching enter on this thread changes nothing and records
- * a last-error message (check with `crosscall_last_error_message()`).
+ * NULL is a no-op. A leave with no matching enter on this thread is refused: nothing
+ * changes, and the last-error message (`crosscall_last_error_message()`) says so, as it does
+ * for a pointer that is not a live gate (`CROSSCALL_ERR_INVALID` in both cases for
+ * `crosscall_strerror`-style reporting).
  *
  * # Safety
  *

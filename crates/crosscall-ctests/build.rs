@@ -2,7 +2,12 @@
 //! every warning an error, into a static library linked into this crate.
 
 fn main() {
-    let sources = ["c/gate_tests.c", "c/attach_tests.c", "c/panic_tests.c"];
+    let sources = [
+        "c/gate_tests.c",
+        "c/attach_tests.c",
+        "c/panic_tests.c",
+        "c/entry_path_tests.c",
+    ];
     for path in sources
         .iter()
         .chain(&["c/check.h", "../../include/crosscall.h"])

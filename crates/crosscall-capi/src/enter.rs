@@ -1,4 +1,11 @@
 //! Entering and leaving a gate from C.
+//!
+//! An entry from C has no `Pass` to carry: the thread's own slot in the gate counts it (the
+//! depth already counts nesting), `leave` takes one off, and a `leave` with nothing to take
+//! is refused. The admitted path is the Rust fast path plus the pointer check: no lock, no
+//! shared write, no `catch_unwind` (nothing on it can panic). Everything else — first entry
+//! on a thread, waiting for the gate to open, refusals, bad pointers — runs behind the panic
+//! barrier on a cold path.
 
 use std::ffi::c_int;
 use std::time::Duration;
@@ -6,41 +13,75 @@ use std::time::Duration;
 use crosscall::{EnterError, Gate, Pass};
 
 use crate::barrier::{guarded, guarded_void};
-use crate::codes::{enter_code, CROSSCALL_OK};
-use crate::handle::{checked, crosscall_gate};
-use crate::pass_stack;
+use crate::codes::{enter_code, CROSSCALL_ERR_INVALID, CROSSCALL_OK};
+use crate::handle::{checked, crosscall_gate, plausible};
 
-/// Shared body of the three `enter` forms: attaches the thread (once), then the fast path
-/// never blocks and writes nothing shared; only when the gate is not open yet does the
-/// thread count itself as blocked and call `wait`.
+/// How long an entry may wait for the gate to open.
+#[derive(Clone, Copy)]
+enum Wait {
+    Never,
+    Forever,
+    For(Duration),
+}
+
+/// The shared fast path of the three `enter` forms.
 ///
 /// # Safety
 ///
 /// As for [`checked`].
-unsafe fn enter_with(
-    gate: *mut crosscall_gate,
-    wait: Option<&dyn Fn(&'static Gate) -> Result<Pass<'static>, EnterError>>,
-) -> c_int {
+#[inline(always)]
+unsafe fn enter_with(gate: *mut crosscall_gate, wait: Wait) -> c_int {
+    // SAFETY: non-NULL and aligned; the caller promises a live gate (anything else most
+    // likely fails the gate's key comparison and is reported by the slow path).
+    if plausible(gate) && unsafe { &*gate }.gate.__enter_held_fast() {
+        return CROSSCALL_OK;
+    }
+    // SAFETY: forwarded contract.
+    unsafe { enter_slow(gate, wait) }
+}
+
+/// Everything but an immediate admission: checks the pointer with a message, attaches the
+/// thread and claims its slot (first entry), waits for the gate to open, or refuses. Only
+/// while waiting does the thread count itself as blocked (for `crosscall_gate_free`'s check).
+///
+/// `extern "C"` only to tell the compiler it cannot unwind (it runs behind the barrier):
+/// the fast path then reaches it with a tail call and needs no stack frame.
+///
+/// # Safety
+///
+/// As for [`checked`].
+#[cold]
+#[inline(never)]
+#[allow(improper_ctypes_definitions)] // Rust-to-Rust only (`Wait` is not a C type).
+unsafe extern "C" fn enter_slow(gate: *mut crosscall_gate, wait: Wait) -> c_int {
     guarded(|| {
-        // SAFETY: forwarded contract. The 'static lifetime is sound for the pass parked
-        // below: crosscall_gate_free refuses (aborts) while this gate has calls in flight.
-        let handle: &'static crosscall_gate = match unsafe { checked(gate) } {
+        // SAFETY: forwarded contract.
+        let handle = match unsafe { checked(gate) } {
             Ok(h) => h,
             Err(code) => return code,
         };
-        // Same order as crosscall::entry: a thread is attached before its first admission.
-        crosscall::attach::ensure_attached();
-        let entered = match (handle.gate.try_enter(), wait) {
-            (Err(EnterError::Timeout), Some(wait)) => {
+        let entered: Result<Pass<'_>, EnterError> = match (handle.gate.try_enter(), wait) {
+            (Err(EnterError::Timeout), Wait::Forever) => {
                 let _blocked = handle.block();
-                wait(&handle.gate)
+                handle.gate.enter()
+            }
+            (Err(EnterError::Timeout), Wait::For(timeout)) => {
+                let _blocked = handle.block();
+                handle.gate.enter_timeout(timeout)
             }
             (result, _) => result,
         };
-        match entered {
-            Ok(pass) => {
-                pass_stack::park(gate, pass);
-                CROSSCALL_OK
+        match entered.map(Gate::__hold) {
+            Ok(Ok(())) => CROSSCALL_OK,
+            Ok(Err(unheld)) => {
+                // The thread's thread-locals are already destroyed (a call from a
+                // thread-exit destructor): no slot could count the entry until `leave`.
+                drop(unheld);
+                crosscall::set_last_error(
+                    "crosscall: enter refused: this thread is exiting and can no longer hold \
+                     an entry",
+                );
+                CROSSCALL_ERR_INVALID
             }
             Err(e) => {
                 crosscall::set_last_error(format!("crosscall: enter failed: {e}"));
@@ -53,11 +94,12 @@ unsafe fn enter_with(
 /// Enters the gate, waiting while it is not open yet.
 ///
 /// The first enter on a thread attaches it to crosscall (running any attach hook); it is
-/// detached when the thread exits. Returns `CROSSCALL_OK` once admitted; pair it with exactly one `crosscall_gate_leave()` on
-/// the same thread. Entries nest. Errors: `CROSSCALL_ERR_CLOSED` (closing or closed),
-/// `CROSSCALL_ERR_WOULD_DEADLOCK` (called from inside this gate's `crosscall_gate_open_with`
-/// initializer), `CROSSCALL_ERR_INVALID` (NULL or not a gate). On error there is nothing to
-/// leave. A thread that exits while entered leaves automatically.
+/// detached when the thread exits. Returns `CROSSCALL_OK` once admitted; pair it with exactly
+/// one `crosscall_gate_leave()` on the same thread. Entries nest. Errors:
+/// `CROSSCALL_ERR_CLOSED` (closing or closed), `CROSSCALL_ERR_WOULD_DEADLOCK` (called from
+/// inside this gate's `crosscall_gate_open_with` initializer), `CROSSCALL_ERR_INVALID` (NULL
+/// or not a gate). On error there is nothing to leave. A thread that exits while entered
+/// leaves automatically.
 ///
 /// # Safety
 ///
@@ -65,7 +107,7 @@ unsafe fn enter_with(
 #[no_mangle]
 pub unsafe extern "C" fn crosscall_gate_enter(gate: *mut crosscall_gate) -> c_int {
     // SAFETY: forwarded contract.
-    unsafe { enter_with(gate, Some(&Gate::enter)) }
+    unsafe { enter_with(gate, Wait::Forever) }
 }
 
 /// Enters the gate without waiting: `CROSSCALL_ERR_TIMEOUT` if it is not open yet.
@@ -78,7 +120,7 @@ pub unsafe extern "C" fn crosscall_gate_enter(gate: *mut crosscall_gate) -> c_in
 #[no_mangle]
 pub unsafe extern "C" fn crosscall_gate_try_enter(gate: *mut crosscall_gate) -> c_int {
     // SAFETY: forwarded contract.
-    unsafe { enter_with(gate, None) }
+    unsafe { enter_with(gate, Wait::Never) }
 }
 
 /// Enters the gate, waiting at most `timeout_ns` nanoseconds for it to open.
@@ -93,39 +135,56 @@ pub unsafe extern "C" fn crosscall_gate_enter_timeout(
     gate: *mut crosscall_gate,
     timeout_ns: u64,
 ) -> c_int {
-    let timeout = Duration::from_nanos(timeout_ns);
+    let wait = Wait::For(Duration::from_nanos(timeout_ns));
     // SAFETY: forwarded contract.
-    unsafe {
-        enter_with(
-            gate,
-            Some(&move |g: &'static Gate| g.enter_timeout(timeout)),
-        )
-    }
+    unsafe { enter_with(gate, wait) }
 }
 
-/// Leaves the gate: undoes the innermost successful enter of `gate` on this thread.
+/// Leaves the gate: undoes one successful enter of `gate` on this thread.
 ///
-/// NULL is a no-op. A leave with no matching enter on this thread changes nothing and records
-/// a last-error message (check with `crosscall_last_error_message()`).
+/// NULL is a no-op. A leave with no matching enter on this thread is refused: nothing
+/// changes, and the last-error message (`crosscall_last_error_message()`) says so, as it does
+/// for a pointer that is not a live gate (`CROSSCALL_ERR_INVALID` in both cases for
+/// `crosscall_strerror`-style reporting).
 ///
 /// # Safety
 ///
 /// `gate` must be NULL or a live pointer from `crosscall_gate_new`.
 #[no_mangle]
 pub unsafe extern "C" fn crosscall_gate_leave(gate: *mut crosscall_gate) {
+    // SAFETY: as in `enter_with`.
+    if plausible(gate) && unsafe { &*gate }.gate.__leave_held_fast() {
+        return;
+    }
+    // SAFETY: forwarded contract.
+    unsafe { leave_slow(gate) }
+}
+
+/// A leave the fast path could not do: the gate is closing, or not the one this thread
+/// entered last, or the pointer is bad, or there is nothing to leave (refused with a
+/// last-error message; NULL silently, as documented).
+///
+/// `extern "C"`: nounwind, as `enter_slow`.
+///
+/// # Safety
+///
+/// As for [`checked`].
+#[cold]
+#[inline(never)]
+unsafe extern "C" fn leave_slow(gate: *mut crosscall_gate) {
     if gate.is_null() {
         return;
     }
     guarded_void(|| {
-        // SAFETY: forwarded contract.
-        if unsafe { checked(gate) }.is_err() {
+        // SAFETY: forwarded contract. `checked` records the message for a bad pointer.
+        let Ok(handle) = (unsafe { checked(gate) }) else {
             return;
-        }
-        match pass_stack::unpark(gate) {
-            Some(pass) => drop(pass),
-            None => crosscall::set_last_error(
-                "crosscall: crosscall_gate_leave without a matching crosscall_gate_enter on this thread",
-            ),
+        };
+        if !handle.gate.__leave_held() {
+            crosscall::set_last_error(
+                "crosscall: crosscall_gate_leave without a matching crosscall_gate_enter on \
+                 this thread (CROSSCALL_ERR_INVALID)",
+            );
         }
     });
 }

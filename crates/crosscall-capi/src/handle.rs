@@ -52,6 +52,16 @@ impl Drop for Blocked<'_> {
     }
 }
 
+/// The fast path's check of a pointer from C: non-NULL and aligned, so that it may be read.
+/// Whether it is a live gate is left to the gate's own key comparison (see
+/// `Gate::__enter_held_fast`); the slow path runs [`checked`].
+#[inline(always)]
+pub(crate) fn plausible(gate: *const crosscall_gate) -> bool {
+    const ALIGN_MASK: u8 = (std::mem::align_of::<crosscall_gate>() - 1) as u8;
+    // Only the low byte decides alignment (written so it compiles to one `test`).
+    !gate.is_null() && (gate as usize as u8) & ALIGN_MASK == 0
+}
+
 /// Turns a pointer from C into a reference, or records why it can't be one.
 ///
 /// # Safety
@@ -100,7 +110,8 @@ pub extern "C" fn crosscall_gate_new() -> *mut crosscall_gate {
     }
     let value = crosscall_gate {
         magic: AtomicU64::new(LIVE),
-        gate: Gate::new(),
+        // Entries from C have no `Pass`: they end when their thread exits.
+        gate: Gate::__new_leave_at_exit(),
         blocked: AtomicUsize::new(0),
     };
     // SAFETY: `ptr` is non-NULL, freshly allocated with the layout of crosscall_gate, so it

@@ -31,7 +31,6 @@ mod enter;
 mod handle;
 mod last_error;
 mod lifecycle;
-mod pass_stack;
 
 pub use codes::*;
 pub use enter::*;

@@ -86,4 +86,7 @@ c_tests!(
     ctest_attach_once_per_thread_detach_at_exit,
     ctest_panic_becomes_error_value,
     ctest_free_while_entered_aborts,
+    ctest_first_entry_then_cached_entries_on_new_threads,
+    ctest_two_gates_alternate_on_one_thread,
+    ctest_leave_while_closing,
 );

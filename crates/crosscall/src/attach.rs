@@ -4,7 +4,9 @@
 //! then switched to keeping the thread's state until a pthread key destructor runs at thread
 //! exit. crosscall does the same with a thread-local that has a destructor: the first
 //! [`ensure_attached`] on a thread (created by Rust, by C through `pthread_create`, or by
-//! anything else) runs the slow path once; later calls read one thread-local `Cell`.
+//! anything else) runs the slow path once; later calls read one word of a thread-local.
+//! Every first entry attaches: through [`entry`](crate::entry), `#[crosscall::export]`,
+//! [`Gate::enter`](crate::Gate::enter) or the C API.
 //!
 //! # Hooks
 //!
@@ -29,30 +31,20 @@
 //! another thread-local's destructor, after this thread detached) does not register the
 //! thread again: the call still runs, but no attach is counted and no hook runs.
 
-use std::cell::Cell;
 use std::sync::RwLock;
+
+use crate::local::{phase, set_phase, PHASE_ATTACHED, PHASE_DETACHED};
 
 // `std` atomics, not `crate::sync`: these are process-wide statistics outside every model
 // checked under loom, and loom atomics cannot be built in a `static` initializer.
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-/// Where the calling thread is in its attach lifecycle.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Phase {
-    /// No entry has happened on this thread yet.
-    Never,
-    /// Registered; the detach guard is armed.
-    Attached,
-    /// The detach guard ran: the thread is exiting and must not register again.
-    Detached,
-}
-
-// Plain `std` thread-locals on purpose: attach is defined by the platform's thread-exit
-// destructors, which is what these give; no ordering argument depends on them.
+// The attach phase lives in the fast path's one thread-local (`local.rs`), so checking it
+// costs nothing extra on an entry. It has no destructor, so it is readable at thread exit.
+//
+// A plain `std` thread-local gives the detach: attach is defined by the platform's
+// thread-exit destructors, which is what this one has.
 std::thread_local! {
-    // No destructor and a const initializer, so reading it is a plain TLS load: this is the
-    // whole fast path.
-    static PHASE: Cell<Phase> = const { Cell::new(Phase::Never) };
     // Touched once per thread; its destructor is the detach.
     static DETACH_GUARD: DetachGuard = const { DetachGuard };
 }
@@ -77,8 +69,7 @@ struct DetachGuard;
 
 impl Drop for DetachGuard {
     fn drop(&mut self) {
-        // `try_with`: `PHASE` has no destructor, so it is still readable here.
-        let _ = PHASE.try_with(|phase| phase.set(Phase::Detached));
+        set_phase(PHASE_DETACHED);
         DETACHES.fetch_add(1, Ordering::Relaxed);
         if let Some(hooks) = current_hooks() {
             run_hook(hooks.on_detach, "on_detach");
@@ -107,7 +98,7 @@ impl Drop for DetachGuard {
 /// ```
 #[inline]
 pub fn ensure_attached() {
-    if PHASE.with(Cell::get) != Phase::Attached {
+    if phase() != PHASE_ATTACHED {
         attach_slow();
     }
 }
@@ -115,16 +106,16 @@ pub fn ensure_attached() {
 #[cold]
 #[inline(never)]
 fn attach_slow() {
-    if PHASE.with(Cell::get) == Phase::Detached {
+    if phase() == PHASE_DETACHED {
         return;
     }
     // Arm the destructor first: if thread-locals are already being torn down it fails, and
     // the thread is then left unregistered instead of registering a detach that never runs.
     if DETACH_GUARD.try_with(|_| ()).is_err() {
-        PHASE.with(|phase| phase.set(Phase::Detached));
+        set_phase(PHASE_DETACHED);
         return;
     }
-    PHASE.with(|phase| phase.set(Phase::Attached));
+    set_phase(PHASE_ATTACHED);
     ATTACHES.fetch_add(1, Ordering::Relaxed);
     if let Some(hooks) = current_hooks() {
         run_hook(hooks.on_attach, "on_attach");
@@ -140,7 +131,7 @@ fn attach_slow() {
 /// assert!(crosscall::attach::is_attached());
 /// ```
 pub fn is_attached() -> bool {
-    PHASE.with(Cell::get) == Phase::Attached
+    phase() == PHASE_ATTACHED
 }
 
 /// Number of thread attaches since the process started (each thread counts at most once).

@@ -1,7 +1,7 @@
 //! The panic barrier: everything between "C calls an `extern "C"` fn" and "the body runs".
 //!
-//! Every guarded call attaches the thread ([`crate::attach`]), enters a [`Gate`], runs the
-//! body, and leaves. Whatever goes wrong — the gate refuses, the body panics, the body returns
+//! Every guarded call enters a [`Gate`] (attaching the thread on its first entry, see
+//! [`crate::attach`]), runs the body, and leaves. Whatever goes wrong — the gate refuses, the body panics, the body returns
 //! `Err` — becomes the caller's error value plus a [last error](crate::last_error) message;
 //! nothing unwinds into C.
 
@@ -10,8 +10,7 @@ use std::fmt;
 use std::mem;
 use std::panic::{self, AssertUnwindSafe};
 
-use crate::attach;
-use crate::gate::Gate;
+use crate::gate::{leave_entered, Gate};
 use crate::last_error::set_last_error;
 
 /// Runs `body` inside `gate`, turning a refused entry or a panic into `err_value`.
@@ -120,36 +119,76 @@ pub fn export_result_or_abort<T, E: fmt::Display>(
 }
 
 /// The catching barrier; `body`'s `Err` carries a message for the last error.
-#[inline]
+///
+/// The fast path (thread attached, its slot for `gate` cached, gate open) cannot panic, so
+/// only the body runs under `catch_unwind`; everything else takes [`catch_failures_slow`].
+#[inline(always)]
 fn catch_failures<T>(gate: &Gate, err_value: T, body: impl FnOnce() -> Result<T, String>) -> T {
-    attach::ensure_attached();
-    // The gate is entered inside the barrier too, so even a bug that panics there stays on
-    // the Rust side. The `Pass` drops while unwinding, leaving the gate.
+    let Some(slot) = gate.enter_fast_slot() else {
+        return catch_failures_slow(gate, err_value, body);
+    };
+    // The slot is left right after the body, also when it panicked (the panic is caught
+    // first): nothing between can unwind.
+    let outcome = panic::catch_unwind(AssertUnwindSafe(body));
+    leave_entered(slot);
+    finish(outcome, err_value)
+}
+
+/// [`catch_failures`] when the fast path did not admit: attach, claim a slot, wait for the
+/// gate to open, or refuse (all on `enter`'s slow path) — inside the barrier, so even a bug
+/// that panics there stays on the Rust side. The `Pass` drops while unwinding, leaving the
+/// gate.
+///
+/// `extern "C"` only to tell the compiler that it cannot unwind (it catches every panic):
+/// the fast path then calls it without an unwinding edge, as a tail call, and needs no stack
+/// frame of its own.
+#[cold]
+#[inline(never)]
+#[allow(improper_ctypes_definitions)] // Rust-to-Rust only; the ABI is never seen by C.
+extern "C" fn catch_failures_slow<T, F: FnOnce() -> Result<T, String>>(
+    gate: &Gate,
+    err_value: T,
+    body: F,
+) -> T {
     let outcome = panic::catch_unwind(AssertUnwindSafe(|| {
         let _pass = gate
             .enter()
             .map_err(|refused| format!("crosscall: {refused}"))?;
         body()
     }));
+    finish(outcome, err_value)
+}
+
+/// Turns a barrier's outcome into the value C receives, recording the last error.
+#[inline(always)]
+fn finish<T>(outcome: std::thread::Result<Result<T, String>>, err_value: T) -> T {
     match outcome {
         Ok(Ok(value)) => value,
-        Ok(Err(message)) => {
-            set_last_error(message);
-            err_value
-        }
-        Err(payload) => {
-            set_last_error(PanicMessage(&*payload));
-            drop_payload(payload);
-            err_value
-        }
+        Ok(Err(message)) => fail(message, err_value),
+        Err(payload) => fail_with_panic(payload, err_value),
     }
+}
+
+#[cold]
+#[inline(never)]
+fn fail<T>(message: String, err_value: T) -> T {
+    set_last_error(message);
+    err_value
+}
+
+#[cold]
+#[inline(never)]
+fn fail_with_panic<T>(payload: Box<dyn Any + Send>, err_value: T) -> T {
+    set_last_error(PanicMessage(&*payload));
+    drop_payload(payload);
+    err_value
 }
 
 /// The aborting barrier: no `catch_unwind`, an armed [`AbortOnUnwind`] instead.
 #[inline]
 fn abort_on_unwind<T>(gate: &Gate, err_value: T, body: impl FnOnce() -> Result<T, String>) -> T {
-    attach::ensure_attached();
     let guard = AbortOnUnwind;
+    // `enter` attaches the thread on its slow path.
     let outcome = match gate.enter() {
         Ok(pass) => {
             let outcome = body();
@@ -162,10 +201,7 @@ fn abort_on_unwind<T>(gate: &Gate, err_value: T, body: impl FnOnce() -> Result<T
     mem::forget(guard);
     match outcome {
         Ok(value) => value,
-        Err(message) => {
-            set_last_error(message);
-            err_value
-        }
+        Err(message) => fail(message, err_value),
     }
 }
 

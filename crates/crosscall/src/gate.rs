@@ -1,7 +1,8 @@
 //! The lifecycle gate: wait-until-open, drain-on-close, no shared writes on the fast path.
 
 use crate::fence;
-use crate::slots::{self, Claim, PaddedSlot, SlotList};
+use crate::local;
+use crate::slots::{self, depth, Claim, PaddedSlot, SlotList, DEPTH_MASK, OUTERMOST_ENTRY};
 use crate::sync::{self, Arc, AtomicU8, AtomicUsize, Condvar, Mutex, MutexGuard, Ordering};
 use std::fmt;
 use std::marker::PhantomData;
@@ -19,9 +20,26 @@ const OPEN_FENCED: u8 = 3;
 const CLOSING: u8 = 4;
 const CLOSED: u8 = 5;
 
-/// Source of gate ids; 0 means "no id yet". Ids tell a live gate from a dropped one that
-/// happened to live at the same address. Not part of any ordering argument.
+/// Source of gate ids, starting at 1 (0 means "no id yet"). Ids tell a live gate from a
+/// dropped one that happened to live at the same address. Not part of any ordering argument
+/// (an id is published through the gate's `key`).
 static NEXT_ID: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(1);
+
+/// The low bit of a gate's `key`: set while the state is `OPEN_LIGHT`.
+const KEY_OPEN: usize = 1;
+
+/// The key a gate with id `id` has while it admits on the fast path; what a thread caches
+/// beside its slot.
+#[inline(always)]
+pub(crate) fn open_key(id: usize) -> usize {
+    id << 1 | KEY_OPEN
+}
+
+/// The id in a key (0: the gate has none yet).
+#[inline(always)]
+pub(crate) fn key_id(key: usize) -> usize {
+    key >> 1
+}
 
 /// Lifecycle state of a [`Gate`]: `Uninit → Open → Closing → Closed`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -133,9 +151,14 @@ impl std::error::Error for CloseError {}
 /// ```
 pub struct Gate {
     state: AtomicU8,
+    /// What the fast path reads: `open_key(id)` while the state is `OPEN_LIGHT`, the id
+    /// shifted left (low bit clear) otherwise, 0 before the first entry assigns an id. A
+    /// thread that finds it equal to the key it cached beside its slot is admitted: one
+    /// comparison checks "this gate" and "open" at once. Written only under `lock`, always
+    /// together with `state` (see `set_state`).
+    key: AtomicUsize,
     /// `new_fence_fallback`: never open as `OPEN_LIGHT`.
     force_fence: bool,
-    id: std::sync::atomic::AtomicUsize,
     slots: SlotList,
     /// Guards state transitions and the thread running `open_with`; waiters sleep on `changed`.
     lock: Mutex<Transition>,
@@ -177,7 +200,7 @@ impl Gate {
     /// ```
     #[cfg(not(loom))]
     pub const fn new() -> Gate {
-        Gate::with_fence(false)
+        Gate::with(false, false)
     }
 
     /// A new gate that never relies on `membarrier(2)`: entering runs `fence(SeqCst)`
@@ -194,29 +217,49 @@ impl Gate {
     /// ```
     #[cfg(not(loom))]
     pub const fn new_fence_fallback() -> Gate {
-        Gate::with_fence(true)
+        Gate::with(true, false)
+    }
+
+    /// Not public API: a gate for the C API, whose entries have no `Pass` and end when
+    /// their thread exits (`crosscall_gate_enter` without a matching leave).
+    #[doc(hidden)]
+    #[cfg(not(loom))]
+    pub const fn __new_leave_at_exit() -> Gate {
+        Gate::with(false, true)
     }
 
     #[cfg(not(loom))]
-    const fn with_fence(force_fence: bool) -> Gate {
+    const fn with(force_fence: bool, leave_at_exit: bool) -> Gate {
         Gate {
             state: AtomicU8::new(UNINIT),
             force_fence,
-            id: std::sync::atomic::AtomicUsize::new(0),
-            slots: SlotList::new(),
+            key: AtomicUsize::new(0),
+            slots: SlotList::new(leave_at_exit),
             lock: Mutex::new(Transition { opener: None }),
             changed: Condvar::new(),
         }
     }
 
-    /// A new gate (loom build: not `const`).
+    /// A new gate (loom build: not `const`; entries take the membarrier path, whose fence
+    /// pair loom models with a read-modify-write on both sides).
     #[cfg(loom)]
     pub fn new() -> Gate {
+        Gate::with_loom(false)
+    }
+
+    /// A new gate that uses the `fence(SeqCst)` fallback (loom build).
+    #[cfg(loom)]
+    pub fn new_fence_fallback() -> Gate {
+        Gate::with_loom(true)
+    }
+
+    #[cfg(loom)]
+    fn with_loom(force_fence: bool) -> Gate {
         Gate {
             state: AtomicU8::new(UNINIT),
-            force_fence: true,
-            id: std::sync::atomic::AtomicUsize::new(0),
-            slots: SlotList::new(),
+            force_fence,
+            key: AtomicUsize::new(0),
+            slots: SlotList::new(false),
             lock: Mutex::new(Transition { opener: None }),
             changed: Condvar::new(),
             loom_fence: AtomicUsize::new(0),
@@ -237,7 +280,7 @@ impl Gate {
         if state == UNINIT || state == OPENING {
             // Release: what the opener wrote is visible to whoever loads the open state with
             // Acquire.
-            self.state.store(self.open_state(), Ordering::Release);
+            self.set_state(self.open_state());
             self.changed.notify_all();
         }
     }
@@ -268,7 +311,7 @@ impl Gate {
                 return None;
             }
             t.opener = Some(sync::current_thread_id());
-            self.state.store(OPENING, Ordering::Relaxed);
+            self.set_state(OPENING);
         }
         struct Reset<'a>(&'a Gate);
         impl Drop for Reset<'_> {
@@ -276,7 +319,7 @@ impl Gate {
                 let mut t = self.0.transition();
                 t.opener = None;
                 if self.0.state.load(Ordering::Relaxed) == OPENING {
-                    self.0.state.store(UNINIT, Ordering::Relaxed);
+                    self.0.set_state(UNINIT);
                 }
             }
         }
@@ -286,8 +329,8 @@ impl Gate {
         let mut t = self.transition();
         t.opener = None;
         if self.state.load(Ordering::Relaxed) == OPENING {
-            // Release: `init`'s writes are visible to every admitted call.
-            self.state.store(self.open_state(), Ordering::Release);
+            // Release (in `set_state`): `init`'s writes are visible to every admitted call.
+            self.set_state(self.open_state());
         }
         self.changed.notify_all();
         Some(value)
@@ -437,7 +480,7 @@ impl Gate {
         // Acquire pairs with the Release store in `Pass::drop`.
         self.slots
             .iter()
-            .map(|slot| slot.depth.load(Ordering::Acquire))
+            .map(|slot| depth(slot.word.load(Ordering::Acquire)))
             .sum()
     }
 
@@ -468,50 +511,106 @@ impl Gate {
 
     // ---- entering -------------------------------------------------------------------
 
+    /// The fast path of every `enter` form: admitted at once, or `None` (nothing entered;
+    /// take the slow path). Never panics, never blocks, writes only this thread's slot.
     #[inline(always)]
-    fn enter_fast(&self) -> Option<Pass<'_>> {
-        let id = self.id.load(std::sync::atomic::Ordering::Relaxed);
-        let slot = slots::cached(id)?;
-        // SAFETY: a cached slot is one this thread owns for this gate (same id), kept alive
-        // by the thread's `OwnedSlots` and the gate's list.
-        let depth = &unsafe { &*slot }.depth;
-        if self.try_admit(depth) {
-            Some(Pass {
-                gate: self,
-                slot,
-                _not_send: PhantomData,
-            })
-        } else {
-            None
-        }
+    pub(crate) fn enter_fast(&self) -> Option<Pass<'_>> {
+        let slot = match self.enter_fast_slot() {
+            Some(slot) => slot,
+            None => self.enter_cached()?,
+        };
+        Some(Pass {
+            gate: self,
+            slot,
+            _not_send: PhantomData,
+        })
     }
 
-    /// Announces an entry in our own slot, then checks the state. Returns whether admitted;
-    /// if not, the announcement is withdrawn.
+    /// The shortest path in: this thread's cached slot, at depth 0, on an open gate that uses
+    /// membarrier. Returns the slot entered (leave with [`leave_entered`] on this thread), or
+    /// `None` with nothing entered: nesting, the fence fallback, a first entry, a gate not
+    /// open all go elsewhere, so this path has no call in it and costs about a dozen
+    /// instructions. Never panics.
     #[inline(always)]
-    fn try_admit(&self, depth: &AtomicUsize) -> bool {
+    pub(crate) fn enter_fast_slot(&self) -> Option<*const PaddedSlot> {
+        let (cached_key, slot) = slots::cached_any();
+        if !local::SLOT_NEVER_NULL && slot.is_null() {
+            return None;
+        }
+        // SAFETY: the cached slot is one this thread owns (for this gate or another one),
+        // kept alive by the thread's `OwnedSlots`, or the private dummy slot of an empty
+        // cache. If it is not this gate's, the keys differ and the announcement below is
+        // withdrawn before anybody could act on it as an entry: a closer of that gate at
+        // most waits one more poll.
+        let word = &unsafe { &*slot }.word;
         // Only this thread writes its slot, so a load + store is enough (no RMW, no lock
-        // prefix). Relaxed: ordering against the state load comes from the fences below.
-        let d = depth.load(Ordering::Relaxed);
-        depth.store(d + 1, Ordering::Relaxed);
+        // prefix). Relaxed: ordering against the key load comes from the fences below.
+        let w = word.load(Ordering::Relaxed);
+        if depth(w) != 0 {
+            return None;
+        }
+        word.store(w.wrapping_add(OUTERMOST_ENTRY), Ordering::Relaxed);
         // The entering half of the asymmetric fence pair (the closing half is in
-        // `close_until`): the closer's membarrier supplies the hardware barrier, so only the
-        // compiler must be kept from moving the state load above the slot store.
+        // `closing_barrier`): the closer's membarrier supplies the hardware barrier, so only
+        // the compiler must be kept from moving the key load above the slot store.
         #[cfg(not(loom))]
         std::sync::atomic::compiler_fence(Ordering::SeqCst);
-        // Acquire pairs with the Release store of the open state: the initialization is
-        // visible to the admitted call.
-        let state = self.state.load(Ordering::Acquire);
-        if state == OPEN_LIGHT {
-            return true;
+        // loom has no membarrier: both sides of the pair are a read-modify-write on one
+        // location, which loom orders exactly (see `closing_barrier`).
+        #[cfg(loom)]
+        self.loom_fence.fetch_add(1, Ordering::AcqRel);
+        // Acquire pairs with the Release store of the open key: the initialization is
+        // visible to the admitted call. Equal keys: this thread's slot is this gate's, and
+        // the gate is open (with membarrier on the closing side).
+        if self.key.load(Ordering::Acquire) == cached_key {
+            return Some(slot);
         }
-        self.try_admit_fenced(depth, d, state)
+        // Not admitted on this path: withdraw (Release pairs with the closer's Acquire scan).
+        word.store(w, Ordering::Release);
+        None
     }
 
-    /// The rest of `try_admit` for gates without membarrier, and for refusals.
+    /// The fast path's other cases, with the slot already cached: nesting and the fence
+    /// fallback. `None`: not admitted, nothing entered.
+    #[inline(never)]
+    fn enter_cached(&self) -> Option<*const PaddedSlot> {
+        let slot = slots::cached(self.existing_id()?)?;
+        // SAFETY: a cached slot for this gate's id is this thread's, alive as in
+        // `enter_fast_slot`.
+        (self.try_admit(&unsafe { &*slot }.word) == Admit::Yes).then_some(slot)
+    }
+
+    /// Announces an entry in our own slot, then checks the state. If not admitted, the
+    /// announcement is withdrawn. Never panics.
     #[inline]
-    fn try_admit_fenced(&self, depth: &AtomicUsize, d: usize, state: u8) -> bool {
-        if state == OPEN_FENCED {
+    fn try_admit(&self, word: &AtomicUsize) -> Admit {
+        // As in `enter_fast_slot`, plus nesting and the fence fallback.
+        let w = word.load(Ordering::Relaxed);
+        let announced = if depth(w) == 0 {
+            w.wrapping_add(OUTERMOST_ENTRY)
+        } else if depth(w) < DEPTH_MASK {
+            w + 1
+        } else {
+            return Admit::TooDeep;
+        };
+        word.store(announced, Ordering::Relaxed);
+        // The entering half of the fence pair, as in `enter_fast_slot`.
+        #[cfg(not(loom))]
+        std::sync::atomic::compiler_fence(Ordering::SeqCst);
+        #[cfg(loom)]
+        self.loom_fence.fetch_add(1, Ordering::AcqRel);
+        // Acquire pairs with the Release store of the open state (`set_state`).
+        if self.state.load(Ordering::Acquire) == OPEN_LIGHT {
+            return Admit::Yes;
+        }
+        self.admit_fenced(word, w)
+    }
+
+    /// The rest of an admission for gates without membarrier, and for refusals: `before` is
+    /// the slot word before this entry announced itself.
+    #[inline(never)]
+    fn admit_fenced(&self, word: &AtomicUsize, before: usize) -> Admit {
+        if self.state.load(Ordering::Acquire) == OPEN_FENCED {
             // Both sides fence: the decision rests on a load after a full fence that
             // follows our slot store.
             #[cfg(not(loom))]
@@ -521,22 +620,25 @@ impl Gate {
             #[cfg(loom)]
             self.loom_fence.fetch_add(1, Ordering::AcqRel);
             if self.state.load(Ordering::Acquire) == OPEN_FENCED {
-                return true;
+                return Admit::Yes;
             }
         }
-        // Release pairs with the closer's Acquire scan.
-        depth.store(d, Ordering::Release);
-        false
+        // Withdraw by restoring the word as it was (the outermost-entry count included: the
+        // refused call never ran). Release pairs with the closer's Acquire scan.
+        word.store(before, Ordering::Release);
+        Admit::No
     }
 
     #[cold]
     fn enter_slow(&self, wait: Wait) -> Result<Pass<'_>, EnterError> {
+        // Attach before the slot is cached: a cached slot means "attached" to the fast path.
+        crate::attach::ensure_attached();
         loop {
             // Try to get in (claims and caches this thread's slot on first use).
             match slots::claim_for(self.id(), &self.slots) {
                 Claim::Owned(slot) => {
                     // SAFETY: the slot belongs to this gate's list, alive as long as `self`.
-                    if self.try_admit(&unsafe { &*slot }.depth) {
+                    if admitted(self.try_admit(&unsafe { &*slot }.word)) {
                         return Ok(Pass {
                             gate: self,
                             slot,
@@ -545,7 +647,7 @@ impl Gate {
                     }
                 }
                 Claim::Temporary(slot) => {
-                    if self.try_admit(&slot.depth) {
+                    if admitted(self.try_admit(&slot.word)) {
                         let tagged = Arc::into_raw(slot) as usize | TEMPORARY;
                         return Ok(Pass {
                             gate: self,
@@ -592,34 +694,123 @@ impl Gate {
         }
     }
 
+    /// This gate's id, assigned on first use (under the lock, so `key` is only ever
+    /// written there).
     fn id(&self) -> usize {
-        use std::sync::atomic::Ordering as O;
-        let id = self.id.load(O::Relaxed);
-        if id != 0 {
+        if let Some(id) = self.existing_id() {
             return id;
         }
-        let fresh = NEXT_ID.fetch_add(1, O::Relaxed);
-        match self.id.compare_exchange(0, fresh, O::Relaxed, O::Relaxed) {
-            Ok(_) => fresh,
-            Err(existing) => existing,
+        let _t = self.transition();
+        if let Some(id) = self.existing_id() {
+            return id;
         }
+        let fresh = NEXT_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let open = usize::from(self.state.load(Ordering::Relaxed) == OPEN_LIGHT);
+        // Release: as in `set_state`.
+        self.key.store(fresh << 1 | open, Ordering::Release);
+        fresh
     }
 
     fn existing_id(&self) -> Option<usize> {
-        let id = self.id.load(std::sync::atomic::Ordering::Relaxed);
+        // Relaxed: the id is only compared with ids this thread cached itself.
+        let id = key_id(self.key.load(Ordering::Relaxed));
         (id != 0).then_some(id)
+    }
+
+    /// Moves to state `new` and updates the fast path's `key` to match. Caller holds `lock`.
+    ///
+    /// Release on both stores: a thread that sees the new state or key (Acquire) sees what
+    /// happened before the transition (the initialization, for an open). A closing
+    /// transition is followed by `closing_barrier`, which orders both stores before the
+    /// closer's slot scan.
+    fn set_state(&self, new: u8) {
+        self.state.store(new, Ordering::Release);
+        let id_bits = self.key.load(Ordering::Relaxed) & !KEY_OPEN;
+        let open = if new == OPEN_LIGHT && id_bits != 0 {
+            KEY_OPEN
+        } else {
+            0
+        };
+        self.key.store(id_bits | open, Ordering::Release);
+    }
+
+    /// Whether the calling thread is inside this gate (holds a pass or a C API entry).
+    pub(crate) fn entered_here(&self) -> bool {
+        let Some(id) = self.existing_id() else {
+            return false;
+        };
+        // SAFETY: an owned slot is alive while this thread and the gate's list hold it.
+        slots::owned_slot(id)
+            .is_some_and(|slot| depth(unsafe { &*slot }.word.load(Ordering::Relaxed)) > 0)
+    }
+
+    /// The gate's slots (for grace periods).
+    pub(crate) fn slot_list(&self) -> &SlotList {
+        &self.slots
+    }
+
+    // ---- entries without a Pass (the C API) -------------------------------------------
+
+    /// Not public API: keeps the entry `pass` stands for until [`Gate::__leave_held`] on
+    /// this thread, instead of leaving when it drops. Gives the pass back (unheld) when it
+    /// cannot be held: the thread is exiting and its thread-locals are gone.
+    #[doc(hidden)]
+    #[inline(always)]
+    pub fn __hold(pass: Pass<'_>) -> Result<(), Pass<'_>> {
+        if pass.slot as usize & TEMPORARY != 0 {
+            return Err(pass);
+        }
+        std::mem::forget(pass);
+        Ok(())
+    }
+
+    /// Not public API: the fast path of `enter` for an entry held without a `Pass`: `true`
+    /// if admitted right away (then leave with [`Gate::__leave_held`]); `false` means "take
+    /// the slow path", nothing was entered. Never panics.
+    ///
+    /// A `false` is also what a pointer to freed memory or to something that is not a gate
+    /// most likely gets: admission needs the gate's key to equal the one this thread cached
+    /// for a live, open gate, which no other bytes are expected to hold. Callers that check
+    /// a handle do it on their slow path.
+    #[doc(hidden)]
+    #[inline(always)]
+    pub fn __enter_held_fast(&self) -> bool {
+        self.enter_fast_slot().is_some()
+    }
+
+    /// Not public API: leaves one held entry of this gate on the calling thread. `false`
+    /// (and nothing changes) if the thread holds none.
+    #[doc(hidden)]
+    #[inline(always)]
+    pub fn __leave_held(&self) -> bool {
+        self.__leave_held_fast() || self.leave_held_slow()
+    }
+
+    /// Not public API: [`Gate::__leave_held`] when this gate is open and its slot is the
+    /// cached one; `false` otherwise (nothing left: try `__leave_held`). Never panics.
+    #[doc(hidden)]
+    #[inline(always)]
+    pub fn __leave_held_fast(&self) -> bool {
+        let (cached_key, slot) = slots::cached_any();
+        // Relaxed: only compared with the key this thread cached; equal keys mean the cached
+        // slot is this gate's (an empty cache's key matches no gate).
+        self.key.load(Ordering::Relaxed) == cached_key && leave_slot(slot)
+    }
+
+    /// `__leave_held` on a gate that is not open (closing) or not the cached one.
+    #[cold]
+    #[inline(never)]
+    fn leave_held_slow(&self) -> bool {
+        self.existing_id()
+            .and_then(slots::owned_slot)
+            .is_some_and(leave_slot)
     }
 
     // ---- closing ----------------------------------------------------------------------
 
     fn close_until(&self, wait: Wait) -> Result<(), CloseError> {
-        if let Some(id) = self.existing_id() {
-            if let Some(slot) = slots::owned_slot(id) {
-                // SAFETY: the slot is ours and alive (owned by this thread and the gate).
-                if unsafe { &*slot }.depth.load(Ordering::Relaxed) > 0 {
-                    return Err(CloseError::WouldDeadlock);
-                }
-            }
+        if self.entered_here() {
+            return Err(CloseError::WouldDeadlock);
         }
         {
             let _t = self.transition();
@@ -627,28 +818,18 @@ impl Gate {
                 UNINIT | OPENING => {
                     // Nobody was ever admitted; `open_with`'s opener finds CLOSED and does
                     // not open.
-                    self.state.store(CLOSED, Ordering::Release);
+                    self.set_state(CLOSED);
                     self.changed.notify_all();
                     return Ok(());
                 }
                 CLOSED => return Ok(()),
-                OPEN_LIGHT | OPEN_FENCED => self.state.store(CLOSING, Ordering::Release),
+                OPEN_LIGHT | OPEN_FENCED => self.set_state(CLOSING),
                 _ => {} // CLOSING: an earlier close timed out or another thread is closing
             }
         }
-        // The closing half of the fence pair: after it, every entering thread either
-        // announced itself in a slot we are about to read, or will read CLOSING.
-        #[cfg(not(loom))]
-        {
-            // `open_state` never changes, so it is the state this gate was opened with.
-            if self.open_state() == OPEN_LIGHT {
-                fence::heavy_barrier();
-            } else {
-                std::sync::atomic::fence(Ordering::SeqCst);
-            }
-        }
-        #[cfg(loom)]
-        self.loom_fence.fetch_add(1, Ordering::AcqRel);
+        // After it, every entering thread either announced itself in a slot we are about
+        // to read, or will read CLOSING.
+        self.closing_barrier();
 
         // Drain: poll the slots. Leaving never touches the gate (see `Pass::drop`), so no
         // leaver wakes us; the poll interval grows from 10 µs to 1 ms, so close returns
@@ -675,10 +856,28 @@ impl Gate {
         }
         let _t = self.transition();
         if self.state.load(Ordering::Relaxed) == CLOSING {
-            self.state.store(CLOSED, Ordering::Release);
+            self.set_state(CLOSED);
             self.changed.notify_all();
         }
         Ok(())
+    }
+
+    /// The closing half of the asymmetric fence pair (the entering half is in `try_admit`):
+    /// orders this thread's earlier stores (the CLOSING state, an unlinked object) before
+    /// its later loads of the slots, against every entering thread's slot store and later
+    /// loads.
+    pub(crate) fn closing_barrier(&self) {
+        #[cfg(not(loom))]
+        {
+            // `open_state` never changes, so it is the state this gate was opened with.
+            if self.open_state() == OPEN_LIGHT {
+                fence::heavy_barrier();
+            } else {
+                std::sync::atomic::fence(Ordering::SeqCst);
+            }
+        }
+        #[cfg(loom)]
+        self.loom_fence.fetch_add(1, Ordering::AcqRel);
     }
 
     /// Sleeps on `changed` for at most `d` (or until notified), releasing the lock meanwhile.
@@ -747,13 +946,65 @@ impl Drop for Pass<'_> {
         }
         // SAFETY: an untagged slot belongs to `self.gate`'s list, which lives at least as
         // long as the borrow `'g` this pass holds.
-        let depth = &unsafe { &*self.slot }.depth;
+        let word = &unsafe { &*self.slot }.word;
         // Only this thread writes its slot: load + store, no read-modify-write.
-        let d = depth.load(Ordering::Relaxed);
-        debug_assert!(d > 0, "leave without a matching entry");
+        let w = word.load(Ordering::Relaxed);
+        debug_assert!(depth(w) > 0, "leave without a matching entry");
         // Release: everything the call did happens before a closer's Acquire scan sees it gone.
-        depth.store(d - 1, Ordering::Release);
+        word.store(w.wrapping_sub(1), Ordering::Release);
     }
+}
+
+/// Outcome of one admission attempt.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Admit {
+    Yes,
+    /// Refused by the state; the announcement was withdrawn.
+    No,
+    /// The slot's depth is at its maximum; nothing was announced.
+    TooDeep,
+}
+
+/// `try_admit`'s outcome on the slow path, where nesting too deep is reported.
+///
+/// # Panics
+///
+/// On [`Admit::TooDeep`].
+fn admitted(outcome: Admit) -> bool {
+    match outcome {
+        Admit::Yes => true,
+        Admit::No => false,
+        // Only reachable by leaking passes (`mem::forget`) or by C entries never left.
+        Admit::TooDeep => {
+            panic!("crosscall: more than {DEPTH_MASK} nested entries of one gate on one thread")
+        }
+    }
+}
+
+/// Leaves the entry made by [`Gate::enter_fast_slot`] on this thread.
+#[inline(always)]
+pub(crate) fn leave_entered(slot: *const PaddedSlot) {
+    // SAFETY: `slot` came from `enter_fast_slot` on this thread: its own owned slot, alive
+    // while the thread and the gate's list hold it.
+    let word = &unsafe { &*slot }.word;
+    let w = word.load(Ordering::Relaxed);
+    // Release: as in `Pass::drop`.
+    word.store(w.wrapping_sub(1), Ordering::Release);
+}
+
+/// Leaves one entry held in `slot` (the calling thread's); `false` if it holds none.
+#[inline(always)]
+fn leave_slot(slot: *const PaddedSlot) -> bool {
+    // SAFETY: `slot` is the calling thread's own slot (cached or owned), alive while the
+    // thread and the gate's list hold it.
+    let word = &unsafe { &*slot }.word;
+    let w = word.load(Ordering::Relaxed);
+    if depth(w) == 0 {
+        return false;
+    }
+    // Release: as in `Pass::drop`.
+    word.store(w - 1, Ordering::Release);
+    true
 }
 
 #[cold]
@@ -762,8 +1013,10 @@ fn leave_temporary(tagged: *const PaddedSlot) {
     // SAFETY: a tagged pointer came from `Arc::into_raw` in `enter_slow`, and this pass owns
     // that reference; it keeps the slot alive even if the gate is freed once depth is 0.
     let slot = unsafe { Arc::from_raw(raw) };
-    // A temporary slot serves exactly one entry, so its depth is 1. Release: as in `drop`.
-    slot.depth.store(0, Ordering::Release);
+    // A temporary slot serves exactly one entry, so its depth goes from 1 to 0. Release: as
+    // in `drop`.
+    let w = slot.word.load(Ordering::Relaxed);
+    slot.word.store(w.wrapping_sub(1), Ordering::Release);
     slots::release_temporary(slot);
 }
 

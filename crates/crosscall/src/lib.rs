@@ -22,6 +22,18 @@
 //! counter (`run-down`, tokio-util's `TaskTracker`) collapses as cores are added.
 //! `docs/PERFORMANCE.md` in the repository has the measurements.
 //!
+//! # In a shared library
+//!
+//! Most users ship crosscall inside a `cdylib` that a C, C++, Python or Go host loads. There
+//! a `thread_local!` costs a `__tls_get_addr` call per access, so the entry path keeps all it
+//! needs about the calling thread in one 24-byte thread-local, which on x86_64 Linux with
+//! glibc is reached through the initial-exec TLS model (two instructions, no call). A
+//! library using it is marked `STATIC_TLS`: when `dlopen()`ed, glibc serves those 24 bytes
+//! from its static TLS reserve, shared by every such library in the process. If that reserve
+//! runs out, `dlopen()` fails with "cannot allocate memory in static TLS block"; building
+//! without the default `initial-exec-tls` feature then selects the portable `thread_local!`
+//! form (as musl, other architectures and other systems always use).
+//!
 //! # Example
 //!
 //! ```
@@ -68,7 +80,11 @@ mod barrier;
 pub mod bytes;
 mod fence;
 mod gate;
+// Until the handle table uses grace periods, only its own tests do.
+#[cfg_attr(not(test), allow(dead_code))]
+mod grace;
 mod last_error;
+mod local;
 mod slots;
 mod sync;
 

@@ -8,21 +8,55 @@
 //! Slots are reference counted: the gate's list holds one reference, the owning thread's
 //! thread-local another, so a thread exiting after the gate was dropped still writes to live
 //! memory.
+//!
+//! # The slot word
+//!
+//! A slot is one word written only by its owner: the nesting depth in the low
+//! [`DEPTH_BITS`] bits and, above them, a count of *outermost* entries (entries made at
+//! depth 0). The count lets a grace period (`grace.rs`) finish even on a thread that is
+//! almost never outside the gate: if the count moved, the thread was at depth 0 in between,
+//! so every call it had in progress before has left.
 
-use crate::sync::{thread_local_const, Arc, AtomicBool, AtomicPtr, AtomicUsize, Ordering};
+use crate::gate::{key_id, open_key};
+use crate::local::{self, EMPTY_KEY};
+use crate::sync::{Arc, AtomicBool, AtomicPtr, AtomicUsize, Ordering};
 use crossbeam_utils::CachePadded;
-use std::cell::{Cell, RefCell};
+use std::cell::RefCell;
 use std::ptr;
 
-/// One thread's nesting depth in one gate, alone on its cache line(s) so that the owner's
+/// Bits of the slot word that hold the nesting depth. 16 keeps `OUTERMOST_ENTRY` a small
+/// immediate on every architecture; deeper nesting of one gate on one thread is refused.
+pub(crate) const DEPTH_BITS: u32 = 16;
+/// The depth part of a slot word.
+pub(crate) const DEPTH_MASK: usize = (1 << DEPTH_BITS) - 1;
+/// Added to a slot word by an entry at depth 0: depth 1, and one more outermost entry.
+pub(crate) const OUTERMOST_ENTRY: usize = (1 << DEPTH_BITS) + 1;
+
+/// The nesting depth held in a slot word.
+#[inline(always)]
+pub(crate) fn depth(word: usize) -> usize {
+    word & DEPTH_MASK
+}
+
+/// The outermost-entry count held in a slot word (wraps; only compared for change).
+#[inline(always)]
+pub(crate) fn outermost_entries(word: usize) -> usize {
+    word >> DEPTH_BITS
+}
+
+/// One thread's entries in one gate, alone on its cache line(s) so that the owner's
 /// writes never invalidate a line another thread writes (`CachePadded` sizes the padding per
 /// architecture: 128 bytes on x86_64 because of the adjacent-line prefetcher).
 pub(crate) struct Slot {
-    /// Passes this thread currently holds. Written only by the owning thread (plain
-    /// load + store, no read-modify-write); read by `close` and `in_flight`.
-    pub(crate) depth: AtomicUsize,
+    /// Depth and outermost-entry count (see the module docs). Written only by the owning
+    /// thread (plain load + store, no read-modify-write); read by `close`, `in_flight` and
+    /// grace periods.
+    pub(crate) word: AtomicUsize,
     /// Whether a live thread owns this slot.
     in_use: AtomicBool,
+    /// Whether the owner's entries end when it exits (entries made through the C API, which
+    /// have no `Pass` to leak): the slot is then zeroed instead of kept.
+    leave_at_exit: bool,
     /// Next slot in the gate's list; set before the slot is published, never changed.
     next: *const CachePadded<Slot>,
 }
@@ -39,6 +73,8 @@ pub(crate) type PaddedSlot = CachePadded<Slot>;
 /// The gate's list of slots.
 pub(crate) struct SlotList {
     head: AtomicPtr<PaddedSlot>,
+    /// Copied into every slot (see `Slot::leave_at_exit`).
+    leave_at_exit: bool,
 }
 
 // SAFETY: the raw pointers in the list point to `Arc`-owned slots that are only freed in
@@ -49,16 +85,18 @@ unsafe impl Sync for SlotList {}
 
 impl SlotList {
     #[cfg(not(loom))]
-    pub(crate) const fn new() -> SlotList {
+    pub(crate) const fn new(leave_at_exit: bool) -> SlotList {
         SlotList {
             head: AtomicPtr::new(ptr::null_mut()),
+            leave_at_exit,
         }
     }
 
     #[cfg(loom)]
-    pub(crate) fn new() -> SlotList {
+    pub(crate) fn new(leave_at_exit: bool) -> SlotList {
         SlotList {
             head: AtomicPtr::new(ptr::null_mut()),
+            leave_at_exit,
         }
     }
 
@@ -89,8 +127,9 @@ impl SlotList {
         let mut head = self.head.load(Ordering::Acquire);
         loop {
             let slot = Arc::new(CachePadded::new(Slot {
-                depth: AtomicUsize::new(0),
+                word: AtomicUsize::new(0),
                 in_use: AtomicBool::new(true),
+                leave_at_exit: self.leave_at_exit,
                 next: head,
             }));
             let raw = Arc::into_raw(slot.clone()) as *mut PaddedSlot;
@@ -144,12 +183,18 @@ impl Drop for SlotList {
 
 /// Marks a slot free for reuse by another thread.
 fn release(slot: &PaddedSlot) {
-    // A thread that exits while it still holds a Pass (one leaked with `mem::forget`) keeps
-    // its slot: the depth stays visible, so `close` keeps waiting for that call, as it must.
-    if slot.depth.load(Ordering::Relaxed) == 0 {
-        // Release pairs with the Acquire in `claim`.
-        slot.in_use.store(false, Ordering::Release);
+    let word = slot.word.load(Ordering::Relaxed);
+    if depth(word) > 0 && slot.leave_at_exit {
+        // The thread exits inside C API entries: they end with it. Release: as a leave.
+        slot.word.store(word & !DEPTH_MASK, Ordering::Release);
+    } else if depth(word) > 0 {
+        // A thread that exits while it still holds a Pass (one leaked with `mem::forget`)
+        // keeps its slot: the depth stays visible, so `close` keeps waiting for that call, as
+        // it must.
+        return;
     }
+    // Release pairs with the Acquire in `claim`.
+    slot.in_use.store(false, Ordering::Release);
 }
 
 /// The slots the current thread owns, released when the thread exits.
@@ -158,19 +203,11 @@ struct OwnedSlots(Vec<(usize, Arc<PaddedSlot>)>);
 impl Drop for OwnedSlots {
     fn drop(&mut self) {
         // The cache points into these slots; forget it before they may be freed.
-        let _ = CACHE.try_with(|c| c.set((NO_GATE, ptr::null())));
+        forget_cached();
         for (_, slot) in self.0.drain(..) {
             release(&slot);
         }
     }
-}
-
-/// Cache key that matches no gate: real ids start at 1, and 0 marks a gate without an id.
-const NO_GATE: usize = usize::MAX;
-
-thread_local_const! {
-    /// The (gate id, slot) pair this thread entered last: the fast path's only lookup.
-    static CACHE: Cell<(usize, *const PaddedSlot)> = Cell::new((NO_GATE, ptr::null()));
 }
 
 #[cfg(not(loom))]
@@ -182,17 +219,34 @@ loom::thread_local! {
     static OWNED: RefCell<OwnedSlots> = RefCell::new(OwnedSlots(Vec::new()));
 }
 
-/// The calling thread's slot for gate `id`, if it is the one cached: the fast path.
+/// The calling thread's cached (gate key, slot): the fast path's only lookup, one
+/// thread-local access. When nothing is cached: ([`EMPTY_KEY`], `local::empty_slot()`).
 #[inline(always)]
+pub(crate) fn cached_any() -> (usize, *const PaddedSlot) {
+    let local = local::local();
+    // SAFETY: `local` is the calling thread's own `Local`, read only by this thread, and
+    // nothing holds a reference into it.
+    unsafe { ((*local).gate_key, (*local).slot) }
+}
+
+/// The calling thread's slot for gate `id`, if it is the one cached.
+#[inline]
 pub(crate) fn cached(id: usize) -> Option<*const PaddedSlot> {
-    // `try_with` fails only during thread-local destruction; the slow path handles that.
-    CACHE
-        .try_with(|c| {
-            let (cached_id, slot) = c.get();
-            (cached_id == id).then_some(slot)
-        })
-        .ok()
-        .flatten()
+    let (key, slot) = cached_any();
+    (key != EMPTY_KEY && key_id(key) == id).then_some(slot)
+}
+
+fn set_cached(key: usize, slot: *const PaddedSlot) {
+    let local = local::local();
+    // SAFETY: as in `cached_any`.
+    unsafe {
+        (*local).gate_key = key;
+        (*local).slot = slot;
+    }
+}
+
+fn forget_cached() {
+    set_cached(EMPTY_KEY, local::empty_slot());
 }
 
 /// How the calling thread holds a slot for one entry.
@@ -205,7 +259,7 @@ pub(crate) enum Claim {
 }
 
 /// The calling thread's slot for gate `id` (claiming one from `list` on first use), made
-/// the cached one.
+/// the cached one. The caller has attached the thread first: a cached slot implies it.
 pub(crate) fn claim_for(id: usize, list: &SlotList) -> Claim {
     let owned = OWNED.try_with(|owned| {
         let mut owned = owned.borrow_mut();
@@ -221,7 +275,7 @@ pub(crate) fn claim_for(id: usize, list: &SlotList) -> Claim {
                 ptr
             }
         };
-        let _ = CACHE.try_with(|c| c.set((id, slot)));
+        set_cached(open_key(id), slot);
         slot
     });
     match owned {
@@ -232,6 +286,9 @@ pub(crate) fn claim_for(id: usize, list: &SlotList) -> Claim {
 
 /// The calling thread's slot for gate `id`, if it has one, without claiming.
 pub(crate) fn owned_slot(id: usize) -> Option<*const PaddedSlot> {
+    if let Some(slot) = cached(id) {
+        return Some(slot);
+    }
     OWNED
         .try_with(|owned| {
             owned

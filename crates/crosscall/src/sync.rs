@@ -31,15 +31,3 @@ pub(crate) fn current_thread_id() -> loom::thread::ThreadId {
 pub(crate) type ThreadId = std::thread::ThreadId;
 #[cfg(loom)]
 pub(crate) type ThreadId = loom::thread::ThreadId;
-
-/// Declares a thread-local with a `const` initializer (no lazy-init check on access under
-/// std; loom needs its own thread-locals, which initialize lazily).
-macro_rules! thread_local_const {
-    ($(#[$m:meta])* static $name:ident: $t:ty = $init:expr;) => {
-        #[cfg(not(loom))]
-        std::thread_local! { $(#[$m])* static $name: $t = const { $init }; }
-        #[cfg(loom)]
-        loom::thread_local! { $(#[$m])* static $name: $t = $init; }
-    };
-}
-pub(crate) use thread_local_const;

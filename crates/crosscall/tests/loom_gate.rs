@@ -12,12 +12,88 @@ use loom::sync::atomic::{AtomicBool, AtomicUsize, Ordering::SeqCst};
 use loom::sync::Arc;
 use loom::thread;
 
+/// Runs `f` under loom once per fence strategy: the membarrier path (the default) and the
+/// `fence(SeqCst)` fallback.
+fn model(f: impl Fn(fn() -> Gate) + Sync + Send + 'static) {
+    let f = std::sync::Arc::new(f);
+    for new_gate in [Gate::new as fn() -> Gate, Gate::new_fence_fallback] {
+        let f = f.clone();
+        loom::model(move || f(new_gate));
+    }
+}
+
+/// The fast path proper: a thread whose slot is already cached (it entered before) races
+/// `close`. It is admitted only if close has not returned, and close waits for it.
+#[test]
+fn cached_entry_races_close() {
+    model(|new_gate| {
+        let g = Arc::new(new_gate());
+        g.open();
+        let inside = Arc::new(AtomicBool::new(false));
+        let closed = Arc::new(AtomicBool::new(false));
+        let t = {
+            let (g, inside, closed) = (g.clone(), inside.clone(), closed.clone());
+            thread::spawn(move || {
+                // Warm up: attach, claim and cache this thread's slot (may already race).
+                drop(g.try_enter());
+                match g.try_enter() {
+                    Ok(pass) => {
+                        inside.store(true, SeqCst);
+                        assert!(!closed.load(SeqCst), "admitted after close returned");
+                        inside.store(false, SeqCst);
+                        drop(pass);
+                    }
+                    Err(e) => assert_eq!(e, EnterError::Closed),
+                }
+            })
+        };
+        g.close().unwrap();
+        assert!(
+            !inside.load(SeqCst),
+            "close returned while a Pass was alive"
+        );
+        closed.store(true, SeqCst);
+        t.join().unwrap();
+        assert_eq!(g.in_flight(), 0);
+    });
+}
+
+/// Two gates alternate on one thread: the cached slot belongs to the other gate when the
+/// first is entered again, and closing the first still waits for that entry.
+#[test]
+fn alternating_gates_on_one_thread() {
+    model(|new_gate| {
+        let a = Arc::new(new_gate());
+        let b = Arc::new(new_gate());
+        a.open();
+        b.open();
+        let inside_a = Arc::new(AtomicBool::new(false));
+        let t = {
+            let (a, b, inside_a) = (a.clone(), b.clone(), inside_a.clone());
+            thread::spawn(move || {
+                drop(a.try_enter());
+                drop(b.try_enter()); // the cache now holds b's slot
+                if let Ok(pass) = a.try_enter() {
+                    inside_a.store(true, SeqCst);
+                    inside_a.store(false, SeqCst);
+                    drop(pass);
+                }
+            })
+        };
+        a.close().unwrap();
+        assert!(!inside_a.load(SeqCst), "close of a returned while inside a");
+        t.join().unwrap();
+        assert_eq!(b.state(), GateState::Open);
+        assert!(b.try_enter().is_ok());
+    });
+}
+
 /// An entry that races close: it is admitted only if close has not returned, and close
 /// never returns while it is inside.
 #[test]
 fn close_never_returns_while_a_pass_is_alive() {
-    loom::model(|| {
-        let g = Arc::new(Gate::new());
+    model(|new_gate| {
+        let g = Arc::new(new_gate());
         g.open();
         let inside = Arc::new(AtomicBool::new(false));
         let closed = Arc::new(AtomicBool::new(false));
@@ -52,8 +128,8 @@ fn close_never_returns_while_a_pass_is_alive() {
 /// Nobody is admitted before open; a waiter parked before open is woken and admitted.
 #[test]
 fn waiter_is_admitted_only_after_open() {
-    loom::model(|| {
-        let g = Arc::new(Gate::new());
+    model(|new_gate| {
+        let g = Arc::new(new_gate());
         let opened = Arc::new(AtomicBool::new(false));
         let t = {
             let (g, opened) = (g.clone(), opened.clone());
@@ -71,8 +147,8 @@ fn waiter_is_admitted_only_after_open() {
 /// A waiter parked before open is woken by close and refused.
 #[test]
 fn waiter_is_woken_by_close_before_open() {
-    loom::model(|| {
-        let g = Arc::new(Gate::new());
+    model(|new_gate| {
+        let g = Arc::new(new_gate());
         let t = {
             let g = g.clone();
             thread::spawn(move || g.enter().err())
@@ -85,8 +161,8 @@ fn waiter_is_woken_by_close_before_open() {
 /// Two entering threads and a closer: admitted == left, none inside after close.
 #[test]
 fn two_enterers_and_a_closer() {
-    loom::model(|| {
-        let g = Arc::new(Gate::new());
+    model(|new_gate| {
+        let g = Arc::new(new_gate());
         g.open();
         let inside = Arc::new(AtomicUsize::new(0));
         let threads: Vec<_> = (0..2)
@@ -114,8 +190,8 @@ fn two_enterers_and_a_closer() {
 /// inside Open or is refused; close always returns.
 #[test]
 fn open_close_race_with_entry() {
-    loom::model(|| {
-        let g = Arc::new(Gate::new());
+    model(|new_gate| {
+        let g = Arc::new(new_gate());
         let g2 = g.clone();
         let opener = thread::spawn(move || g2.open());
         let g3 = g.clone();
@@ -134,8 +210,8 @@ fn open_close_race_with_entry() {
 /// Two closers race a nested entry: both return Ok only after both levels have left.
 #[test]
 fn concurrent_closers_wait_for_a_nested_entry() {
-    loom::model(|| {
-        let g = Arc::new(Gate::new());
+    model(|new_gate| {
+        let g = Arc::new(new_gate());
         g.open();
         let inside = Arc::new(AtomicUsize::new(0));
         let enterer = {

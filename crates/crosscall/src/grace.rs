@@ -1,0 +1,182 @@
+//! Grace periods: "wait until every call that is inside the gate now has left", the read
+//! side being nothing more than the callers' ordinary entries.
+//!
+//! This is what lets a structure read by calls (a handle table, a swapped configuration) be
+//! updated without readers writing anything shared: the updater unlinks the old value, starts
+//! a grace period, and frees the value once it has passed — no call that could still see it
+//! is left. As in RCU, the readers' critical sections are the passes.
+//!
+//! # Protocol
+//!
+//! [`Gate::grace_begin`] runs the closing side of the gate's asymmetric fence pair
+//! (`membarrier`, or `fence(SeqCst)` in fallback mode) and then reads every slot. Against an
+//! entry's "store own slot, then load" this is the store-buffering shape `close` relies on:
+//! an entry whose slot store the scan missed will load whatever the updater stored before the
+//! barrier (the unlinked pointer), so it cannot find the old value. Every slot seen inside is
+//! recorded with its word; the period has passed for it once its depth is 0 or its
+//! outermost-entry count has moved (the thread was outside in between, see `slots.rs`).
+
+use std::marker::PhantomData;
+use std::time::Duration;
+
+use crate::gate::{CloseError, Gate};
+use crate::slots::{depth, outermost_entries, PaddedSlot};
+use crate::sync::Ordering;
+
+/// A grace period in progress: the slots that were inside when it began.
+pub(crate) struct Grace<'g> {
+    /// (slot, its word when the period began) for every slot with depth > 0 then.
+    inside: Vec<(*const PaddedSlot, usize)>,
+    /// The slots belong to this gate's list, which keeps them alive.
+    _gate: PhantomData<&'g Gate>,
+}
+
+impl Gate {
+    /// Starts a grace period: runs the closing-side barrier and records which threads are
+    /// inside the gate right now (the calling thread included).
+    pub(crate) fn grace_begin(&self) -> Grace<'_> {
+        self.closing_barrier();
+        let inside = self
+            .slot_list()
+            .iter()
+            .filter_map(|slot| {
+                // Acquire pairs with the Release store of a leave: what the call did happens
+                // before the period is seen to pass for it.
+                let word = slot.word.load(Ordering::Acquire);
+                (depth(word) > 0).then_some((slot as *const PaddedSlot, word))
+            })
+            .collect();
+        Grace {
+            inside,
+            _gate: PhantomData,
+        }
+    }
+
+    /// Blocks until `grace` has passed, polling (10 µs doubling to 1 ms, as `close` does).
+    ///
+    /// # Errors
+    ///
+    /// [`CloseError::WouldDeadlock`] if the calling thread is inside this gate: its own call
+    /// cannot leave while it waits. Defer the work past the period instead
+    /// ([`Grace::has_passed`]).
+    pub(crate) fn grace_wait(&self, grace: &Grace<'_>) -> Result<(), CloseError> {
+        if self.entered_here() {
+            return Err(CloseError::WouldDeadlock);
+        }
+        let mut poll = Duration::from_micros(10);
+        while !grace.has_passed() {
+            #[cfg(not(loom))]
+            std::thread::sleep(poll);
+            #[cfg(loom)]
+            loom::thread::yield_now();
+            poll = (poll * 2).min(Duration::from_millis(1));
+        }
+        Ok(())
+    }
+}
+
+impl Grace<'_> {
+    /// Whether every call that was inside when the period began has left. Does not block.
+    pub(crate) fn has_passed(&self) -> bool {
+        self.inside.iter().all(|&(slot, then)| {
+            // SAFETY: the slot is in the gate's list, which lives for `'g` and frees slots
+            // only when the gate drops.
+            let now = unsafe { &*slot }.word.load(Ordering::Acquire);
+            depth(now) == 0 || outermost_entries(now) != outermost_entries(then)
+        })
+    }
+}
+
+// SAFETY: the raw pointers are read-only views of slots whose shared fields are atomic and
+// which the gate borrowed for `'g` keeps alive.
+unsafe impl Send for Grace<'_> {}
+// SAFETY: as above.
+unsafe impl Sync for Grace<'_> {}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering as O};
+    use std::sync::Barrier;
+
+    #[test]
+    fn nobody_inside_passes_at_once() {
+        let gate = Gate::new();
+        gate.open();
+        drop(gate.enter().unwrap());
+        let grace = gate.grace_begin();
+        assert!(grace.has_passed());
+        assert_eq!(gate.grace_wait(&grace), Ok(()));
+    }
+
+    #[test]
+    fn waiting_from_inside_is_refused_and_deferring_works() {
+        let gate = Gate::new();
+        gate.open();
+        let outer = gate.enter().unwrap();
+        let inner = gate.enter().unwrap();
+        let grace = gate.grace_begin();
+        assert!(!grace.has_passed(), "this thread is inside");
+        assert_eq!(gate.grace_wait(&grace), Err(CloseError::WouldDeadlock));
+        drop(inner);
+        assert!(!grace.has_passed(), "the outer call is still inside");
+        drop(outer);
+        assert!(grace.has_passed());
+    }
+
+    #[test]
+    fn a_thread_that_is_almost_always_inside_still_lets_a_period_pass() {
+        let gate = Gate::new();
+        gate.open();
+        let stop = AtomicBool::new(false);
+        let calls = AtomicUsize::new(0);
+        let started = Barrier::new(2);
+        std::thread::scope(|s| {
+            s.spawn(|| {
+                let mut pass = gate.enter().unwrap();
+                started.wait();
+                while !stop.load(O::Relaxed) {
+                    // Leave and re-enter back to back: depth is 0 only for an instant.
+                    drop(pass);
+                    pass = gate.enter().unwrap();
+                    calls.fetch_add(1, O::Relaxed);
+                }
+                drop(pass);
+            });
+            started.wait();
+            let grace = gate.grace_begin();
+            let before = calls.load(O::Relaxed);
+            assert_eq!(gate.grace_wait(&grace), Ok(()));
+            // The period passed because the call in progress at its start left.
+            assert!(calls.load(O::Relaxed) > before || grace.has_passed());
+            stop.store(true, O::Relaxed);
+        });
+    }
+
+    #[test]
+    fn a_call_in_progress_holds_the_period_until_it_leaves() {
+        let gate = Gate::new();
+        gate.open();
+        let left = AtomicBool::new(false);
+        let entered = Barrier::new(2);
+        let release = Barrier::new(2);
+        std::thread::scope(|s| {
+            s.spawn(|| {
+                let pass = gate.enter().unwrap();
+                entered.wait();
+                release.wait();
+                left.store(true, O::Release);
+                drop(pass);
+            });
+            entered.wait();
+            let grace = gate.grace_begin();
+            assert!(!grace.has_passed());
+            release.wait();
+            gate.grace_wait(&grace).unwrap();
+            assert!(
+                left.load(O::Acquire),
+                "the period ended before the call left"
+            );
+        });
+    }
+}

@@ -1,0 +1,238 @@
+//! The one thread-local an entry's fast path reads: which gate slot this thread has cached,
+//! and whether it is attached.
+//!
+//! # Why one, and why initial-exec
+//!
+//! Inside a shared object (a Rust `cdylib` loaded by a C, C++, Python or Go host) every
+//! `thread_local!` access compiles to the general-dynamic TLS model: a call to
+//! `__tls_get_addr` through the PLT, about a dozen instructions. Keeping everything the fast
+//! path needs in one `const`-initialized, `Drop`-free struct makes that one access per entry
+//! instead of one per thread-local.
+//!
+//! On x86_64 Linux with glibc the struct is not a `thread_local!` at all but a hidden `.tbss`
+//! symbol declared with `global_asm!` and addressed with the initial-exec model
+//! (`%fs:0 + sym@GOTTPOFF`): two instructions, no call, in an executable and in a shared
+//! object alike. The price, for a shared object loaded with `dlopen()`, is that glibc must
+//! carve the 24 bytes out of its static TLS surplus (a few hundred bytes to ~1.6 KB per
+//! process, shared by every such library); when it is exhausted `dlopen()` fails with
+//! "cannot allocate memory in static TLS block". Building crosscall without its default
+//! `initial-exec-tls` feature selects the portable `thread_local!` form everywhere; other
+//! targets (musl, other architectures, other systems) always use it.
+//!
+//! An empty cache holds [`EMPTY_KEY`], which no gate's key ever equals, and (on the
+//! initial-exec path) a pointer to a private, never-scanned dummy slot instead of NULL, so
+//! the fast path needs no NULL check: it may announce into the dummy and withdraw when the
+//! key does not match. The portable path starts with NULL and checks for it.
+
+use crate::slots::PaddedSlot;
+
+/// What the fast path knows about the calling thread.
+#[repr(C)]
+pub(crate) struct Local {
+    /// The key the gate whose slot is cached in `slot` has while it is open (its id and an
+    /// "open" bit, see `Gate::key`). Set only after the thread
+    /// attached (see `Gate::enter_slow`), so a match also means "attached". [`EMPTY_KEY`]
+    /// when none.
+    pub(crate) gate_key: usize,
+    /// This thread's slot in gate `gate_id`; owned by the thread's `OwnedSlots`, which clears
+    /// this cache before it lets the slot go.
+    pub(crate) slot: *const PaddedSlot,
+    /// Attach phase: [`PHASE_NEVER`], [`PHASE_ATTACHED`] or [`PHASE_DETACHED`].
+    pub(crate) phase: usize,
+}
+
+/// `Local::gate_key` when no slot is cached (then `slot` is [`empty_slot`]). Gate keys are
+/// `id << 1 | open` with ids far below `usize::MAX >> 1`, so none equals it.
+pub(crate) const EMPTY_KEY: usize = usize::MAX;
+/// No entry has happened on this thread yet.
+pub(crate) const PHASE_NEVER: usize = 0;
+/// Registered; the detach guard is armed.
+pub(crate) const PHASE_ATTACHED: usize = 1;
+/// The detach guard ran: the thread is exiting and must not register again.
+pub(crate) const PHASE_DETACHED: usize = 2;
+
+/// Whether `Local::slot` is always dereferenceable (a dummy slot stands for "none"); when
+/// `false`, an empty cache holds NULL and the fast path checks for it.
+pub(crate) const SLOT_NEVER_NULL: bool = imp::SLOT_NEVER_NULL;
+
+/// What `Local::slot` holds when nothing is cached.
+#[inline]
+pub(crate) fn empty_slot() -> *const PaddedSlot {
+    imp::empty_slot()
+}
+
+/// The calling thread's attach phase.
+#[inline(always)]
+pub(crate) fn phase() -> usize {
+    #[cfg(not(loom))]
+    {
+        // SAFETY: `local()` is the calling thread's own `Local`, accessed only by this thread,
+        // and nothing holds a reference into it.
+        unsafe { (*local()).phase }
+    }
+    #[cfg(loom)]
+    {
+        imp::LOOM_PHASE.with(std::cell::Cell::get)
+    }
+}
+
+/// Sets the calling thread's attach phase.
+pub(crate) fn set_phase(phase: usize) {
+    #[cfg(not(loom))]
+    {
+        // SAFETY: as in `phase`.
+        unsafe { (*local()).phase = phase }
+    }
+    #[cfg(loom)]
+    {
+        imp::LOOM_PHASE.with(|p| p.set(phase))
+    }
+}
+
+/// Pointer to the calling thread's [`Local`]. Valid for the whole life of the thread,
+/// including while its thread-local destructors run (the struct has none of its own), and
+/// only ever dereferenced by this thread.
+#[inline(always)]
+pub(crate) fn local() -> *mut Local {
+    imp::local()
+}
+
+#[cfg(all(
+    feature = "initial-exec-tls",
+    target_arch = "x86_64",
+    target_os = "linux",
+    target_env = "gnu",
+    not(loom)
+))]
+mod imp {
+    use super::{Local, EMPTY_KEY, PHASE_NEVER};
+    use crate::slots::PaddedSlot;
+
+    pub(super) const SLOT_NEVER_NULL: bool = true;
+
+    // The initial image below spells out `Local { EMPTY_KEY, &EMPTY_SLOT, PHASE_NEVER }`.
+    const _: () = assert!(EMPTY_KEY == usize::MAX && PHASE_NEVER == 0);
+    const _: () = assert!(std::mem::size_of::<Local>() == 24);
+    const _: () = assert!(std::mem::align_of::<Local>() == 8);
+    // The dummy slot is all-zero bytes: depth 0, not in use, no next slot.
+    const _: () = assert!(std::mem::size_of::<PaddedSlot>() == 128);
+    const _: () = assert!(std::mem::align_of::<PaddedSlot>() == 128);
+
+    // A thread-local object (`.tdata`: every thread starts with a copy of this image, its
+    // pointer relocated at load time like any initialized data), and the dummy slot it
+    // points to. Hidden: each linked image (executable or shared object) gets its own, like
+    // any other static of the library, and none is exported. The version in the names keeps
+    // two semver-incompatible copies of crosscall in one image apart.
+    std::arch::global_asm!(
+        ".pushsection .tdata.__crosscall_local_v0_1,\"awT\",@progbits",
+        ".p2align 3",
+        ".globl __crosscall_local_v0_1",
+        ".hidden __crosscall_local_v0_1",
+        ".type __crosscall_local_v0_1,@object",
+        ".size __crosscall_local_v0_1,24",
+        "__crosscall_local_v0_1:",
+        ".quad -1",
+        ".quad __crosscall_empty_slot_v0_1",
+        ".quad 0",
+        ".popsection",
+        ".pushsection .bss.__crosscall_empty_slot_v0_1,\"aw\",@nobits",
+        ".p2align 7",
+        ".globl __crosscall_empty_slot_v0_1",
+        ".hidden __crosscall_empty_slot_v0_1",
+        ".type __crosscall_empty_slot_v0_1,@object",
+        ".size __crosscall_empty_slot_v0_1,128",
+        "__crosscall_empty_slot_v0_1:",
+        ".zero 128",
+        ".popsection",
+    );
+
+    #[inline]
+    pub(super) fn empty_slot() -> *const PaddedSlot {
+        let ptr: *const PaddedSlot;
+        // SAFETY: computes the address of the hidden 128-byte, 128-aligned, zero-filled
+        // object above (a valid `PaddedSlot`: all its fields are atomics, a bool and a
+        // pointer, for which zero is a valid value). Touches no memory and no stack.
+        unsafe {
+            std::arch::asm!(
+                "lea {ptr}, [rip + __crosscall_empty_slot_v0_1]",
+                ptr = out(reg) ptr,
+                options(pure, nomem, nostack, preserves_flags),
+            );
+        }
+        ptr
+    }
+
+    #[inline(always)]
+    pub(super) fn local() -> *mut Local {
+        let ptr: *mut Local;
+        // SAFETY: reads the thread pointer (`%fs:0` holds its own address on x86_64 glibc)
+        // and the GOT entry the linker fills with the symbol's offset from it: the
+        // initial-exec TLS sequence of the x86_64 psABI. It writes nothing but the output
+        // register and the flags, touches no stack, and yields the address of the calling
+        // thread's copy of `__crosscall_local_v0_1`, a 24-byte, 8-aligned object laid out
+        // and initialized as `Local`. `readonly` (not `nomem`): the compiler must not reuse
+        // the result across code that might resume on another thread.
+        unsafe {
+            std::arch::asm!(
+                "mov {ptr}, qword ptr fs:[0]",
+                "add {ptr}, qword ptr [rip + __crosscall_local_v0_1@GOTTPOFF]",
+                ptr = out(reg) ptr,
+                options(pure, readonly, nostack),
+            );
+        }
+        ptr
+    }
+}
+
+#[cfg(not(all(
+    feature = "initial-exec-tls",
+    target_arch = "x86_64",
+    target_os = "linux",
+    target_env = "gnu",
+    not(loom)
+)))]
+mod imp {
+    use super::{Local, EMPTY_KEY, PHASE_NEVER};
+    use crate::slots::PaddedSlot;
+    use std::cell::UnsafeCell;
+    use std::ptr;
+
+    pub(super) const SLOT_NEVER_NULL: bool = false;
+
+    #[inline]
+    pub(super) fn empty_slot() -> *const PaddedSlot {
+        ptr::null()
+    }
+
+    const EMPTY: Local = Local {
+        gate_key: EMPTY_KEY,
+        slot: ptr::null(),
+        phase: PHASE_NEVER,
+    };
+
+    // `const` and without `Drop`: no lazy-init check and no destructor, so `with` never
+    // fails, not even during thread exit.
+    #[cfg(not(loom))]
+    std::thread_local! {
+        static LOCAL: UnsafeCell<Local> = const { UnsafeCell::new(EMPTY) };
+    }
+    #[cfg(loom)]
+    loom::thread_local! {
+        static LOCAL: UnsafeCell<Local> = UnsafeCell::new(EMPTY);
+    }
+
+    // Under loom, attach (a std thread-local destructor, run outside any model) keeps its
+    // phase in a std thread-local of its own; the slot cache stays per loom thread.
+    #[cfg(loom)]
+    std::thread_local! {
+        pub(super) static LOOM_PHASE: std::cell::Cell<usize> =
+            const { std::cell::Cell::new(PHASE_NEVER) };
+    }
+
+    #[inline(always)]
+    pub(super) fn local() -> *mut Local {
+        // The pointer outlives the closure: the thread-local has no destructor, so its
+        // storage stays valid for the thread's whole life.
+        LOCAL.with(UnsafeCell::get)
+    }
+}
