@@ -25,20 +25,33 @@ const CLOSED: u8 = 5;
 /// (an id is published through the gate's `key`).
 static NEXT_ID: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(1);
 
-/// The low bit of a gate's `key`: set while the state is `OPEN_LIGHT`.
-const KEY_OPEN: usize = 1;
+/// Low bits of a gate's `key`: how it admits. Neither is set while it is not open.
+const KEY_BITS: u32 = 2;
+/// Open, with membarrier on the closing side (`OPEN_LIGHT`).
+const KEY_OPEN_LIGHT: usize = 1;
+/// Open, with the `fence(SeqCst)` fallback (`OPEN_FENCED`).
+const KEY_OPEN_FENCED: usize = 2;
 
-/// The key a gate with id `id` has while it admits on the fast path; what a thread caches
-/// beside its slot.
+/// The key a gate with id `id` has while it admits on the fast path without a fence; what a
+/// thread caches beside its slot.
 #[inline(always)]
 pub(crate) fn open_key(id: usize) -> usize {
-    id << 1 | KEY_OPEN
+    id << KEY_BITS | KEY_OPEN_LIGHT
 }
 
 /// The id in a key (0: the gate has none yet).
 #[inline(always)]
 pub(crate) fn key_id(key: usize) -> usize {
-    key >> 1
+    key >> KEY_BITS
+}
+
+/// The key bits for a state.
+fn key_bits(state: u8) -> usize {
+    match state {
+        OPEN_LIGHT => KEY_OPEN_LIGHT,
+        OPEN_FENCED => KEY_OPEN_FENCED,
+        _ => 0,
+    }
 }
 
 /// Lifecycle state of a [`Gate`]: `Uninit → Open → Closing → Closed`.
@@ -151,11 +164,11 @@ impl std::error::Error for CloseError {}
 /// ```
 pub struct Gate {
     state: AtomicU8,
-    /// What the fast path reads: `open_key(id)` while the state is `OPEN_LIGHT`, the id
-    /// shifted left (low bit clear) otherwise, 0 before the first entry assigns an id. A
-    /// thread that finds it equal to the key it cached beside its slot is admitted: one
-    /// comparison checks "this gate" and "open" at once. Written only under `lock`, always
-    /// together with `state` (see `set_state`).
+    /// What the fast path reads: the gate's id shifted left by `KEY_BITS`, plus
+    /// `KEY_OPEN_LIGHT` or `KEY_OPEN_FENCED` while it is open; 0 before the first entry
+    /// assigns an id. A thread that finds it equal to the key it cached beside its slot
+    /// (`open_key(id)`) is admitted: one comparison checks "this gate" and "open" at once.
+    /// Written only under `lock`, always together with `state` (see `set_state`).
     key: AtomicUsize,
     /// `new_fence_fallback`: never open as `OPEN_LIGHT`.
     force_fence: bool,
@@ -562,8 +575,21 @@ impl Gate {
         // Acquire pairs with the Release store of the open key: the initialization is
         // visible to the admitted call. Equal keys: this thread's slot is this gate's, and
         // the gate is open (with membarrier on the closing side).
-        if self.key.load(Ordering::Acquire) == cached_key {
+        let key = self.key.load(Ordering::Acquire);
+        if key == cached_key {
             return Some(slot);
+        }
+        if key == cached_key ^ (KEY_OPEN_LIGHT | KEY_OPEN_FENCED) {
+            // This gate, open with the fence fallback: the entering half of its fence pair is
+            // a full fence between the slot store and the load that decides.
+            #[cfg(not(loom))]
+            std::sync::atomic::fence(Ordering::SeqCst);
+            #[cfg(loom)]
+            self.loom_fence.fetch_add(1, Ordering::AcqRel);
+            // Acquire: as above.
+            if self.key.load(Ordering::Acquire) == key {
+                return Some(slot);
+            }
         }
         // Not admitted on this path: withdraw (Release pairs with the closer's Acquire scan).
         word.store(w, Ordering::Release);
@@ -705,9 +731,9 @@ impl Gate {
             return id;
         }
         let fresh = NEXT_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let open = usize::from(self.state.load(Ordering::Relaxed) == OPEN_LIGHT);
+        let bits = key_bits(self.state.load(Ordering::Relaxed));
         // Release: as in `set_state`.
-        self.key.store(fresh << 1 | open, Ordering::Release);
+        self.key.store(fresh << KEY_BITS | bits, Ordering::Release);
         fresh
     }
 
@@ -725,13 +751,10 @@ impl Gate {
     /// closer's slot scan.
     fn set_state(&self, new: u8) {
         self.state.store(new, Ordering::Release);
-        let id_bits = self.key.load(Ordering::Relaxed) & !KEY_OPEN;
-        let open = if new == OPEN_LIGHT && id_bits != 0 {
-            KEY_OPEN
-        } else {
-            0
-        };
-        self.key.store(id_bits | open, Ordering::Release);
+        let id_bits = self.key.load(Ordering::Relaxed) >> KEY_BITS << KEY_BITS;
+        // No id yet: no thread has cached this gate, so no key bits are needed.
+        let bits = if id_bits != 0 { key_bits(new) } else { 0 };
+        self.key.store(id_bits | bits, Ordering::Release);
     }
 
     /// Whether the calling thread is inside this gate (holds a pass or a C API entry).

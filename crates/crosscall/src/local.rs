@@ -229,10 +229,21 @@ mod imp {
             const { std::cell::Cell::new(PHASE_NEVER) };
     }
 
+    #[cfg(not(loom))]
     #[inline(always)]
     pub(super) fn local() -> *mut Local {
         // The pointer outlives the closure: the thread-local has no destructor, so its
         // storage stays valid for the thread's whole life.
         LOCAL.with(UnsafeCell::get)
+    }
+
+    /// loom destroys its thread-locals when a modelled thread ends, before the thread's
+    /// other destructors (`OwnedSlots`) have run; those then get a fresh, leaked `Local`
+    /// (test builds only).
+    #[cfg(loom)]
+    pub(super) fn local() -> *mut Local {
+        LOCAL
+            .try_with(UnsafeCell::get)
+            .unwrap_or_else(|_| Box::leak(Box::new(UnsafeCell::new(EMPTY))).get())
     }
 }
