@@ -405,3 +405,41 @@ fn entering_while_thread_locals_are_destroyed_still_counts() {
     assert!(G.__slot_count() <= 2, "slots leak: {}", G.__slot_count());
     G.close().unwrap();
 }
+
+/// The thread's cache holds one gate's slot at a time: alternating between two gates (and
+/// nesting across them) must keep each gate's count exact, and closing one must not wait
+/// for, or refuse, the other.
+#[test]
+fn two_gates_alternating_on_one_thread_keep_separate_counts() {
+    for fallback in [false, true] {
+        let (a, b) = if fallback {
+            (Gate::new_fence_fallback(), Gate::new_fence_fallback())
+        } else {
+            (Gate::new(), Gate::new())
+        };
+        a.open();
+        b.open();
+        thread::scope(|s| {
+            for _ in 0..2 {
+                s.spawn(|| {
+                    for _ in 0..10_000 {
+                        let pa = a.enter().unwrap();
+                        let pb = b.enter().unwrap();
+                        let pa2 = a.enter().unwrap();
+                        assert!(a.in_flight() >= 2 && b.in_flight() >= 1);
+                        drop(pb); // out of order across gates
+                        drop(pa);
+                        drop(pa2);
+                    }
+                });
+            }
+        });
+        assert_eq!((a.in_flight(), b.in_flight()), (0, 0));
+        let held_b = b.enter().unwrap();
+        a.close().unwrap(); // does not wait for b's entry
+        assert_eq!(a.enter().err(), Some(EnterError::Closed));
+        assert!(b.enter().is_ok());
+        drop(held_b);
+        b.close().unwrap();
+    }
+}
