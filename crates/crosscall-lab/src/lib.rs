@@ -9,16 +9,21 @@
 //!   [`capacity`] (throughput as if each worker had a core) and [`reading`]
 //!   (one sentence per fit).
 //! - [`goref`], [`go_cmd`]: the Go reference program and its runs.
+//! - [`deployed_cmd`]: entry cost where crosscall is deployed (a dlopen()ed cdylib, the C
+//!   API's .so) from C threads: [`host_driver`] (the C host), [`host_shape`] (the rows).
 //! - [`calibrate`]: the machine's own scaling ceiling (pure compute on N threads).
 #![deny(unsafe_op_in_unsafe_fn, missing_docs)]
 
 pub mod c_workload;
 pub mod calibrate;
 pub mod capacity;
+pub mod deployed_cmd;
 mod driver;
 pub mod gates;
 pub mod go_cmd;
 pub mod goref;
+pub mod host_driver;
+pub mod host_shape;
 pub mod model_cmd;
 pub mod plot;
 pub mod progress;

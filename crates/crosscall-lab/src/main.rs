@@ -11,7 +11,7 @@ use crosscall_lab::progress::Progress;
 use crosscall_lab::report::{self, QueueCost};
 use crosscall_lab::runner::{self, GateKind, QueueKind, RunConfig, RunResult, Workload};
 use crosscall_lab::sweep::{self, SweepConfig};
-use crosscall_lab::{go_cmd, model_cmd};
+use crosscall_lab::{deployed_cmd, go_cmd, model_cmd};
 
 /// Reproduces, measures and explains many-core C→host callback contention.
 ///
@@ -42,6 +42,9 @@ enum Command {
     Model(model_cmd::ModelArgs),
     /// Builds and runs the Go reference with every Go toolchain found.
     Go(go_cmd::GoArgs),
+    /// Entry cost where crosscall is deployed: a dlopen()ed cdylib and the C API's .so,
+    /// called from C threads, next to the static figures.
+    Deployed(deployed_cmd::DeployedArgs),
 }
 
 /// Options shared by every measuring command.
@@ -206,6 +209,7 @@ fn main() -> ExitCode {
         Some(Command::Sweep(args)) => sweep(&args),
         Some(Command::Model(args)) => model_cmd::run(&args),
         Some(Command::Go(args)) => go_cmd::run(&args),
+        Some(Command::Deployed(args)) => deployed_cmd::run(&args),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
