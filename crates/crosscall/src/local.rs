@@ -89,6 +89,12 @@ pub(crate) fn set_phase(phase: usize) {
     }
 }
 
+/// The calling thread's cached `(gate_key, slot)`: the fast path's one thread-local read.
+#[inline(always)]
+pub(crate) fn cached() -> (usize, *const PaddedSlot) {
+    imp::cached()
+}
+
 /// Pointer to the calling thread's [`Local`]. Valid for the whole life of the thread,
 /// including while its thread-local destructors run (the struct has none of its own), and
 /// only ever dereferenced by this thread.
@@ -110,7 +116,10 @@ mod imp {
 
     pub(super) const SLOT_NEVER_NULL: bool = true;
 
-    // The initial image below spells out `Local { EMPTY_KEY, &EMPTY_SLOT, PHASE_NEVER }`.
+    // The initial image below spells out `Local { EMPTY_KEY, &EMPTY_SLOT, PHASE_NEVER }`,
+    // and `cached` reads the first two fields at offsets 0 and 8.
+    const _: () = assert!(std::mem::offset_of!(Local, gate_key) == 0);
+    const _: () = assert!(std::mem::offset_of!(Local, slot) == 8);
     const _: () = assert!(EMPTY_KEY == usize::MAX && PHASE_NEVER == 0);
     const _: () = assert!(std::mem::size_of::<Local>() == 24);
     const _: () = assert!(std::mem::align_of::<Local>() == 8);
@@ -182,6 +191,28 @@ mod imp {
         }
         ptr
     }
+
+    #[inline(always)]
+    pub(super) fn cached() -> (usize, *const PaddedSlot) {
+        let key: usize;
+        let slot: *const PaddedSlot;
+        // SAFETY: loads the symbol's offset from the thread pointer (the initial-exec GOT
+        // entry, as in `local`) and reads the first two words of the calling thread's
+        // `Local` through `%fs` (`gate_key` at 0, `slot` at 8, per `#[repr(C)]`). Reads
+        // only; writes nothing but the output registers; no stack, flags untouched.
+        unsafe {
+            std::arch::asm!(
+                "mov {off}, qword ptr [rip + __crosscall_local_v0_1@GOTTPOFF]",
+                "mov {key}, qword ptr fs:[{off}]",
+                "mov {slot}, qword ptr fs:[{off} + 8]",
+                off = out(reg) _,
+                key = out(reg) key,
+                slot = out(reg) slot,
+                options(pure, readonly, nostack, preserves_flags),
+            );
+        }
+        (key, slot)
+    }
 }
 
 #[cfg(not(all(
@@ -235,6 +266,13 @@ mod imp {
         // The pointer outlives the closure: the thread-local has no destructor, so its
         // storage stays valid for the thread's whole life.
         LOCAL.with(UnsafeCell::get)
+    }
+
+    #[inline(always)]
+    pub(super) fn cached() -> (usize, *const PaddedSlot) {
+        let local = local();
+        // SAFETY: the calling thread's own `Local`, accessed only by this thread.
+        unsafe { ((*local).gate_key, (*local).slot) }
     }
 
     /// loom destroys its thread-locals when a modelled thread ends, before the thread's

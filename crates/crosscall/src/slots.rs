@@ -223,10 +223,7 @@ loom::thread_local! {
 /// thread-local access. When nothing is cached: ([`EMPTY_KEY`], `local::empty_slot()`).
 #[inline(always)]
 pub(crate) fn cached_any() -> (usize, *const PaddedSlot) {
-    let local = local::local();
-    // SAFETY: `local` is the calling thread's own `Local`, read only by this thread, and
-    // nothing holds a reference into it.
-    unsafe { ((*local).gate_key, (*local).slot) }
+    local::cached()
 }
 
 /// The calling thread's slot for gate `id`, if it is the one cached.
