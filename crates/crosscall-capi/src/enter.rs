@@ -14,7 +14,7 @@ use crosscall::{EnterError, Gate, Pass};
 
 use crate::barrier::{guarded, guarded_void};
 use crate::codes::{enter_code, CROSSCALL_ERR_INVALID, CROSSCALL_OK};
-use crate::handle::{checked, crosscall_gate, plausible};
+use crate::handle::{checked, crosscall_gate, gate_ptr};
 
 /// How long an entry may wait for the gate to open.
 #[derive(Clone, Copy)]
@@ -31,9 +31,10 @@ enum Wait {
 /// As for [`checked`].
 #[inline(always)]
 unsafe fn enter_with(gate: *mut crosscall_gate, wait: Wait) -> c_int {
-    // SAFETY: non-NULL and aligned; the caller promises a live gate (anything else most
-    // likely fails the gate's key comparison and is reported by the slow path).
-    if plausible(gate) && unsafe { &*gate }.gate.__enter_held_fast() {
+    // SAFETY: the pointer is read only if it is the gate this thread entered last, which the
+    // caller's contract (a live gate) keeps alive. Anything else takes the slow path, which
+    // checks it and reports why it is refused.
+    if unsafe { Gate::__enter_held_fast_at(gate_ptr(gate)) } {
         return CROSSCALL_OK;
     }
     // SAFETY: forwarded contract.
@@ -153,7 +154,7 @@ pub unsafe extern "C" fn crosscall_gate_enter_timeout(
 #[no_mangle]
 pub unsafe extern "C" fn crosscall_gate_leave(gate: *mut crosscall_gate) {
     // SAFETY: as in `enter_with`.
-    if plausible(gate) && unsafe { &*gate }.gate.__leave_held_fast() {
+    if unsafe { Gate::__leave_held_fast_at(gate_ptr(gate)) } {
         return;
     }
     // SAFETY: forwarded contract.

@@ -21,10 +21,10 @@ const FREED: u64 = 0x6465_6164_6761_7465;
 /// is refused; `close` stops admission and waits until every admitted call has left.
 #[allow(non_camel_case_types)] // the C name, as it appears in crosscall.h
 pub struct crosscall_gate {
+    pub(crate) gate: Gate,
     /// [`LIVE`] while the handle may be used. Atomic so a racing misuse is a detectable
     /// wrong value rather than a data race; Relaxed suffices as it guards nothing else.
     magic: AtomicU64,
-    pub(crate) gate: Gate,
     /// Threads inside a blocking slow path (waiting in `enter` for the gate to open, or in
     /// `close`). Only slow paths touch it, so the admitted fast path writes nothing shared.
     /// `crosscall_gate_free` reads it to refuse freeing memory that a waiter still uses.
@@ -52,18 +52,14 @@ impl Drop for Blocked<'_> {
     }
 }
 
-/// The fast path's check of a pointer from C: non-NULL (and, where a misaligned load
-/// faults, aligned), so that it may be read. Whether it is a live gate is left to the gate's
-/// own key comparison (see `Gate::__enter_held_fast`): a freed, foreign or misaligned pointer
-/// fails it and the slow path runs [`checked`], which reports it. On x86 a misaligned load
-/// does not fault, so the fast path skips that test (the pointer is outside the caller's
-/// contract then, and only read).
+/// The gate inside a handle, as a raw pointer: pure address arithmetic (wrapping, so any
+/// pointer may be passed), nothing is read.
 #[inline(always)]
-pub(crate) fn plausible(gate: *const crosscall_gate) -> bool {
-    if cfg!(any(target_arch = "x86_64", target_arch = "x86")) {
-        return !gate.is_null();
-    }
-    !gate.is_null() && gate.is_aligned()
+pub(crate) fn gate_ptr(handle: *const crosscall_gate) -> *const Gate {
+    handle
+        .cast::<u8>()
+        .wrapping_add(std::mem::offset_of!(crosscall_gate, gate))
+        .cast()
 }
 
 /// Turns a pointer from C into a reference, or records why it can't be one.
@@ -113,9 +109,9 @@ pub extern "C" fn crosscall_gate_new() -> *mut crosscall_gate {
         return ptr;
     }
     let value = crosscall_gate {
-        magic: AtomicU64::new(LIVE),
         // Entries from C have no `Pass`: they end when their thread exits.
         gate: Gate::__new_leave_at_exit(),
+        magic: AtomicU64::new(LIVE),
         blocked: AtomicUsize::new(0),
     };
     // SAFETY: `ptr` is non-NULL, freshly allocated with the layout of crosscall_gate, so it

@@ -547,6 +547,16 @@ impl Gate {
     #[inline(always)]
     pub(crate) fn enter_fast_slot(&self) -> Option<*const PaddedSlot> {
         let (cached_key, slot) = slots::cached_any();
+        self.enter_cached_slot(cached_key, slot)
+    }
+
+    /// [`Gate::enter_fast_slot`] with the thread's cache already read.
+    #[inline(always)]
+    fn enter_cached_slot(
+        &self,
+        cached_key: usize,
+        slot: *const PaddedSlot,
+    ) -> Option<*const PaddedSlot> {
         if !local::SLOT_NEVER_NULL && slot.is_null() {
             return None;
         }
@@ -661,7 +671,7 @@ impl Gate {
         crate::attach::ensure_attached();
         loop {
             // Try to get in (claims and caches this thread's slot on first use).
-            match slots::claim_for(self.id(), &self.slots) {
+            match slots::claim_for(self.id(), self as *const Gate as usize, &self.slots) {
                 Claim::Owned(slot) => {
                     // SAFETY: the slot belongs to this gate's list, alive as long as `self`.
                     if admitted(self.try_admit(&unsafe { &*slot }.word)) {
@@ -799,6 +809,47 @@ impl Gate {
     #[inline(always)]
     pub fn __enter_held_fast(&self) -> bool {
         self.enter_fast_slot().is_some()
+    }
+
+    /// Not public API: [`Gate::__enter_held_fast`] for a caller holding only a pointer
+    /// that may not be a gate at all (a handle from C): `gate` is dereferenced only if it is
+    /// the address of the gate this thread entered last, so NULL, misaligned and foreign
+    /// pointers are refused (`false`) without being read.
+    ///
+    /// # Safety
+    ///
+    /// If `gate` is the address of the gate this thread entered last, that gate must still
+    /// be alive (not dropped or freed).
+    #[doc(hidden)]
+    #[inline(always)]
+    pub unsafe fn __enter_held_fast_at(gate: *const Gate) -> bool {
+        let (cached_key, slot, addr) = local::cached_with_addr();
+        if addr != gate as usize {
+            return false;
+        }
+        // SAFETY: `gate` is the address this thread cached when it entered that gate, which
+        // the caller promises is still alive; so it is non-NULL, aligned and a `Gate`.
+        let gate = unsafe { &*gate };
+        gate.enter_cached_slot(cached_key, slot).is_some()
+    }
+
+    /// Not public API: [`Gate::__leave_held_fast`] for a pointer that may not be a gate, as
+    /// [`Gate::__enter_held_fast_at`].
+    ///
+    /// # Safety
+    ///
+    /// As for [`Gate::__enter_held_fast_at`].
+    #[doc(hidden)]
+    #[inline(always)]
+    pub unsafe fn __leave_held_fast_at(gate: *const Gate) -> bool {
+        let (cached_key, slot, addr) = local::cached_with_addr();
+        if addr != gate as usize {
+            return false;
+        }
+        // SAFETY: as in `__enter_held_fast_at`.
+        let gate = unsafe { &*gate };
+        // Relaxed: as in `__leave_held_fast`.
+        gate.key.load(Ordering::Relaxed) == cached_key && leave_slot(slot)
     }
 
     /// Not public API: leaves one held entry of this gate on the calling thread. `false`

@@ -13,7 +13,7 @@
 //! symbol declared with `global_asm!` and addressed with the initial-exec model
 //! (`%fs:0 + sym@GOTTPOFF`): two instructions, no call, in an executable and in a shared
 //! object alike. The price, for a shared object loaded with `dlopen()`, is that glibc must
-//! carve the 24 bytes out of its static TLS surplus (a few hundred bytes to ~1.6 KB per
+//! carve the 32 bytes out of its static TLS surplus (a few hundred bytes to ~1.6 KB per
 //! process, shared by every such library); when it is exhausted `dlopen()` fails with
 //! "cannot allocate memory in static TLS block". Building crosscall without its default
 //! `initial-exec-tls` feature selects the portable `thread_local!` form everywhere; other
@@ -37,6 +37,9 @@ pub(crate) struct Local {
     /// This thread's slot in gate `gate_id`; owned by the thread's `OwnedSlots`, which clears
     /// this cache before it lets the slot go.
     pub(crate) slot: *const PaddedSlot,
+    /// Address of the gate whose slot is cached ([`EMPTY_ADDR`] when none): lets a caller
+    /// holding only a pointer (the C API) recognize the gate before dereferencing it.
+    pub(crate) gate_addr: usize,
     /// Attach phase: [`PHASE_NEVER`], [`PHASE_ATTACHED`] or [`PHASE_DETACHED`].
     pub(crate) phase: usize,
 }
@@ -44,6 +47,8 @@ pub(crate) struct Local {
 /// `Local::gate_key` when no slot is cached (then `slot` is [`empty_slot`]). Gate keys are
 /// `id << 1 | open` with ids far below `usize::MAX >> 1`, so none equals it.
 pub(crate) const EMPTY_KEY: usize = usize::MAX;
+/// `Local::gate_addr` when no slot is cached: not the address of any gate (misaligned).
+pub(crate) const EMPTY_ADDR: usize = usize::MAX;
 /// No entry has happened on this thread yet.
 pub(crate) const PHASE_NEVER: usize = 0;
 /// Registered; the detach guard is armed.
@@ -95,6 +100,12 @@ pub(crate) fn cached() -> (usize, *const PaddedSlot) {
     imp::cached()
 }
 
+/// The calling thread's cached `(gate_key, slot, gate_addr)`.
+#[inline(always)]
+pub(crate) fn cached_with_addr() -> (usize, *const PaddedSlot, usize) {
+    imp::cached_with_addr()
+}
+
 /// Pointer to the calling thread's [`Local`]. Valid for the whole life of the thread,
 /// including while its thread-local destructors run (the struct has none of its own), and
 /// only ever dereferenced by this thread.
@@ -111,7 +122,7 @@ pub(crate) fn local() -> *mut Local {
     not(loom)
 ))]
 mod imp {
-    use super::{Local, EMPTY_KEY, PHASE_NEVER};
+    use super::{Local, EMPTY_ADDR, EMPTY_KEY, PHASE_NEVER};
     use crate::slots::PaddedSlot;
 
     pub(super) const SLOT_NEVER_NULL: bool = true;
@@ -120,8 +131,10 @@ mod imp {
     // and `cached` reads the first two fields at offsets 0 and 8.
     const _: () = assert!(std::mem::offset_of!(Local, gate_key) == 0);
     const _: () = assert!(std::mem::offset_of!(Local, slot) == 8);
-    const _: () = assert!(EMPTY_KEY == usize::MAX && PHASE_NEVER == 0);
-    const _: () = assert!(std::mem::size_of::<Local>() == 24);
+    const _: () = assert!(EMPTY_KEY == usize::MAX && EMPTY_ADDR == usize::MAX);
+    const _: () = assert!(PHASE_NEVER == 0);
+    const _: () = assert!(std::mem::offset_of!(Local, gate_addr) == 16);
+    const _: () = assert!(std::mem::size_of::<Local>() == 32);
     const _: () = assert!(std::mem::align_of::<Local>() == 8);
     // The dummy slot is all-zero bytes: depth 0, not in use, no next slot.
     const _: () = assert!(std::mem::size_of::<PaddedSlot>() == 128);
@@ -138,10 +151,11 @@ mod imp {
         ".globl __crosscall_local_v0_1",
         ".hidden __crosscall_local_v0_1",
         ".type __crosscall_local_v0_1,@object",
-        ".size __crosscall_local_v0_1,24",
+        ".size __crosscall_local_v0_1,32",
         "__crosscall_local_v0_1:",
         ".quad -1",
         ".quad __crosscall_empty_slot_v0_1",
+        ".quad -1",
         ".quad 0",
         ".popsection",
         ".pushsection .bss.__crosscall_empty_slot_v0_1,\"aw\",@nobits",
@@ -178,7 +192,7 @@ mod imp {
         // and the GOT entry the linker fills with the symbol's offset from it: the
         // initial-exec TLS sequence of the x86_64 psABI. It writes nothing but the output
         // register and the flags, touches no stack, and yields the address of the calling
-        // thread's copy of `__crosscall_local_v0_1`, a 24-byte, 8-aligned object laid out
+        // thread's copy of `__crosscall_local_v0_1`, a 32-byte, 8-aligned object laid out
         // and initialized as `Local`. `readonly` (not `nomem`): the compiler must not reuse
         // the result across code that might resume on another thread.
         unsafe {
@@ -196,10 +210,7 @@ mod imp {
     pub(super) fn cached() -> (usize, *const PaddedSlot) {
         let key: usize;
         let slot: *const PaddedSlot;
-        // SAFETY: loads the symbol's offset from the thread pointer (the initial-exec GOT
-        // entry, as in `local`) and reads the first two words of the calling thread's
-        // `Local` through `%fs` (`gate_key` at 0, `slot` at 8, per `#[repr(C)]`). Reads
-        // only; writes nothing but the output registers; no stack, flags untouched.
+        // SAFETY: as in `cached_with_addr`, reading the first two words only.
         unsafe {
             std::arch::asm!(
                 "mov {off}, qword ptr [rip + __crosscall_local_v0_1@GOTTPOFF]",
@@ -213,6 +224,32 @@ mod imp {
         }
         (key, slot)
     }
+
+    #[inline(always)]
+    pub(super) fn cached_with_addr() -> (usize, *const PaddedSlot, usize) {
+        let key: usize;
+        let slot: *const PaddedSlot;
+        let addr: usize;
+        // SAFETY: loads the symbol's offset from the thread pointer (the initial-exec GOT
+        // entry, as in `local`) and reads the first three words of the calling thread's
+        // `Local` through `%fs` (`gate_key` at 0, `slot` at 8, `gate_addr` at 16, per
+        // `#[repr(C)]`). Reads only; writes nothing but the output registers; no stack,
+        // flags untouched.
+        unsafe {
+            std::arch::asm!(
+                "mov {off}, qword ptr [rip + __crosscall_local_v0_1@GOTTPOFF]",
+                "mov {key}, qword ptr fs:[{off}]",
+                "mov {slot}, qword ptr fs:[{off} + 8]",
+                "mov {addr}, qword ptr fs:[{off} + 16]",
+                off = out(reg) _,
+                key = out(reg) key,
+                slot = out(reg) slot,
+                addr = out(reg) addr,
+                options(pure, readonly, nostack, preserves_flags),
+            );
+        }
+        (key, slot, addr)
+    }
 }
 
 #[cfg(not(all(
@@ -223,7 +260,7 @@ mod imp {
     not(loom)
 )))]
 mod imp {
-    use super::{Local, EMPTY_KEY, PHASE_NEVER};
+    use super::{Local, EMPTY_ADDR, EMPTY_KEY, PHASE_NEVER};
     use crate::slots::PaddedSlot;
     use std::cell::UnsafeCell;
     use std::ptr;
@@ -238,6 +275,7 @@ mod imp {
     const EMPTY: Local = Local {
         gate_key: EMPTY_KEY,
         slot: ptr::null(),
+        gate_addr: EMPTY_ADDR,
         phase: PHASE_NEVER,
     };
 
@@ -270,9 +308,15 @@ mod imp {
 
     #[inline(always)]
     pub(super) fn cached() -> (usize, *const PaddedSlot) {
+        let (key, slot, _) = cached_with_addr();
+        (key, slot)
+    }
+
+    #[inline(always)]
+    pub(super) fn cached_with_addr() -> (usize, *const PaddedSlot, usize) {
         let local = local();
         // SAFETY: the calling thread's own `Local`, accessed only by this thread.
-        unsafe { ((*local).gate_key, (*local).slot) }
+        unsafe { ((*local).gate_key, (*local).slot, (*local).gate_addr) }
     }
 
     /// loom destroys its thread-locals when a modelled thread ends, before the thread's

@@ -18,7 +18,7 @@
 //! so every call it had in progress before has left.
 
 use crate::gate::{key_id, open_key};
-use crate::local::{self, EMPTY_KEY};
+use crate::local::{self, EMPTY_ADDR, EMPTY_KEY};
 use crate::sync::{Arc, AtomicBool, AtomicPtr, AtomicUsize, Ordering};
 use crossbeam_utils::CachePadded;
 use std::cell::RefCell;
@@ -233,17 +233,19 @@ pub(crate) fn cached(id: usize) -> Option<*const PaddedSlot> {
     (key != EMPTY_KEY && key_id(key) == id).then_some(slot)
 }
 
-fn set_cached(key: usize, slot: *const PaddedSlot) {
+fn set_cached(key: usize, slot: *const PaddedSlot, gate_addr: usize) {
     let local = local::local();
-    // SAFETY: as in `cached_any`.
+    // SAFETY: the calling thread's own `Local`, accessed only by this thread; nothing holds
+    // a reference into it.
     unsafe {
         (*local).gate_key = key;
         (*local).slot = slot;
+        (*local).gate_addr = gate_addr;
     }
 }
 
 fn forget_cached() {
-    set_cached(EMPTY_KEY, local::empty_slot());
+    set_cached(EMPTY_KEY, local::empty_slot(), EMPTY_ADDR);
 }
 
 /// How the calling thread holds a slot for one entry.
@@ -255,9 +257,9 @@ pub(crate) enum Claim {
     Temporary(Arc<PaddedSlot>),
 }
 
-/// The calling thread's slot for gate `id` (claiming one from `list` on first use), made
-/// the cached one. The caller has attached the thread first: a cached slot implies it.
-pub(crate) fn claim_for(id: usize, list: &SlotList) -> Claim {
+/// The calling thread's slot for gate `id` at `gate_addr` (claiming one from `list` on
+/// first use), made the cached one. The caller has attached the thread first: a cached slot implies it.
+pub(crate) fn claim_for(id: usize, gate_addr: usize, list: &SlotList) -> Claim {
     let owned = OWNED.try_with(|owned| {
         let mut owned = owned.borrow_mut();
         let slot = match owned.0.iter().find(|(gid, _)| *gid == id) {
@@ -272,7 +274,7 @@ pub(crate) fn claim_for(id: usize, list: &SlotList) -> Claim {
                 ptr
             }
         };
-        set_cached(open_key(id), slot);
+        set_cached(open_key(id), slot, gate_addr);
         slot
     });
     match owned {
