@@ -1,0 +1,144 @@
+#!/usr/bin/env bash
+# Builds the crosscall C library (crates/crosscall-capi) in release mode and installs it the
+# way C and C++ users expect to find a library:
+#
+#   PREFIX/include/crosscall.h
+#   LIBDIR/libcrosscall.so.X.Y.Z              the shared library, SONAME libcrosscall.so.ABI
+#   LIBDIR/libcrosscall.so.ABI -> libcrosscall.so.X.Y.Z    (what programs load at run time)
+#   LIBDIR/libcrosscall.so -> libcrosscall.so.ABI          (what `-lcrosscall` links against)
+#   LIBDIR/libcrosscall.a                     the static library, debug info stripped
+#   LIBDIR/pkgconfig/crosscall.pc             pkg-config module `crosscall`
+#
+# ABI is 0.MINOR before 1.0 and MAJOR from then on (crates/crosscall-capi/build.rs sets it).
+#
+#   scripts/install-capi.sh [--prefix DIR] [--libdir DIR] [--includedir DIR]
+#                           [--library-type both|shared|static]
+#
+#   --prefix        where to install (default /usr/local)
+#   --libdir        default PREFIX/lib (e.g. PREFIX/lib/x86_64-linux-gnu on Debian multiarch)
+#   --includedir    default PREFIX/include
+#   --library-type  both (default), shared, or static. With both in one directory the linker
+#                   picks the shared library for -lcrosscall; a prefix holding only the static
+#                   one makes `pkg-config --static --libs crosscall` a complete static link line.
+#
+# DESTDIR (environment) stages the installation for packaging: files go to DESTDIR/PREFIX/...
+# while crosscall.pc names PREFIX, where they will live. Linux (ELF) only.
+# Needs cargo, a C toolchain (strip), and coreutils' install.
+set -euo pipefail
+
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+
+usage() {
+    sed -n '2,/^set -euo/{/^set -euo/d;s/^# \{0,1\}//;p}' "${BASH_SOURCE[0]}"
+    exit "${1:-0}"
+}
+die() {
+    echo "install-capi: $*" >&2
+    exit 1
+}
+
+prefix=/usr/local
+libdir=
+includedir=
+library_type=both
+while (($#)); do
+    case $1 in
+    --prefix) prefix=${2:?--prefix needs a directory}; shift 2 ;;
+    --prefix=*) prefix=${1#*=}; shift ;;
+    --libdir) libdir=${2:?--libdir needs a directory}; shift 2 ;;
+    --libdir=*) libdir=${1#*=}; shift ;;
+    --includedir) includedir=${2:?--includedir needs a directory}; shift 2 ;;
+    --includedir=*) includedir=${1#*=}; shift ;;
+    --library-type) library_type=${2:?--library-type needs both, shared or static}; shift 2 ;;
+    --library-type=*) library_type=${1#*=}; shift ;;
+    -h | --help) usage 0 ;;
+    *) echo "install-capi: unknown argument: $1" >&2; usage 2 >&2 ;;
+    esac
+done
+case $library_type in both | shared | static) ;; *) die "--library-type must be both, shared or static, not '$library_type'" ;; esac
+[[ $prefix == /* ]] || die "--prefix must be an absolute path, not '$prefix'"
+libdir=${libdir:-$prefix/lib}
+includedir=${includedir:-$prefix/include}
+[[ $libdir == /* && $includedir == /* ]] || die "--libdir and --includedir must be absolute paths"
+destdir=${DESTDIR:-}
+
+# The version, and from it the ABI part of the SONAME (the same rule as build.rs).
+pkgid=$(cargo pkgid --manifest-path "$root/Cargo.toml" -p crosscall-capi)
+version=${pkgid##*[#@]}
+[[ $version =~ ^([0-9]+)\.([0-9]+)\.([0-9]+)$ ]] || die "cannot read a version from '$pkgid'"
+major=${BASH_REMATCH[1]} minor=${BASH_REMATCH[2]}
+if ((major == 0)); then abi=0.$minor; else abi=$major; fi
+soname=libcrosscall.so.$abi
+
+# Build. `--print=native-static-libs` makes rustc name the system libraries the static
+# library needs (they go to Libs.private); the JSON messages give the artifacts' paths
+# wherever the target directory is.
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+echo "install-capi: building crosscall-capi $version (release)" >&2
+cargo rustc --manifest-path "$root/Cargo.toml" -p crosscall-capi --lib --release \
+    --message-format=json-render-diagnostics -- --print=native-static-libs 2>&1 >"$log.json" |
+    tee "$log" >&2 || die "cargo build failed"
+artifact() { # the path of the built file whose name ends in $1
+    grep '"reason":"compiler-artifact"' "$log.json" | grep -o "\"[^\"]*/libcrosscall_capi\\.$1\"" |
+        tail -1 | tr -d '"'
+}
+static_built=$(artifact a)
+shared_built=$(artifact so)
+rm -f "$log.json"
+[[ -f $static_built && -f $shared_built ]] || die "cargo did not report libcrosscall_capi.a and .so"
+native_libs=$(sed -n 's/^.*native-static-libs: //p' "$log" | tail -1)
+[[ -n $native_libs ]] || die "rustc did not print the native static libraries"
+
+if command -v readelf >/dev/null; then
+    built_soname=$(readelf -d "$shared_built" | sed -n 's/.*(SONAME).*\[\(.*\)\]/\1/p')
+    [[ $built_soname == "$soname" ]] ||
+        die "$shared_built has SONAME '$built_soname', expected '$soname' (see crates/crosscall-capi/build.rs)"
+fi
+
+# Install.
+lib=$destdir$libdir
+inc=$destdir$includedir
+install -d "$lib/pkgconfig" "$inc"
+install -m 644 "$root/include/crosscall.h" "$inc/crosscall.h"
+if [[ $library_type != static ]]; then
+    install -m 755 "$shared_built" "$lib/libcrosscall.so.$version"
+    ln -sfn "libcrosscall.so.$version" "$lib/$soname"
+    ln -sfn "$soname" "$lib/libcrosscall.so"
+fi
+if [[ $library_type != shared ]]; then
+    install -m 644 "$static_built" "$lib/libcrosscall.a"
+    # Rust's standard library comes with debug info; a release archive does not need it
+    # (the shared library is already stripped of it by Cargo's release profile).
+    if command -v "${STRIP:-strip}" >/dev/null; then
+        "${STRIP:-strip}" --strip-debug "$lib/libcrosscall.a"
+    else
+        echo "install-capi: no strip found; libcrosscall.a keeps its debug info" >&2
+    fi
+fi
+
+# pkg-config: paths are written relative to ${prefix} where they lie under it, so the file
+# also works after the tree is moved (with pkg-config's --define-prefix).
+rel() { # $1 under $prefix → ${prefix}/rest, else $1
+    if [[ $1 == "$prefix" ]]; then echo '${prefix}'
+    elif [[ $1 == "$prefix"/* ]]; then echo "\${prefix}/${1#"$prefix"/}"
+    else echo "$1"; fi
+}
+cat >"$lib/pkgconfig/crosscall.pc" <<EOF
+prefix=$prefix
+libdir=$(rel "$libdir")
+includedir=$(rel "$includedir")
+
+Name: crosscall
+Description: Safe, many-core-cheap entry from C into a library: lifecycle gate and last-error message
+Version: $version
+Libs: -L\${libdir} -lcrosscall
+Libs.private: $native_libs
+Cflags: -I\${includedir}
+EOF
+chmod 644 "$lib/pkgconfig/crosscall.pc"
+
+echo "install-capi: installed crosscall $version ($library_type) into ${destdir:+$destdir}$prefix" >&2
+if [[ -z $destdir ]]; then
+    echo "install-capi: use it with  PKG_CONFIG_PATH=$libdir/pkgconfig pkg-config --cflags --libs crosscall" >&2
+fi
