@@ -14,7 +14,7 @@
 # default and honours CROSSCALL_GO_DIR for another place. Re-running skips what is present.
 set -euo pipefail
 
-# Versions the lab compares; see DESIGN.md ("The problem") for why each one matters:
+# Versions the lab compares; see docs/DESIGN.md ("The problem") for why each one matters:
 # 1.21 stopped re-attaching C threads per callback, 1.22 added the atomic init-done check.
 readonly GO_121=1.21.13
 readonly GO_122=1.22.10

@@ -1,4 +1,4 @@
-/* The C side of crosscall-lab's workloads (see DESIGN.md, "The seed workload").
+/* The C side of crosscall-lab's workloads (see docs/DESIGN.md, "The seed workload").
  *
  * The host registers its callbacks at run time through function pointers, so
  * the compiler of this file cannot see, inline or elide them: every get_value

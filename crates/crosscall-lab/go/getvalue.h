@@ -1,4 +1,4 @@
-// The C side of the seed workload (see DESIGN.md, "The seed workload").
+// The C side of the seed workload (see docs/DESIGN.md, "The seed workload").
 #ifndef CROSSCALL_GOREF_GETVALUE_H
 #define CROSSCALL_GOREF_GETVALUE_H
 

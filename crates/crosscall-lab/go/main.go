@@ -1,6 +1,6 @@
 // Command goref is the Go reference for crosscall's seed workload: every task
 // crosses Go -> C -> Go once through cgo, so its run time is dominated by what a
-// C->Go callback costs on the toolchain that built it (see DESIGN.md, "The seed
+// C->Go callback costs on the toolchain that built it (see docs/DESIGN.md, "The seed
 // workload"). crosscall-lab builds it with each Go toolchain it finds and runs
 // it next to the Rust gates.
 //

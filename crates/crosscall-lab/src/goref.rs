@@ -1,11 +1,11 @@
 //! The Go reference program (`crates/crosscall-lab/go/`): finding Go toolchains,
 //! building the program with each, running it and reading its result.
 //!
-//! The program is the cgo original of the seed workload (see DESIGN.md): per task
-//! `C.CBytes`, `C.malloc`, a C function that calls an `//export`ed Go callback,
-//! `C.GoBytes`, `C.free`. How long it takes on a given toolchain is the price of
-//! that toolchain's C→Go callback entry — Go 1.19 takes a global mutex on every
-//! one, Go ≥ 1.22 an atomic load first.
+//! The program is the cgo original of the seed workload (docs/DESIGN.md, "The seed
+//! workload"): per task `C.CBytes`, `C.malloc`, a C function that calls an
+//! `//export`ed Go callback, `C.GoBytes`, `C.free`. How long it takes on a given
+//! toolchain is the price of that toolchain's C→Go callback entry — Go 1.19 takes a
+//! global mutex on every one, Go ≥ 1.22 an atomic load first.
 //!
 //! Toolchains are looked for, in this order, and deduplicated by version:
 //! paths given explicitly (a `go` binary or a GOROOT), the lab's default

@@ -12,7 +12,7 @@ use crosscall::bytes::{self, BytesError, CBuf};
 use crate::c_workload::{self, VALUE_LEN};
 use crate::gates::EntryGate;
 
-/// What each task does (see DESIGN.md, "The seed workload").
+/// What each task does (see docs/DESIGN.md, "The seed workload").
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, clap::ValueEnum, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Workload {
