@@ -6,7 +6,7 @@
 #   LIBDIR/libcrosscall.so.X.Y.Z              the shared library, SONAME libcrosscall.so.ABI
 #   LIBDIR/libcrosscall.so.ABI -> libcrosscall.so.X.Y.Z    (what programs load at run time)
 #   LIBDIR/libcrosscall.so -> libcrosscall.so.ABI          (what `-lcrosscall` links against)
-#   LIBDIR/libcrosscall.a                     the static library, debug info stripped
+#   LIBDIR/libcrosscall.a                     the static library, debug info and bitcode stripped
 #   LIBDIR/pkgconfig/crosscall.pc             pkg-config module `crosscall`
 #
 # ABI is 0.MINOR before 1.0 and MAJOR from then on (crates/crosscall-capi/build.rs sets it).
@@ -108,10 +108,11 @@ if [[ $library_type != static ]]; then
 fi
 if [[ $library_type != shared ]]; then
     install -m 644 "$static_built" "$lib/libcrosscall.a"
-    # Rust's standard library comes with debug info; a release archive does not need it
-    # (the shared library is already stripped of it by Cargo's release profile).
+    # The objects of Rust's standard library carry debug info and LLVM bitcode (.llvmbc,
+    # .llvmcmd: input for rustc's LTO, which a C linker never reads): 18 MB of the archive's
+    # 22, none of it needed to link. (Cargo already strips the shared library's debug info.)
     if command -v "${STRIP:-strip}" >/dev/null; then
-        "${STRIP:-strip}" --strip-debug "$lib/libcrosscall.a"
+        "${STRIP:-strip}" --strip-debug -R .llvmbc -R .llvmcmd "$lib/libcrosscall.a"
     else
         echo "install-capi: no strip found; libcrosscall.a keeps its debug info" >&2
     fi
