@@ -125,13 +125,15 @@ for program in "${programs[@]}"; do
 done
 
 if command -v cmake >/dev/null; then
-    export PKG_CONFIG_PATH=$lib/pkgconfig
-    cmake -S "$src" -B "$src/build" -DCMAKE_BUILD_TYPE=Release >"$tmp/cmake.log" 2>&1 ||
+    # Found through CMAKE_PREFIX_PATH alone (the README's other way; PKG_CONFIG_PATH is what
+    # the builds above used).
+    unset PKG_CONFIG_PATH
+    cmake -S "$src" -B "$src/build" -DCMAKE_BUILD_TYPE=Release -DCMAKE_PREFIX_PATH="$prefix" >"$tmp/cmake.log" 2>&1 ||
         { cat "$tmp/cmake.log" >&2; fail "cmake configure failed"; }
     cmake --build "$src/build" >>"$tmp/cmake.log" 2>&1 ||
         { cat "$tmp/cmake.log" >&2; fail "cmake build failed"; }
     LD_LIBRARY_PATH=$lib "$src/build/app" >/dev/null || fail "the CMake-built app exited with $?"
-    pass "cmake: pkg_check_modules(IMPORTED_TARGET crosscall) builds and links app.c ($(cmake --version | head -1))"
+    pass "cmake: pkg_check_modules(IMPORTED_TARGET crosscall) with CMAKE_PREFIX_PATH builds and links app.c ($(cmake --version | head -1))"
 else
     echo "SKIP cmake: cmake is not installed (.ci/run installs it)"
 fi
