@@ -74,7 +74,7 @@ soname=libcrosscall.so.$abi
 # library needs (they go to Libs.private); the JSON messages give the artifacts' paths
 # wherever the target directory is.
 log=$(mktemp)
-trap 'rm -f "$log"' EXIT
+trap 'rm -f "$log" "$log.json"' EXIT
 echo "install-capi: building crosscall-capi $version (release)" >&2
 cargo rustc --manifest-path "$root/Cargo.toml" -p crosscall-capi --lib --release \
     --message-format=json-render-diagnostics -- --print=native-static-libs 2>&1 >"$log.json" |
@@ -85,7 +85,6 @@ artifact() { # the path of the built file whose name ends in $1
 }
 static_built=$(artifact a)
 shared_built=$(artifact so)
-rm -f "$log.json"
 [[ -f $static_built && -f $shared_built ]] || die "cargo did not report libcrosscall_capi.a and .so"
 native_libs=$(sed -n 's/^.*native-static-libs: //p' "$log" | tail -1)
 [[ -n $native_libs ]] || die "rustc did not print the native static libraries"
