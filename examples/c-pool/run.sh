@@ -28,10 +28,10 @@ if ((valgrind)); then
     # Fewer threads and a shorter hammer by default: valgrind runs one thread at a time and
     # every instruction ~50x slower.
     args=("${1:-4}" "${2:-100}")
-    # Definitely and possibly lost blocks fail the run; valgrind.supp names, with its reason,
-    # the one reachable allocation that memcheck cannot tell from a leak.
+    # Definitely and possibly lost blocks fail the run. crates/crosscall/valgrind.supp names,
+    # with its reason, the reachable memory that memcheck cannot tell from a leak.
     exec valgrind --quiet --fair-sched=yes --error-exitcode=1 \
         --leak-check=full --show-leak-kinds=definite,possible --errors-for-leak-kinds=definite,possible \
-        --suppressions="$here/valgrind.supp" "$out/main" "${args[@]}"
+        --suppressions="$root/crates/crosscall/valgrind.supp" "$out/main" "${args[@]}"
 fi
 exec "$out/main" "$@"
