@@ -16,7 +16,9 @@ if [[ ${1:-} == --valgrind ]]; then
 fi
 
 cargo build --quiet --manifest-path "$root/Cargo.toml" -p c-pool
-target_dir=${CARGO_TARGET_DIR:-$root/target}
+# Where cargo put the library, whatever configures it (CARGO_TARGET_DIR, .cargo/config.toml).
+target_dir=$(cargo metadata --format-version 1 --no-deps --manifest-path "$root/Cargo.toml" |
+    sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p')
 out="$target_dir/c-pool"
 mkdir -p "$out"
 ${CC:-cc} -std=c11 -D_POSIX_C_SOURCE=200809L -Wall -Wextra -Werror -g -O1 -pthread \
