@@ -216,6 +216,15 @@ pub fn build(log: &dyn Fn(&str)) -> Result<HostArtifacts, HostError> {
             to.display()
         )))?;
     }
+    // A program linked with -lcrosscall_capi records the library's SONAME
+    // (libcrosscall.so.ABI, set by crates/crosscall-capi/build.rs), which is what the dynamic
+    // loader then looks for in the rpath directory: name the copy so too, as an installed
+    // library's symlink does.
+    if let Some(soname) = soname(&artifacts.dir.join(CAPI_LIB))? {
+        let link = artifacts.dir.join(&soname);
+        std::os::unix::fs::symlink(CAPI_LIB, &link)
+            .map_err(io(format!("linking {} to {CAPI_LIB}", link.display())))?;
+    }
 
     let compiler = std::env::var_os("CC")
         .filter(|c| !c.is_empty())
@@ -250,6 +259,22 @@ pub fn build(log: &dyn Fn(&str)) -> Result<HostArtifacts, HostError> {
         .arg("-ldl");
     run_checked(capi, "compiling host_driver.c with the C API")?;
     Ok(artifacts)
+}
+
+/// The SONAME of the shared library `lib` (`readelf -d`, from binutils), if it has one.
+///
+/// # Errors
+///
+/// When `readelf` cannot be run or fails.
+fn soname(lib: &Path) -> Result<Option<String>, HostError> {
+    let mut command = Command::new("readelf");
+    command.arg("-d").arg(lib);
+    let output = run_checked(command, "reading the SONAME with readelf (binutils)")?;
+    // A line like ` 0x...e (SONAME)   Library soname: [libcrosscall.so.0.1]`.
+    Ok(String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .find(|line| line.contains("(SONAME)"))
+        .and_then(|line| Some(line[line.find('[')? + 1..line.rfind(']')?].to_owned())))
 }
 
 /// What one run of the driver reported.
