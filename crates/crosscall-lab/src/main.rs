@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use crosscall_lab::calibrate::Calibration;
+use crosscall_lab::model::calibrate::Calibration;
 use crosscall_lab::progress::Progress;
 use crosscall_lab::report::{self, QueueCost};
 use crosscall_lab::runner::{self, GateKind, QueueKind, RunConfig, RunResult, Workload};

@@ -1,9 +1,9 @@
-//! `crosscall-lab model`: fits the Universal Scalability Law ([`crate::usl`]) to
+//! `crosscall-lab model`: fits the Universal Scalability Law ([`crate::model::usl`]) to
 //! a sweep (or to points given on the command line) and projects throughput to
 //! worker counts this machine does not have.
 //!
 //! A sweep file with a per-worker-count calibration gets two models per gate
-//! ([`crate::scaling_model`]): *raw (this machine)*, and *capacity-normalized
+//! ([`crate::model::scaling_model`]): *raw (this machine)*, and *capacity-normalized
 //! (one core per worker)*, from which the projections are read. Older sweep
 //! files, and `--points`, get the raw model only, and the output says so.
 //!
@@ -15,12 +15,12 @@
 use std::error::Error;
 use std::path::PathBuf;
 
-use crate::calibrate::ScalingAt;
+use crate::model::calibrate::ScalingAt;
+use crate::model::scaling_model::{self, GateModel, NamedPoints};
 use crate::plot::{self, Series};
-use crate::scaling_model::{self, GateModel, NamedPoints};
 use crate::sweep::SweepFile;
 
-pub use crate::scaling_model::DEFAULT_PROJECTION;
+pub use crate::model::scaling_model::DEFAULT_PROJECTION;
 
 /// Output format of `model`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
@@ -249,7 +249,7 @@ mod tests {
 
     #[test]
     fn projections_follow_the_fit() {
-        use crate::usl::UslFit;
+        use crate::model::usl::UslFit;
         let truth = UslFit {
             lambda: 100.0,
             alpha: 0.1,

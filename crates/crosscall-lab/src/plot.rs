@@ -1,8 +1,8 @@
 //! SVG plots of throughput against worker count, one series per gate or
 //! toolchain: measured points as markers joined by solid lines, the fitted
-//! scalability model ([`crate::usl`]) as a dashed line of the same colour,
+//! scalability model ([`crate::model::usl`]) as a dashed line of the same colour,
 //! and, when the model was fitted to adjusted points (capacity-normalized,
-//! [`crate::capacity`]), those points as hollow markers.
+//! [`crate::model::capacity`]), those points as hollow markers.
 //!
 //! ```no_run
 //! use crosscall_lab::plot::{throughput_svg, Series};
@@ -24,7 +24,7 @@ use plotters::coord::ranged1d::ValueFormatter;
 use plotters::element::DashedPathElement;
 use plotters::prelude::*;
 
-use crate::usl::UslFit;
+use crate::model::usl::UslFit;
 
 /// One line on the plot.
 #[derive(Clone, Debug, PartialEq)]

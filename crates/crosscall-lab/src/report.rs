@@ -2,7 +2,7 @@
 //! the share of the time the entry costs over `none`, and crosscall's speed-up.
 use std::fmt::Write as _;
 
-use crate::calibrate::Calibration;
+use crate::model::calibrate::Calibration;
 use crate::runner::RunResult;
 use crate::stats::Spread;
 
@@ -221,11 +221,11 @@ mod tests {
         };
         let ceiling = Calibration::from_samples(
             std::time::Duration::from_millis(10),
-            crate::calibrate::Sample {
+            crate::model::calibrate::Sample {
                 iterations: 100,
                 elapsed: std::time::Duration::from_millis(10),
             },
-            &[crate::calibrate::Sample {
+            &[crate::model::calibrate::Sample {
                 iterations: 80,
                 elapsed: std::time::Duration::from_millis(10),
             }; 2],

@@ -6,10 +6,10 @@ use std::fmt::Write as _;
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use crate::calibrate::{self, Calibration};
+use crate::model::calibrate::{self, Calibration};
+use crate::model::scaling_model::{self, GateModel, Normalization, DEFAULT_PROJECTION};
 use crate::plot;
 use crate::runner::{self, GateKind, QueueKind, RunConfig, RunResult, Workload};
-use crate::scaling_model::{self, GateModel, Normalization, DEFAULT_PROJECTION};
 use crate::stats::Spread;
 
 /// What to sweep.

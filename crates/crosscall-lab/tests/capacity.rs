@@ -3,11 +3,11 @@
 //! without a per-worker-count calibration load, and only the former are
 //! normalized.
 
-use crosscall_lab::calibrate::ScalingAt;
-use crosscall_lab::capacity;
-use crosscall_lab::scaling_model::Basis;
+use crosscall_lab::model::calibrate::ScalingAt;
+use crosscall_lab::model::capacity;
+use crosscall_lab::model::scaling_model::Basis;
+use crosscall_lab::model::usl;
 use crosscall_lab::sweep::SweepFile;
-use crosscall_lab::usl;
 use serde_json::{json, Value};
 
 const CORES: usize = 2;

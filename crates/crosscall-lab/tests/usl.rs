@@ -1,6 +1,6 @@
 //! The Universal Scalability Law fit recovers known curves and refuses bad input.
 
-use crosscall_lab::usl::{fit, FitError, UslFit};
+use crosscall_lab::model::usl::{fit, FitError, UslFit};
 
 fn curve(lambda: f64, alpha: f64, beta: f64) -> UslFit {
     UslFit {

@@ -4,7 +4,7 @@
 //! A sweep on a 2-core machine measures 3 and 4 workers *oversubscribed*:
 //! their throughput is capped by the 2 cores, and a scalability fit to those
 //! points measures the machine, not the gate. The calibration
-//! ([`crate::calibrate`]) says how much compute `n` threads got together,
+//! ([`crate::model::calibrate`]) says how much compute `n` threads got together,
 //! `c(n)` (pure arithmetic, nothing shared: about `min(n, cores)`). With it,
 //!
 //! ```text
@@ -39,8 +39,8 @@
 //! `n` cores), so it is capped at `n`: normalization never lowers a figure.
 //!
 //! ```
-//! use crosscall_lab::calibrate::ScalingAt;
-//! use crosscall_lab::capacity;
+//! use crosscall_lab::model::calibrate::ScalingAt;
+//! use crosscall_lab::model::capacity;
 //!
 //! // 4 workers on 2 cores delivered 150 tasks/s; each with its own core: 300.
 //! let scaling = [ScalingAt { workers: 2, scaling: 2.0 }, ScalingAt { workers: 4, scaling: 2.0 }];
@@ -51,13 +51,13 @@
 
 use std::fmt;
 
-use crate::calibrate::ScalingAt;
+use crate::model::calibrate::ScalingAt;
 
 /// `X · n / c`, with `c` capped at `n` (more than `n` cores' worth of compute
 /// for `n` threads is noise).
 ///
 /// ```
-/// use crosscall_lab::capacity::normalized_throughput;
+/// use crosscall_lab::model::capacity::normalized_throughput;
 /// assert_eq!(normalized_throughput(90.0, 3, 2.0), 135.0);
 /// assert_eq!(normalized_throughput(90.0, 2, 2.04), 90.0);
 /// ```

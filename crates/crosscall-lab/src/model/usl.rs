@@ -18,7 +18,7 @@
 //! law does not model).
 //!
 //! ```
-//! use crosscall_lab::usl;
+//! use crosscall_lab::model::usl;
 //!
 //! // A curve with known coefficients is recovered from its points.
 //! let truth = usl::UslFit { lambda: 1000.0, alpha: 0.05, beta: 0.001, r_squared: 1.0 };
@@ -56,7 +56,7 @@ impl UslFit {
     /// Modelled throughput with `n` workers.
     ///
     /// ```
-    /// let linear = crosscall_lab::usl::UslFit { lambda: 10.0, alpha: 0.0, beta: 0.0, r_squared: 1.0 };
+    /// let linear = crosscall_lab::model::usl::UslFit { lambda: 10.0, alpha: 0.0, beta: 0.0, r_squared: 1.0 };
     /// assert_eq!(linear.throughput(8.0), 80.0);
     /// ```
     pub fn throughput(&self, n: f64) -> f64 {
@@ -69,7 +69,7 @@ impl UslFit {
     /// `λ/α`) or `α ≥ 1` (it never rises above one worker's).
     ///
     /// ```
-    /// use crosscall_lab::usl::UslFit;
+    /// use crosscall_lab::model::usl::UslFit;
     /// let fit = UslFit { lambda: 1.0, alpha: 0.0, beta: 0.01, r_squared: 1.0 };
     /// assert_eq!(fit.peak_workers(), Some(10.0));
     /// let no_peak = UslFit { beta: 0.0, ..fit };

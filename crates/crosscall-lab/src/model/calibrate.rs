@@ -11,11 +11,11 @@
 //!
 //! A sweep measures the scaling at each of its worker counts
 //! ([`Calibration::measure_each`]), so that throughput at `n` workers can be
-//! read against the compute `n` threads actually got (see [`crate::capacity`]).
+//! read against the compute `n` threads actually got (see [`crate::model::capacity`]).
 //!
 //! ```
 //! use std::time::Duration;
-//! use crosscall_lab::calibrate::Calibration;
+//! use crosscall_lab::model::calibrate::Calibration;
 //!
 //! let calibration = Calibration::measure(2, Duration::from_millis(20));
 //! assert_eq!(calibration.threads, 2);
@@ -116,7 +116,7 @@ impl Calibration {
     ///
     /// ```
     /// use std::time::Duration;
-    /// use crosscall_lab::calibrate::Calibration;
+    /// use crosscall_lab::model::calibrate::Calibration;
     ///
     /// let c = Calibration::measure_each(&[3, 1, 2], Duration::from_millis(5));
     /// assert_eq!(c.threads, 3);

@@ -1,16 +1,16 @@
 //! The scalability model of a set of measured series (a sweep's gates): the
-//! Universal Scalability Law ([`crate::usl`]) fitted to the raw measurements
+//! Universal Scalability Law ([`crate::model::usl`]) fitted to the raw measurements
 //! and, when a per-worker-count calibration is at hand, to the
-//! capacity-normalized ones ([`crate::capacity`]); projections to bigger
-//! machines; and one plain sentence per gate ([`crate::reading`]).
+//! capacity-normalized ones ([`crate::model::capacity`]); projections to bigger
+//! machines; and one plain sentence per gate ([`crate::model::reading`]).
 //!
 //! The raw fit describes *this machine*: past its core count the throughput is
 //! capped by the cores, and the fit's β measures that cap. The normalized fit
 //! is what the projections to 8…128 workers are made from.
 //!
 //! ```
-//! use crosscall_lab::calibrate::ScalingAt;
-//! use crosscall_lab::scaling_model::{GateModel, Normalization};
+//! use crosscall_lab::model::calibrate::ScalingAt;
+//! use crosscall_lab::model::scaling_model::{GateModel, Normalization};
 //!
 //! // A gate with no contention on a 2-core machine: 3 and 4 workers only get 2 cores.
 //! let raw = vec![(1.0, 100.0), (2.0, 200.0), (3.0, 200.0), (4.0, 200.0)];
@@ -24,16 +24,16 @@
 //! let fair = model.normalized.as_ref().unwrap();
 //! assert!(fair.fit.alpha < 1e-6 && fair.fit.beta < 1e-9);
 //! assert!((fair.projected[0].throughput - 6400.0).abs() < 1e-3);
-//! # Ok::<(), crosscall_lab::usl::FitError>(())
+//! # Ok::<(), crosscall_lab::model::usl::FitError>(())
 //! ```
 
 use std::fmt::Write as _;
 
-use crate::calibrate::ScalingAt;
-use crate::capacity;
+use crate::model::calibrate::ScalingAt;
+use crate::model::capacity;
+use crate::model::reading::{self, plain_reading, reading_against};
+use crate::model::usl::{self, FitError, UslFit};
 use crate::plot::{PlotOptions, Series};
-use crate::reading::{self, plain_reading, reading_against};
-use crate::usl::{self, FitError, UslFit};
 
 /// Worker counts projected to unless told otherwise.
 pub const DEFAULT_PROJECTION: [usize; 5] = [8, 16, 32, 64, 128];

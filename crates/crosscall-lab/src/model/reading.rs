@@ -1,4 +1,4 @@
-//! A fitted scalability model ([`crate::usl`]) read out in one plain sentence:
+//! A fitted scalability model ([`crate::model::usl`]) read out in one plain sentence:
 //! does a second worker already hurt, is there any contention to see at all,
 //! and if so where does throughput stop growing.
 //!
@@ -8,8 +8,8 @@
 //! [`reading_against`] reads a gate against it.
 //!
 //! ```
-//! use crosscall_lab::reading::plain_reading;
-//! use crosscall_lab::usl::UslFit;
+//! use crosscall_lab::model::reading::plain_reading;
+//! use crosscall_lab::model::usl::UslFit;
 //!
 //! let mutex = UslFit { lambda: 36e6, alpha: 5.5, beta: 0.0, r_squared: 0.9 };
 //! assert_eq!(
@@ -20,7 +20,7 @@
 //! assert_eq!(plain_reading(&free, 64), "α≈0, β≈0 — no measurable contention; scales with cores");
 //! ```
 
-use crate::usl::UslFit;
+use crate::model::usl::UslFit;
 
 /// Below this extra cost per worker at the horizon (`α(N−1) + βN(N−1)`, 0 for
 /// linear scaling), the model is read as "no contention": within 5% of
@@ -38,8 +38,8 @@ pub const BASELINE: &str = "none";
 /// it, both fits are extrapolations.
 ///
 /// ```
-/// use crosscall_lab::reading::reading_against;
-/// use crosscall_lab::usl::UslFit;
+/// use crosscall_lab::model::reading::reading_against;
+/// use crosscall_lab::model::usl::UslFit;
 ///
 /// let floor = UslFit { lambda: 110.0, alpha: 0.12, beta: 0.0, r_squared: 1.0 };
 /// let gate = UslFit { lambda: 90.0, alpha: 0.08, ..floor };

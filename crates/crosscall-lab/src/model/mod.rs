@@ -1,0 +1,15 @@
+//! The lab's scalability modelling: what a sweep's throughputs say about a
+//! bigger machine, and how sure the lab can be of it.
+//!
+//! - [`usl`]: the Universal Scalability Law and its fit.
+//! - [`calibrate`]: the machine's own scaling ceiling (pure compute on N threads).
+//! - [`capacity`]: throughput as if each worker had a core of its own.
+//! - [`scaling_model`]: raw and capacity-normalized fits of a sweep, with
+//!   projections to more workers.
+//! - [`reading`]: one plain sentence per fit.
+
+pub mod calibrate;
+pub mod capacity;
+pub mod reading;
+pub mod scaling_model;
+pub mod usl;
