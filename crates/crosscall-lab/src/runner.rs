@@ -5,7 +5,10 @@ use std::sync::{Mutex, PoisonError};
 
 use crate::c_workload::{self, VALUE_LEN};
 use crate::driver;
-use crate::gates::{AtomicGate, CounterGate, CrosscallGate, EntryGate, MutexGate, NoGate};
+use crate::gates::{
+    ArcSwapGate, AtomicGate, CgoCthreadGate, CounterGate, CrosscallGate, EntryGate, MutexGate,
+    NoGate, RwLockGate,
+};
 use crate::workloads::{self, TaskError};
 
 pub use crate::driver::QueueKind;
@@ -19,21 +22,37 @@ pub enum GateKind {
     None,
     /// cgo before Go 1.22: a pthread mutex on every call.
     Mutex,
-    /// cgo since Go 1.22: an atomic init flag.
+    /// cgo's C-side fix of Go 1.22 alone: an atomic init flag (what a
+    /// C-thread callback pays from Go 1.27 on).
     Atomic,
+    /// Go 1.22–1.26 on a C-created thread: the atomic flag, then a lock and
+    /// unlock of the closed `main_init_done` channel's runtime lock
+    /// (golang/go#77522). Leaves out the rest of the cgo callback.
+    #[value(name = "cgo-cthread")]
+    #[serde(rename = "cgo-cthread")]
+    CgoCthread,
     /// One shared in-flight counter with drain (`run-down`, `TaskTracker`).
     Counter,
+    /// std `RwLock<Option<Arc<T>>>`, read guard per call; shutdown
+    /// write-locks (waits for calls in flight) and takes the state.
+    Rwlock,
+    /// `arc-swap` `ArcSwapOption<T>::load()` per call; shutdown stores
+    /// `None` and does not drain (the old state drops with its last reader).
+    Arcswap,
     /// crosscall: gate + thread attach + panic barrier.
     Crosscall,
 }
 
 impl GateKind {
     /// Every gate, in report order (the floor first, the product last).
-    pub const ALL: [GateKind; 5] = [
+    pub const ALL: [GateKind; 8] = [
         GateKind::None,
         GateKind::Mutex,
         GateKind::Atomic,
+        GateKind::CgoCthread,
         GateKind::Counter,
+        GateKind::Rwlock,
+        GateKind::Arcswap,
         GateKind::Crosscall,
     ];
 
@@ -43,7 +62,10 @@ impl GateKind {
             GateKind::None => NoGate::NAME,
             GateKind::Mutex => MutexGate::NAME,
             GateKind::Atomic => AtomicGate::NAME,
+            GateKind::CgoCthread => CgoCthreadGate::NAME,
             GateKind::Counter => CounterGate::NAME,
+            GateKind::Rwlock => RwLockGate::NAME,
+            GateKind::Arcswap => ArcSwapGate::NAME,
             GateKind::Crosscall => CrosscallGate::NAME,
         }
     }
@@ -143,7 +165,10 @@ pub fn run(cfg: &RunConfig) -> RunResult {
         GateKind::None => run_through::<NoGate>(cfg),
         GateKind::Mutex => run_through::<MutexGate>(cfg),
         GateKind::Atomic => run_through::<AtomicGate>(cfg),
+        GateKind::CgoCthread => run_through::<CgoCthreadGate>(cfg),
         GateKind::Counter => run_through::<CounterGate>(cfg),
+        GateKind::Rwlock => run_through::<RwLockGate>(cfg),
+        GateKind::Arcswap => run_through::<ArcSwapGate>(cfg),
         GateKind::Crosscall => run_through::<CrosscallGate>(cfg),
     }
 }
@@ -237,7 +262,10 @@ pub fn check(gate: GateKind, workload: Workload, calls: usize) -> Result<(), Che
         GateKind::None => check_through::<NoGate>(workload, calls),
         GateKind::Mutex => check_through::<MutexGate>(workload, calls),
         GateKind::Atomic => check_through::<AtomicGate>(workload, calls),
+        GateKind::CgoCthread => check_through::<CgoCthreadGate>(workload, calls),
         GateKind::Counter => check_through::<CounterGate>(workload, calls),
+        GateKind::Rwlock => check_through::<RwLockGate>(workload, calls),
+        GateKind::Arcswap => check_through::<ArcSwapGate>(workload, calls),
         GateKind::Crosscall => check_through::<CrosscallGate>(workload, calls),
     }
 }

@@ -9,7 +9,8 @@ use std::thread;
 use std::time::Duration;
 
 use crosscall_lab::gates::{
-    AtomicGate, CounterGate, CrosscallGate, EntryGate, MutexGate, NoGate, Refused,
+    ArcSwapGate, AtomicGate, CgoCthreadGate, CounterGate, CrosscallGate, EntryGate, MutexGate,
+    NoGate, Refused, RwLockGate,
 };
 
 const PAUSE: Duration = Duration::from_millis(50);
@@ -117,6 +118,7 @@ macro_rules! lifecycle_tests {
 
 lifecycle_tests!(mutex, MutexGate);
 lifecycle_tests!(atomic, AtomicGate);
+lifecycle_tests!(cgo_cthread, CgoCthreadGate);
 lifecycle_tests!(counter, CounterGate);
 lifecycle_tests!(crosscall_gate, CrosscallGate);
 
@@ -208,4 +210,144 @@ fn crosscall_gate_keeps_panics_on_the_rust_side() {
     assert!(crosscall::last_error().unwrap().contains("boom"));
     assert_eq!(gate.gate().in_flight(), 0);
     gate.close();
+}
+
+/// Like the other cgo ports, `cgo-cthread` does not drain: `close` returns
+/// while a call is inside, and that call finishes normally.
+#[test]
+fn cgo_cthread_close_does_not_wait_for_calls_in_flight() {
+    let gate = CgoCthreadGate::new_static();
+    gate.open();
+    let pass = gate.enter().unwrap();
+    gate.close();
+    assert_eq!(gate.enter().err(), Some(Refused::Closed));
+    drop(pass);
+    assert_eq!(gate.call(-1, || 1), -1);
+}
+
+/// The Rust strategies have no wait for initialization: before `open` the
+/// state is `None` and a call is refused.
+#[test]
+fn rwlock_and_arcswap_refuse_before_open() {
+    let rwlock = RwLockGate::new_static();
+    let arcswap = ArcSwapGate::new_static();
+    assert_eq!(rwlock.call(-1, || panic!("admitted before open")), -1);
+    assert_eq!(arcswap.call(-1, || panic!("admitted before open")), -1);
+    rwlock.open();
+    arcswap.open();
+    assert_eq!((rwlock.call(-1, || 1), arcswap.call(-1, || 1)), (1, 1));
+}
+
+#[test]
+fn rwlock_refuses_after_close_and_runs_concurrent_calls() {
+    refuses_after_close_once::<RwLockGate>();
+    let gate = RwLockGate::new_static();
+    gate.open();
+    let bodies = AtomicUsize::new(0);
+    thread::scope(|s| {
+        for _ in 0..4 {
+            s.spawn(|| {
+                for _ in 0..2000 {
+                    assert!(gate.call(false, || {
+                        bodies.fetch_add(1, Ordering::Relaxed);
+                        true
+                    }));
+                }
+            });
+        }
+    });
+    gate.close();
+    assert!(!gate.is_open());
+    assert_eq!(bodies.load(Ordering::Relaxed), 8000);
+}
+
+#[test]
+fn arcswap_refuses_after_close() {
+    refuses_after_close_once::<ArcSwapGate>();
+}
+
+/// `open` after `close` publishes a new state for these two (they have no
+/// "closed for good" state); only the refusal right after close is checked.
+fn refuses_after_close_once<G: EntryGate>() {
+    let gate = G::new_static();
+    gate.open();
+    assert_eq!(gate.call(-1, || 1), 1, "{}", G::NAME);
+    gate.close();
+    assert_eq!(
+        gate.call(-1, || panic!("admitted after close")),
+        -1,
+        "{}",
+        G::NAME
+    );
+}
+
+/// Shutdown write-locks: it waits until the call holding a read guard has
+/// left, and takes the state out.
+#[test]
+fn rwlock_close_drains_calls_in_flight() {
+    let gate = RwLockGate::new_static();
+    gate.open();
+    let inside = Barrier::new(2);
+    let (release, released) = mpsc::channel::<()>();
+    let closed = AtomicBool::new(false);
+    let (inside, closed) = (&inside, &closed);
+    thread::scope(|s| {
+        let caller = s.spawn(move || {
+            gate.call(-1, || {
+                inside.wait();
+                released.recv().unwrap();
+                // Still inside: the closer must not have finished.
+                assert!(!closed.load(Ordering::SeqCst), "close did not wait");
+                1
+            })
+        });
+        inside.wait();
+        let closer = s.spawn(move || {
+            gate.close();
+            closed.store(true, Ordering::SeqCst);
+        });
+        thread::sleep(PAUSE);
+        assert!(
+            !closed.load(Ordering::SeqCst),
+            "close returned with a call in flight"
+        );
+        release.send(()).unwrap();
+        assert_eq!(caller.join().unwrap(), 1);
+        closer.join().unwrap();
+    });
+    assert!(closed.load(Ordering::SeqCst));
+    assert_eq!(gate.call(-1, || panic!("admitted after close")), -1);
+}
+
+/// `arcswap` does not drain: `close` returns while a call is inside; that
+/// call keeps the old state alive, and the state is dropped when the call
+/// lets go of it — after `close` returned, on the caller's thread.
+#[test]
+fn arcswap_close_does_not_drain_and_the_last_reader_drops_the_state() {
+    let gate = ArcSwapGate::new_static();
+    gate.open();
+    let state = std::sync::Arc::downgrade(&gate.load_state().expect("open"));
+    let inside = Barrier::new(2);
+    let (release, released) = mpsc::channel::<()>();
+    let (inside, state) = (&inside, &state);
+    thread::scope(|s| {
+        let caller = s.spawn(move || {
+            gate.call(-1, || {
+                inside.wait();
+                released.recv().unwrap();
+                // `close` has returned, yet this call's state is still alive.
+                assert!(state.upgrade().is_some(), "state dropped under a call");
+                1
+            })
+        });
+        inside.wait();
+        gate.close(); // returns at once: no drain
+        assert_eq!(gate.call(-1, || panic!("admitted after close")), -1);
+        release.send(()).unwrap();
+        assert_eq!(caller.join().unwrap(), 1);
+    });
+    assert!(
+        state.upgrade().is_none(),
+        "the last reader dropped the state"
+    );
 }

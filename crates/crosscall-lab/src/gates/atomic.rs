@@ -42,6 +42,16 @@ pub struct AtomicPass<'g> {
 static INSTALLED: Installed<AtomicGate> = Installed::new();
 
 impl AtomicGate {
+    /// A new, not yet opened gate, for embedding in another gate (the
+    /// `cgo-cthread` port runs this check first).
+    pub(super) const fn new() -> Self {
+        AtomicGate {
+            state: AtomicU8::new(UNINIT),
+            mutex: RawMutex::new(),
+            cond: RawCond::new(),
+        }
+    }
+
     /// Admits at once when open; otherwise waits for `open` under the mutex.
     ///
     /// # Errors
@@ -101,11 +111,7 @@ impl EntryGate for AtomicGate {
     const NAME: &'static str = "atomic";
 
     fn new_static() -> &'static Self {
-        super::leak_padded(AtomicGate {
-            state: AtomicU8::new(UNINIT),
-            mutex: RawMutex::new(),
-            cond: RawCond::new(),
-        })
+        super::leak_padded(AtomicGate::new())
     }
 
     /// Like `x_cgo_notify_runtime_init_done`: flag 1 under the mutex, broadcast;

@@ -6,27 +6,38 @@
 //! | [`NoGate`]      | nothing: the ungated floor                                |
 //! | [`MutexGate`]   | cgo before Go 1.22: pthread mutex + condvar on every call |
 //! | [`AtomicGate`]  | cgo since Go 1.22 (CL 505455): atomic flag, lock only while initializing |
+//! | [`CgoCthreadGate`] | Go 1.22–1.26 on a C-created thread: the atomic flag, then the `main_init_done` channel's lock (golang/go#77522) |
 //! | [`CounterGate`] | `run-down` / tokio-util `TaskTracker`: one shared in-flight counter with drain |
+//! | [`RwLockGate`]  | std `RwLock<Option<Arc<T>>>`, read guard per call; shutdown write-locks (drains) and takes |
+//! | [`ArcSwapGate`] | `arc-swap` `ArcSwapOption<T>::load()` per call; shutdown stores `None` (no drain) |
 //! | [`CrosscallGate`] | the product: `crosscall` gate + thread attach + panic barrier |
 //!
 //! Every gate lives for the rest of the process once made (see
 //! [`EntryGate::new_static`]) — like the C statics cgo uses — and is reached
 //! from `extern "C"` callbacks through its [`Installed`] slot.
 
+mod arcswap;
 mod atomic;
+mod cgo_cthread;
 mod counter;
 mod crosscall;
+mod go_mutex;
 mod installed;
 mod mutex;
 mod none;
 mod pthread;
+mod rwlock;
 
+pub use self::arcswap::ArcSwapGate;
 pub use self::atomic::{AtomicGate, AtomicPass};
+pub use self::cgo_cthread::{CgoCthreadGate, CgoCthreadPass};
 pub use self::counter::{CounterGate, CounterPass};
 pub use self::crosscall::CrosscallGate;
+pub use self::go_mutex::GoMutex;
 pub use self::installed::Installed;
 pub use self::mutex::{MutexGate, MutexPass};
 pub use self::none::NoGate;
+pub use self::rwlock::{LibraryState, RwLockGate};
 
 use std::fmt;
 
