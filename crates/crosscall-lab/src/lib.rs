@@ -6,7 +6,8 @@
 //! - [`sweep`]: runs over worker counts and repeats; medians, CSV/JSON, plot.
 //! - [`model`]: the scalability model — USL fit, machine calibration,
 //!   capacity normalization, projections and their readings;
-//!   [`model_cmd`] and [`plot`]: the command and its plots.
+//!   [`model_cmd`] and [`plot`]: the command and its plots, every gate in
+//!   its own colour ([`gate_colours`]).
 //! - [`goref`], [`go_cmd`]: the Go reference program and its runs.
 //! - [`deployed_cmd`]: entry cost where crosscall is deployed (a dlopen()ed cdylib, the C
 //!   API's .so) from C threads: [`host_driver`] (the C host), [`host_shape`] (the rows).
@@ -15,6 +16,7 @@
 pub mod c_workload;
 pub mod deployed_cmd;
 mod driver;
+pub mod gate_colours;
 pub mod gates;
 pub mod go_cmd;
 pub mod goref;

@@ -1,5 +1,6 @@
 //! SVG plots of throughput against worker count, one series per gate or
-//! toolchain: measured points as markers joined by solid lines, the fitted
+//! toolchain, each gate in its fixed colour ([`crate::gate_colours`]):
+//! measured points as markers joined by solid lines, the fitted
 //! scalability model ([`crate::model::usl`]) as a dashed line of the same colour,
 //! and, when the model was fitted to adjusted points (capacity-normalized,
 //! [`crate::model::capacity`]), those points as hollow markers.
@@ -24,7 +25,9 @@ use plotters::coord::ranged1d::ValueFormatter;
 use plotters::element::DashedPathElement;
 use plotters::prelude::*;
 
+use crate::gate_colours::{self, Rgb};
 use crate::model::usl::UslFit;
+use crate::runner::GateKind;
 
 /// One line on the plot.
 #[derive(Clone, Debug, PartialEq)]
@@ -239,8 +242,13 @@ where
         .y_label_formatter(&|y| human(*y))
         .draw()?;
 
-    for (index, (s, curve)) in layers.series.iter().zip(layers.curves).enumerate() {
-        let color = Palette99::pick(index).to_rgba();
+    let mut others = 0;
+    for (s, curve) in layers.series.iter().zip(layers.curves) {
+        let Rgb(r, g, b) = gate_colours::colour_of(&s.name, others);
+        if GateKind::ALL.iter().all(|gate| gate.name() != s.name) {
+            others += 1;
+        }
+        let color = RGBColor(r, g, b).to_rgba();
         let mut points = s.points.clone();
         points.sort_by(|a, b| a.0.total_cmp(&b.0));
         let label = match &s.fit {
