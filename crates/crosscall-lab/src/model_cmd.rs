@@ -16,8 +16,9 @@ use std::error::Error;
 use std::path::PathBuf;
 
 use crate::model::calibrate::ScalingAt;
-use crate::model::scaling_model::{self, GateModel, NamedPoints};
+use crate::model::scaling_model::{self, GateModel, Measured};
 use crate::plot::{self, Series};
+use crate::runner::GateKind;
 use crate::sweep::SweepFile;
 
 pub use crate::model::scaling_model::DEFAULT_PROJECTION;
@@ -42,9 +43,15 @@ pub struct ModelArgs {
     /// Measurements as WORKERS:THROUGHPUT pairs, e.g. "1:100,2:190,4:350".
     #[arg(long, value_name = "N:X,...", value_parser = parse_points)]
     pub points: Option<Points>,
-    /// Only these gates from the sweep file (repeatable or comma-separated).
-    #[arg(long, value_delimiter = ',', requires = "from")]
-    pub gate: Vec<String>,
+    /// Gates, comma-separated [default: every gate in the sweep file].
+    #[arg(
+        long,
+        alias = "gate",
+        value_enum,
+        value_delimiter = ',',
+        requires = "from"
+    )]
+    pub gates: Vec<GateKind>,
     /// Worker counts to project throughput to.
     #[arg(long, value_delimiter = ',', default_values_t = DEFAULT_PROJECTION)]
     pub project: Vec<usize>,
@@ -125,7 +132,7 @@ pub fn run(args: &ModelArgs) -> Result<(), Box<dyn Error>> {
 #[derive(Debug)]
 struct Loaded {
     source: String,
-    series: Vec<NamedPoints>,
+    series: Vec<Measured>,
     /// `None` for `--points`; from a sweep file, its per-count calibration
     /// (empty for files written before it was measured).
     scaling: Option<Vec<ScalingAt>>,
@@ -136,7 +143,11 @@ fn load(args: &ModelArgs) -> Result<Loaded, Box<dyn Error>> {
     if let Some(points) = &args.points {
         return Ok(Loaded {
             source: "--points".to_owned(),
-            series: vec![("points".to_owned(), points.0.clone())],
+            series: vec![Measured {
+                name: "points".to_owned(),
+                points: points.0.clone(),
+                runs: runs_by_workers(&points.0),
+            }],
             scaling: None,
         });
     }
@@ -153,20 +164,20 @@ fn load(args: &ModelArgs) -> Result<Loaded, Box<dyn Error>> {
         )
     })?;
     let available = file.gates();
-    for gate in &args.gate {
-        if !available.contains(&gate.as_str()) {
+    for gate in &args.gates {
+        if !available.contains(&gate.name()) {
             return Err(format!(
-                "gate {gate:?} is not in {} (it has: {})",
+                "gate \"{gate}\" is not in {} (it has: {})",
                 path.display(),
                 available.join(", ")
             )
             .into());
         }
     }
-    let series: Vec<NamedPoints> = available
+    let series: Vec<Measured> = available
         .iter()
-        .filter(|gate| args.gate.is_empty() || args.gate.iter().any(|g| g == *gate))
-        .map(|gate| (gate.to_string(), file.series(gate)))
+        .filter(|gate| args.gates.is_empty() || args.gates.iter().any(|g| g.name() == **gate))
+        .map(|gate| file.measured(gate))
         .collect();
     if series.is_empty() {
         return Err(format!("{} has no measurements", path.display()).into());
@@ -183,6 +194,20 @@ fn load(args: &ModelArgs) -> Result<Loaded, Box<dyn Error>> {
         series,
         scaling: Some(file.scaling_by_workers().to_vec()),
     })
+}
+
+/// `--points` grouped by worker count: repeated counts are the repeats the
+/// intervals are drawn from.
+fn runs_by_workers(points: &[(f64, f64)]) -> Vec<(f64, Vec<f64>)> {
+    let mut runs: Vec<(f64, Vec<f64>)> = Vec::new();
+    for &(n, x) in points {
+        match runs.iter_mut().find(|(m, _)| *m == n) {
+            Some((_, xs)) => xs.push(x),
+            None => runs.push((n, vec![x])),
+        }
+    }
+    runs.sort_by(|a, b| a.0.total_cmp(&b.0));
+    runs
 }
 
 /// Parses `--points`: comma-separated `WORKERS:THROUGHPUT` pairs.
@@ -233,7 +258,7 @@ mod tests {
         ModelArgs {
             from: None,
             points: Some(parse_points(points).unwrap()),
-            gate: Vec::new(),
+            gates: Vec::new(),
             project: DEFAULT_PROJECTION.to_vec(),
             plot: None,
             format: ModelFormat::Text,
@@ -264,7 +289,7 @@ mod tests {
         for p in &model.raw.projected {
             let want = truth.throughput(p.workers as f64);
             assert!(
-                (p.throughput - want).abs() < 1e-6 * want,
+                (p.model_throughput - want).abs() < 1e-6 * want,
                 "{p:?}, want {want}"
             );
         }
@@ -297,16 +322,16 @@ mod tests {
         model_args.from = Some(path.clone());
         let loaded = load(&model_args).unwrap();
         assert!(loaded.source.contains("seed workload"), "{}", loaded.source);
-        let names: Vec<&str> = loaded.series.iter().map(|s| s.0.as_str()).collect();
+        let names: Vec<&str> = loaded.series.iter().map(|s| s.name.as_str()).collect();
         assert_eq!(names, ["mutex", "none"]);
         assert_eq!(
-            loaded.series[1].1,
+            loaded.series[1].points,
             [(1.0, 100.0), (2.0, 195.0), (3.0, 280.0)]
         );
         // No calibration in the file: nothing to normalize with.
         assert_eq!(loaded.scaling, Some(vec![]));
 
-        model_args.gate = vec!["counter".into()];
+        model_args.gates = vec![GateKind::Counter];
         let err = load(&model_args).unwrap_err().to_string();
         std::fs::remove_file(&path).unwrap();
         assert!(

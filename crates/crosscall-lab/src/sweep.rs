@@ -7,7 +7,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use crate::model::calibrate::{self, Calibration};
-use crate::model::scaling_model::{self, GateModel, Normalization, DEFAULT_PROJECTION};
+use crate::model::scaling_model::{self, GateModel, Measured, Normalization, DEFAULT_PROJECTION};
 use crate::plot;
 use crate::runner::{self, GateKind, QueueKind, RunConfig, RunResult, Workload};
 use crate::stats::Spread;
@@ -68,6 +68,22 @@ pub struct SweepPoint {
     pub median_ms: f64,
     /// Number of runs summarized.
     pub runs: usize,
+    /// The throughput of every run, in the order made (for the model's
+    /// bootstrap intervals; empty in files written before it was kept).
+    #[serde(default)]
+    pub runs_tasks_per_sec: Vec<f64>,
+}
+
+/// One row of `sweep.csv`: a [`SweepPoint`] without its runs.
+#[derive(serde::Serialize)]
+struct CsvRow<'a> {
+    gate: &'a str,
+    workers: usize,
+    median_tasks_per_sec: f64,
+    min_tasks_per_sec: f64,
+    max_tasks_per_sec: f64,
+    median_ms: f64,
+    runs: usize,
 }
 
 /// The contents of `sweep.json`.
@@ -118,14 +134,28 @@ impl SweepFile {
             .map_or(&[], |c| c.compute_scaling_by_workers.as_slice())
     }
 
+    /// One gate's medians and runs, for the model.
+    pub fn measured(&self, gate: &str) -> Measured {
+        Measured {
+            name: gate.to_owned(),
+            points: self.series(gate),
+            runs: self
+                .points
+                .iter()
+                .filter(|p| p.gate == gate)
+                .map(|p| (p.workers as f64, p.runs_tasks_per_sec.clone()))
+                .collect(),
+        }
+    }
+
     /// The scalability models of each gate's medians (in `gates()` order):
-    /// raw, and capacity-normalized when the file has a per-count calibration
-    /// ([`scaling_model::fit_all`]).
+    /// raw, and capacity-normalized when the file has a per-count calibration,
+    /// with intervals from the runs ([`scaling_model::fit_all`]).
     pub fn models(&self, project: &[usize]) -> (Normalization, Vec<scaling_model::GateOutcome>) {
-        let series: Vec<scaling_model::NamedPoints> = self
+        let series: Vec<Measured> = self
             .gates()
             .into_iter()
-            .map(|gate| (gate.to_owned(), self.series(gate)))
+            .map(|gate| self.measured(gate))
             .collect();
         scaling_model::fit_all(&series, Some(self.scaling_by_workers()), project)
     }
@@ -183,6 +213,7 @@ pub fn summarize(cfg: &SweepConfig, results: &[RunResult]) -> SweepFile {
                     max_tasks_per_sec: throughput.max,
                     median_ms: took.median,
                     runs: group.len(),
+                    runs_tasks_per_sec: group.iter().map(|r| r.tasks_per_sec).collect(),
                 });
             }
         }
@@ -235,8 +266,16 @@ pub fn write_outputs(dir: &Path, file: &SweepFile) -> Result<SweepOutputs, Box<d
 
     let mut csv = csv::Writer::from_path(&outputs.csv)
         .map_err(|e| format!("cannot write {}: {e}", outputs.csv.display()))?;
-    for point in &file.points {
-        csv.serialize(point)?;
+    for p in &file.points {
+        csv.serialize(CsvRow {
+            gate: &p.gate,
+            workers: p.workers,
+            median_tasks_per_sec: p.median_tasks_per_sec,
+            min_tasks_per_sec: p.min_tasks_per_sec,
+            max_tasks_per_sec: p.max_tasks_per_sec,
+            median_ms: p.median_ms,
+            runs: p.runs,
+        })?;
     }
     csv.flush()?;
 

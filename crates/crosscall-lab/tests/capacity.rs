@@ -110,7 +110,7 @@ fn a_sweep_file_with_per_count_calibration_is_normalized() {
     );
     let fair = none.normalized.as_ref().unwrap();
     assert!(fair.fit.alpha < 1e-6 && fair.fit.beta < 1e-9, "{fair:?}");
-    let at_64 = fair.projected[0].throughput;
+    let at_64 = fair.projected[0].model_throughput;
     assert!((at_64 / (64.0 * LAMBDA) - 1.0).abs() < 1e-6, "{at_64}");
     assert_eq!(
         none.reading,

@@ -7,7 +7,10 @@
 //! - [`scaling_model`]: raw and capacity-normalized fits of a sweep, with
 //!   projections to more workers.
 //! - [`reading`]: one plain sentence per fit.
+//! - [`bootstrap`]: intervals over the repeats, and when the lab declines to
+//!   project.
 
+pub mod bootstrap;
 pub mod calibrate;
 pub mod capacity;
 pub mod reading;

@@ -29,6 +29,7 @@
 
 use std::fmt::Write as _;
 
+use crate::model::bootstrap::{self, Interval, Judgement, NoInterval};
 use crate::model::calibrate::ScalingAt;
 use crate::model::capacity;
 use crate::model::reading::{self, plain_reading, reading_against};
@@ -56,15 +57,42 @@ pub struct Fitted {
     pub peak_throughput: Option<f64>,
     /// Modelled throughput at each projected worker count.
     pub projected: Vec<Projection>,
+    /// Intervals of the coefficients over the repeats (`None`: no interval,
+    /// `interval_note` says why).
+    pub intervals: Option<CoefficientIntervals>,
+    /// Why there are no intervals.
+    pub interval_note: Option<String>,
 }
 
-/// Modelled throughput at one worker count.
-#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize)]
+/// Modelled throughput at one worker count, and whether the lab stands
+/// behind it ([`bootstrap`]).
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
 pub struct Projection {
     /// Worker count.
     pub workers: usize,
-    /// Modelled throughput, in the unit of the measurements (tasks/s for sweeps).
-    pub throughput: f64,
+    /// The fitted curve's value, in the unit of the measurements (tasks/s
+    /// for sweeps), before the baseline cap: for reference only.
+    pub model_throughput: f64,
+    /// The projection the lab stands behind: the model's value capped at the
+    /// baseline's, or `None` when it declines to project (`declined` says why).
+    pub throughput: Option<f64>,
+    /// The 90% bootstrap interval over the repeats (capped like the figure).
+    pub interval: Option<Interval>,
+    /// The model's value was above the no-gate baseline's and was capped to it.
+    pub capped_at_baseline: bool,
+    /// Why there is no figure.
+    pub declined: Option<String>,
+}
+
+/// 90% bootstrap intervals of a fit's coefficients.
+#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize)]
+pub struct CoefficientIntervals {
+    /// Of `λ`.
+    pub lambda: Option<Interval>,
+    /// Of `α`.
+    pub alpha: Option<Interval>,
+    /// Of `β`.
+    pub beta: Option<Interval>,
 }
 
 impl Fitted {
@@ -81,16 +109,94 @@ impl Fitted {
                 .iter()
                 .map(|&workers| Projection {
                     workers,
-                    throughput: fit.throughput(workers as f64),
+                    model_throughput: fit.throughput(workers as f64),
+                    throughput: None,
+                    interval: None,
+                    capped_at_baseline: false,
+                    declined: Some(NOT_ASSESSED.to_owned()),
                 })
                 .collect(),
             peak_throughput: peak_workers.map(|n| fit.throughput(n)),
             peak_workers,
             points,
             fit,
+            intervals: None,
+            interval_note: Some(NOT_ASSESSED.to_owned()),
         })
     }
+
+    /// Gives every projection its interval from `replicates` (one fit per
+    /// bootstrap replicate of the same basis), caps it at `baseline` (the
+    /// no-gate fit and its replicates, for every series but the baseline's
+    /// own), and projects or declines ([`bootstrap::judge`]).
+    pub fn assess(
+        &mut self,
+        replicates: Result<&[Option<UslFit>], &NoInterval>,
+        baseline: Option<(&UslFit, Option<&[Option<UslFit>]>)>,
+    ) {
+        let of = |pick: fn(&UslFit) -> f64, reps: &[Option<UslFit>]| {
+            bootstrap::percentile_interval(
+                &reps
+                    .iter()
+                    .map(|f| f.as_ref().map(pick))
+                    .collect::<Vec<_>>(),
+            )
+            .ok()
+        };
+        match replicates {
+            Ok(reps) => {
+                self.intervals = Some(CoefficientIntervals {
+                    lambda: of(|f| f.lambda, reps),
+                    alpha: of(|f| f.alpha, reps),
+                    beta: of(|f| f.beta, reps),
+                });
+                self.interval_note = None;
+            }
+            Err(why) => {
+                self.intervals = None;
+                self.interval_note = Some(why.0.clone());
+            }
+        }
+        for p in &mut self.projected {
+            let n = p.workers as f64;
+            let base_figure = baseline.map(|(fit, _)| fit.throughput(n));
+            let (figure, capped) = bootstrap::cap_at_baseline(p.model_throughput, base_figure);
+            let interval = replicates.map_err(Clone::clone).and_then(|reps| {
+                let values: Vec<Option<f64>> = reps
+                    .iter()
+                    .enumerate()
+                    .map(|(b, fit)| {
+                        let value = fit.as_ref()?.throughput(n);
+                        let base = match baseline {
+                            None => None,
+                            Some((_, Some(base_reps))) => {
+                                Some(base_reps.get(b)?.as_ref()?.throughput(n))
+                            }
+                            Some((fit, None)) => Some(fit.throughput(n)),
+                        };
+                        Some(bootstrap::cap_at_baseline(value, base).0)
+                    })
+                    .collect();
+                bootstrap::percentile_interval(&values)
+            });
+            p.capped_at_baseline = capped;
+            p.interval = interval.as_ref().ok().copied();
+            match interval.map(|iv| bootstrap::judge(figure, Some(iv))) {
+                Ok(Judgement::Projected(x)) => {
+                    p.throughput = Some(x);
+                    p.declined = None;
+                }
+                Ok(Judgement::Declined(why)) | Err(NoInterval(why)) => {
+                    p.throughput = None;
+                    p.declined = Some(why);
+                }
+            }
+        }
+    }
 }
+
+/// Why a fit made alone (not through [`fit_all`]) projects nothing.
+const NOT_ASSESSED: &str = "no interval: fitted without its repeats";
 
 /// Which fit a reading is of.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
@@ -214,32 +320,95 @@ impl Normalization {
     }
 }
 
-/// A series name and its `(workers, throughput)` measurements.
-pub type NamedPoints = (String, Curve);
+/// One measured series: its name, the points to fit, and every run behind
+/// them (for the intervals).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Measured {
+    /// Series (gate) name.
+    pub name: String,
+    /// `(workers, throughput)` points to fit (a sweep's medians).
+    pub points: Curve,
+    /// Per worker count, the throughput of every run (empty: none known).
+    pub runs: Vec<(f64, Vec<f64>)>,
+}
 
 /// A series name and its models, or why it could not be fitted.
 pub type GateOutcome = (String, Result<GateModel, FitError>);
 
+/// One fit per bootstrap replicate: raw, and normalized when applied.
+type ReplicateFits = (Vec<Option<UslFit>>, Option<Vec<Option<UslFit>>>);
+
 /// Fits every series, normalized with `by_workers` when it covers them all
 /// (see [`Normalization::of`]); a series that cannot be fitted keeps its error.
+/// Every projection gets its bootstrap interval from the series' runs, is
+/// capped at the no-gate series' projection, and is declined where the
+/// interval is wider than the figure ([`Fitted::assess`]).
 pub fn fit_all(
-    series: &[NamedPoints],
+    series: &[Measured],
     by_workers: Option<&[ScalingAt]>,
     project: &[usize],
 ) -> (Normalization, Vec<GateOutcome>) {
-    let raw: Vec<Vec<(f64, f64)>> = series.iter().map(|s| s.1.clone()).collect();
+    let raw: Vec<Vec<(f64, f64)>> = series.iter().map(|s| s.points.clone()).collect();
     let (normalization, normalized) = Normalization::of(by_workers, &raw);
     let mut normalized = normalized.map(Vec::into_iter);
     let mut models: Vec<GateOutcome> = series
         .iter()
-        .map(|(name, points)| {
+        .map(|s| {
             let normalized = normalized.as_mut().and_then(Iterator::next);
             (
-                name.clone(),
-                GateModel::fit(name, points.clone(), normalized, project),
+                s.name.clone(),
+                GateModel::fit(&s.name, s.points.clone(), normalized, project),
             )
         })
         .collect();
+    let scaling = by_workers.filter(|_| normalization.applied);
+    let replicates: Vec<Result<ReplicateFits, NoInterval>> = series
+        .iter()
+        .map(|s| {
+            let curves = bootstrap::replicate_curves(&s.name, &s.runs)?;
+            let raw = curves.iter().map(|c| usl::fit(c).ok()).collect();
+            let normalized = scaling.map(|by| {
+                curves
+                    .iter()
+                    .map(|c| {
+                        capacity::normalize(c, by)
+                            .ok()
+                            .and_then(|p| usl::fit(&p).ok())
+                    })
+                    .collect()
+            });
+            Ok((raw, normalized))
+        })
+        .collect();
+    let base_index = models
+        .iter()
+        .position(|(name, model)| name == reading::BASELINE && model.is_ok());
+    let base_model = base_index.and_then(|i| models[i].1.as_ref().ok().cloned());
+    let base_reps = base_index.and_then(|i| replicates[i].as_ref().ok());
+    for (index, (_, model)) in models.iter_mut().enumerate() {
+        let Ok(model) = model else { continue };
+        let reps = replicates[index].as_ref();
+        let is_base = Some(index) == base_index;
+        let base_raw = base_model
+            .as_ref()
+            .filter(|_| !is_base)
+            .map(|b| (&b.raw.fit, base_reps.map(|r| r.0.as_slice())));
+        model.raw.assess(reps.map(|r| r.0.as_slice()), base_raw);
+        if let Some(normalized) = &mut model.normalized {
+            let base_normalized = base_model
+                .as_ref()
+                .filter(|_| !is_base)
+                .and_then(|b| b.normalized.as_ref())
+                .map(|b| (&b.fit, base_reps.and_then(|r| r.1.as_deref())));
+            let no_reps = NoInterval("no normalized replicates".to_owned());
+            let reps = match reps {
+                Ok((_, Some(normalized_reps))) => Ok(normalized_reps.as_slice()),
+                Ok((_, None)) => Err(&no_reps),
+                Err(why) => Err(why),
+            };
+            normalized.assess(reps, base_normalized);
+        }
+    }
     // Read every gate against the no-gate series, when it was fitted.
     let baseline = models
         .iter()
@@ -332,9 +501,24 @@ pub fn render(
     }
     out.push_str(
         "\nλ: one worker's throughput; α: contention (serialized share); β: crosstalk \
-         (coherency cost per pair);\nN*: worker count where throughput peaks; X(n): \
-         projected throughput (tasks/s) at n workers.\n",
+         (coherency cost per pair);\nN*: worker count where throughput peaks; ",
     );
+    out.push_str(PROJECTION_LEGEND);
+    let notes: Vec<String> = models
+        .iter()
+        .filter_map(|m| {
+            m.projecting()
+                .interval_note
+                .as_ref()
+                .map(|n| format!("  {}: {n}", m.name))
+        })
+        .collect();
+    if !notes.is_empty() {
+        out.push_str("no intervals:\n");
+        for note in notes {
+            let _ = writeln!(out, "{note}");
+        }
+    }
     if normalization.applied {
         out.push_str(
             "normalized figures assume a worker's progress is proportional to its CPU share: \
@@ -345,7 +529,8 @@ pub fn render(
     out
 }
 
-/// One table: coefficients, peak and projections, one row per fit.
+/// One table: coefficients, peak and projections, one row per fit, each
+/// followed by a row of the projections' 90% intervals.
 fn table(out: &mut String, rows: &[(&str, &Fitted)], project: &[usize]) {
     let _ = write!(
         out,
@@ -353,7 +538,7 @@ fn table(out: &mut String, rows: &[(&str, &Fitted)], project: &[usize]) {
         "series", "counts", "λ", "α", "β", "r²", "N*"
     );
     for n in project {
-        let _ = write!(out, " {:>9}", format!("X({n})"));
+        let _ = write!(out, " {:>13}", format!("X({n})"));
     }
     out.push('\n');
     for (name, fitted) in rows {
@@ -379,11 +564,42 @@ fn table(out: &mut String, rows: &[(&str, &Fitted)], project: &[usize]) {
             peak
         );
         for projection in &fitted.projected {
-            let _ = write!(out, " {:>9}", si(projection.throughput));
+            let cell = match projection.throughput {
+                Some(x) if projection.capped_at_baseline => format!("{}*", si(x)),
+                Some(x) => si(x),
+                None => "—".to_owned(),
+            };
+            let _ = write!(out, " {cell:>13}");
+        }
+        out.push('\n');
+        let alpha = fitted
+            .intervals
+            .and_then(|i| i.alpha)
+            .map_or_else(|| "—".to_owned(), |i| format!("{:.3}–{:.3}", i.low, i.high));
+        let _ = write!(
+            out,
+            "{:<12} {:>6} {:>10} {:>8}",
+            "  90% int.", "", "", alpha
+        );
+        let _ = write!(out, " {:>10} {:>7} {:>7}", "", "", "");
+        for projection in &fitted.projected {
+            let cell = projection.interval.map_or_else(
+                || "—".to_owned(),
+                |i| format!("{}–{}", si(i.low), si(i.high)),
+            );
+            let _ = write!(out, " {cell:>13}");
         }
         out.push('\n');
     }
 }
+
+/// The footer that says how to read the projections.
+pub const PROJECTION_LEGEND: &str = "X(n): projected throughput (tasks/s) at n workers; \
+90% int.: its 90% bootstrap interval over the repeats (and α's);\n\
+—: no projection: the interval is wider than the figure, or there are no repeats to \
+make one (sweep --repeat 3 or more);\n\
+*: the model went above the no-gate baseline's projection and is capped to it: a gate adds \
+cost to the ungated call, it never removes any.\n";
 
 /// The plot series of one gate: raw measurements (solid); its normalized
 /// points (hollow) and the fit drawn dashed — normalized when present.
@@ -465,12 +681,35 @@ mod tests {
         assert!(points.is_none());
     }
 
+    /// A series whose every point was measured `repeats` times with the given
+    /// relative deviations around the point.
+    fn measured(name: &str, points: &[(f64, f64)], deviations: &[f64]) -> Measured {
+        Measured {
+            name: name.to_owned(),
+            points: points.to_vec(),
+            runs: points
+                .iter()
+                .map(|&(n, x)| (n, deviations.iter().map(|d| x * (1.0 + d)).collect()))
+                .collect(),
+        }
+    }
+
+    fn usl_points(lambda: f64, alpha: f64, counts: &[f64]) -> Vec<(f64, f64)> {
+        let fit = UslFit {
+            lambda,
+            alpha,
+            beta: 0.0,
+            r_squared: 1.0,
+        };
+        counts.iter().map(|&n| (n, fit.throughput(n))).collect()
+    }
+
     #[test]
     fn the_report_labels_both_fits_and_reads_the_normalized_one() {
         let raw = vec![(1.0, 100.0), (2.0, 200.0), (3.0, 200.0), (4.0, 200.0)];
-        let (norm, normalized) = Normalization::of(Some(&two_cores()), std::slice::from_ref(&raw));
-        let model =
-            GateModel::fit("none", raw, normalized.map(|mut n| n.remove(0)), &[8, 64]).unwrap();
+        let series = [measured("none", &raw, &[0.0, 0.0])];
+        let (norm, models) = fit_all(&series, Some(&two_cores()), &[8, 64]);
+        let model = models[0].1.clone().unwrap();
         assert_eq!(model.reading_basis, Basis::Normalized);
         assert_eq!(
             model.reading,
@@ -486,6 +725,80 @@ mod tests {
         assert!(rows[0].ends_with("6.4k"), "{}", rows[0]);
         assert!(!rows[1].ends_with("6.4k"), "{}", rows[1]);
         assert!(text.contains("  none: α≈0, β≈0"), "{text}");
+    }
+
+    /// The issue's case: noise gave `none` a large α and a gate a small one;
+    /// the gate must not be projected above the ungated baseline.
+    #[test]
+    fn a_gate_is_never_projected_above_the_baseline() {
+        let counts = [1.0, 2.0, 3.0, 4.0];
+        let series = [
+            measured(
+                "none",
+                &usl_points(20e6, 0.165, &counts),
+                &[0.0, 0.001, -0.001],
+            ),
+            measured(
+                "crosscall",
+                &usl_points(19e6, 0.023, &counts),
+                &[0.0, 0.001, -0.001],
+            ),
+        ];
+        let (norm, models) = fit_all(&series, None, &[8, 128]);
+        let none = models[0].1.as_ref().unwrap();
+        let gate = models[1].1.as_ref().unwrap();
+        for (g, base) in gate.raw.projected.iter().zip(&none.raw.projected) {
+            let (x, base_x) = (g.throughput.unwrap(), base.throughput.unwrap());
+            assert!(
+                g.model_throughput > base_x,
+                "the model itself goes above: {g:?}"
+            );
+            assert!(x <= base_x && g.capped_at_baseline, "{g:?} vs {base:?}");
+            assert!(g.interval.unwrap().high <= base.interval.unwrap().high + 1e-6 * base_x);
+        }
+        assert!(!none.raw.projected[0].capped_at_baseline);
+        let text = render("test", &norm, &[none.clone(), gate.clone()], &[8, 128]);
+        let row = text.lines().find(|l| l.starts_with("crosscall ")).unwrap();
+        assert!(row.ends_with('*'), "{row}");
+        assert!(text.contains("capped to it"), "{text}");
+    }
+
+    #[test]
+    fn projections_are_declined_where_the_interval_is_wider_than_the_figure() {
+        let counts = [1.0, 2.0, 3.0, 4.0];
+        // Runs 60% apart: far projections swing by more than themselves.
+        let noisy = [measured(
+            "mutex",
+            &usl_points(10e6, 0.05, &counts),
+            &[-0.3, 0.0, 0.3],
+        )];
+        let (norm, models) = fit_all(&noisy, None, &[2, 128]);
+        let model = models[0].1.as_ref().unwrap();
+        let near = &model.raw.projected[0];
+        let far = &model.raw.projected[1];
+        assert!(
+            near.throughput.is_some() && near.declined.is_none(),
+            "{near:?}"
+        );
+        let interval = far.interval.unwrap();
+        assert!(interval.width() > far.model_throughput, "{far:?}");
+        assert_eq!(far.throughput, None);
+        assert!(far
+            .declined
+            .as_ref()
+            .unwrap()
+            .contains("wider than the figure"));
+        let text = render("test", &norm, std::slice::from_ref(model), &[2, 128]);
+        let row = text.lines().find(|l| l.starts_with("mutex ")).unwrap();
+        assert!(row.ends_with('—'), "{row}");
+
+        // One run per point: no interval, nothing projected, and the reason given.
+        let single = [measured("mutex", &usl_points(10e6, 0.05, &counts), &[0.0])];
+        let (norm, models) = fit_all(&single, None, &[8]);
+        let model = models[0].1.as_ref().unwrap();
+        assert_eq!(model.raw.projected[0].throughput, None);
+        let text = render("test", &norm, std::slice::from_ref(model), &[8]);
+        assert!(text.contains("mutex: one run at 1 workers"), "{text}");
     }
 
     #[test]
