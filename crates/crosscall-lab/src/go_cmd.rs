@@ -39,29 +39,20 @@ pub struct GoArgs {
     #[arg(long)]
     pub no_discover: bool,
     /// Worker counts (comma-separated; default: the number of CPUs).
-    #[arg(long, value_delimiter = ',', value_parser = worker_count)]
+    #[arg(long, value_delimiter = ',', value_parser = crate::cli_values::worker_count)]
     pub workers: Vec<usize>,
     /// Tasks per run (the seed default, as in the original repro).
-    #[arg(long, default_value_t = 10_000_000, value_parser = clap::value_parser!(u64).range(1..=u64::from(u32::MAX)))]
+    #[arg(long, default_value_t = 10_000_000, value_parser = crate::cli_values::task_count)]
     pub tasks: u64,
     /// Runs per implementation and worker count; the table shows medians.
-    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u64).range(1..))]
+    #[arg(long, default_value_t = 3, value_parser = crate::cli_values::repeat_count)]
     pub repeat: u64,
-    /// Rust gates to run next to Go (comma-separated; default: all).
-    #[arg(long, value_enum, value_delimiter = ',')]
+    /// Rust gates to run next to Go, comma-separated [default: all].
+    #[arg(long = "gates", alias = "gate", value_enum, value_delimiter = ',')]
     pub gate: Vec<GateKind>,
     /// Output format.
     #[arg(long, value_enum, default_value_t)]
     pub format: GoFormat,
-}
-
-/// Parses a worker count; 0 workers would never finish the queue.
-fn worker_count(text: &str) -> Result<usize, String> {
-    match text.trim().parse::<usize>() {
-        Ok(0) => Err("worker counts must be at least 1".to_owned()),
-        Ok(n) => Ok(n),
-        Err(err) => Err(format!("{text:?} is not a worker count: {err}")),
-    }
 }
 
 /// What a row measures: a Go toolchain's cgo or one of the Rust gates.

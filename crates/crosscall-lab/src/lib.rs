@@ -14,6 +14,7 @@
 #![deny(unsafe_op_in_unsafe_fn, missing_docs)]
 
 pub mod c_workload;
+pub mod cli_values;
 pub mod deployed_cmd;
 mod driver;
 pub mod gate_colours;

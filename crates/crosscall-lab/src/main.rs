@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use crosscall_lab::cli_values::{repeat_count, task_count, worker_count, worker_list};
 use crosscall_lab::model::calibrate::Calibration;
 use crosscall_lab::progress::Progress;
 use crosscall_lab::report::{self, QueueCost};
@@ -51,14 +52,22 @@ enum Command {
 #[derive(Args, Debug, Clone)]
 struct Common {
     /// Worker threads [default: the number of CPUs].
-    #[arg(long, value_parser = clap::value_parser!(u64).range(1..=4096))]
-    workers: Option<u64>,
+    #[arg(long, value_parser = worker_count)]
+    workers: Option<usize>,
     /// What each task does.
     #[arg(long, value_enum, default_value_t = Workload::Seed)]
     workload: Workload,
-    /// How tasks reach the workers.
-    #[arg(long, value_enum, default_value_t = QueueKind::Shared)]
-    queue: QueueKind,
+    /// How tasks reach the workers [default: shared; partitioned for
+    /// `--workload empty`, so its figure is the entry and not the queue].
+    #[arg(long, value_enum)]
+    queue: Option<QueueKind>,
+}
+
+impl Common {
+    /// `--queue`, or the workload's default.
+    fn queue(&self) -> QueueKind {
+        self.queue.unwrap_or_else(|| self.workload.default_queue())
+    }
 }
 
 #[derive(Args, Debug, Clone)]
@@ -69,7 +78,7 @@ struct SeedArgs {
     #[arg(long, default_value_t = 10_000_000, value_parser = task_count)]
     tasks: u64,
     /// Runs per gate; gates take turns, and the table shows medians.
-    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..=1000))]
+    #[arg(long, default_value_t = 1, value_parser = repeat_count)]
     repeat: u64,
     /// Gates to compare, comma-separated [default: all].
     #[arg(long, value_enum, value_delimiter = ',')]
@@ -107,19 +116,20 @@ struct RunArgs {
 struct SweepArgs {
     /// Worker counts: a list and/or ranges, e.g. `1,2,4` or `1..=8` [default: 1..=CPUs].
     #[arg(long, value_parser = worker_list)]
-    workers: Option<WorkerList>,
+    workers: Option<Vec<usize>>,
     /// Gates, comma-separated [default: all].
     #[arg(long, value_enum, value_delimiter = ',')]
     gates: Vec<GateKind>,
     /// Runs per (gate, workers) pair.
-    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u64).range(1..=1000))]
+    #[arg(long, default_value_t = 3, value_parser = repeat_count)]
     repeat: u64,
     /// What each task does.
     #[arg(long, value_enum, default_value_t = Workload::Seed)]
     workload: Workload,
-    /// How tasks reach the workers.
-    #[arg(long, value_enum, default_value_t = QueueKind::Shared)]
-    queue: QueueKind,
+    /// How tasks reach the workers [default: shared; partitioned for
+    /// `--workload empty`].
+    #[arg(long, value_enum)]
+    queue: Option<QueueKind>,
     /// Tasks per run.
     #[arg(long, default_value_t = 1_000_000, value_parser = task_count)]
     tasks: u64,
@@ -131,65 +141,12 @@ struct SweepArgs {
     quiet: bool,
 }
 
-/// Parsed `--workers` list of `sweep`.
-#[derive(Clone, Debug)]
-struct WorkerList(Vec<usize>);
-
-/// A task count: 1 ..= u32::MAX (task ids are 32-bit, as in the Go reference).
-fn task_count(text: &str) -> Result<u64, String> {
-    let tasks: u64 = text
-        .replace('_', "")
-        .parse()
-        .map_err(|e| format!("not a whole number: {e}"))?;
-    if tasks == 0 || tasks > u64::from(u32::MAX) {
-        return Err(format!("must be between 1 and {}", u32::MAX));
-    }
-    Ok(tasks)
-}
-
-/// `1,2,4`, `1..=4`, `1..4`, `1-4` and mixes of them; sorted, deduplicated.
-fn worker_list(text: &str) -> Result<WorkerList, String> {
-    let number = |s: &str| -> Result<usize, String> {
-        let n: usize = s
-            .trim()
-            .parse()
-            .map_err(|_| format!("`{s}` is not a worker count"))?;
-        if n == 0 || n > 4096 {
-            return Err(format!("worker counts must be 1..=4096, got {n}"));
-        }
-        Ok(n)
-    };
-    let mut counts = Vec::new();
-    for item in text.split(',').filter(|item| !item.trim().is_empty()) {
-        let bounds = if let Some((a, b)) = item.split_once("..=") {
-            Some((number(a)?, number(b)?))
-        } else if let Some((a, b)) = item.split_once("..") {
-            Some((number(a)?, number(b)?.saturating_sub(1)))
-        } else if let Some((a, b)) = item.split_once('-') {
-            Some((number(a)?, number(b)?))
-        } else {
-            None
-        };
-        match bounds {
-            Some((a, b)) if a > b => return Err(format!("empty range `{item}`")),
-            Some((a, b)) => counts.extend(a..=b),
-            None => counts.push(number(item)?),
-        }
-    }
-    if counts.is_empty() {
-        return Err("no worker count given".to_owned());
-    }
-    counts.sort_unstable();
-    counts.dedup();
-    Ok(WorkerList(counts))
-}
-
 fn cpus() -> usize {
     std::thread::available_parallelism().map_or(1, NonZeroUsize::get)
 }
 
-fn workers_or_cpus(workers: Option<u64>) -> usize {
-    workers.map_or_else(cpus, |n| n as usize)
+fn workers_or_cpus(workers: Option<usize>) -> usize {
+    workers.unwrap_or_else(cpus)
 }
 
 fn gates_or_all(gates: &[GateKind]) -> Vec<GateKind> {
@@ -232,13 +189,13 @@ fn seed(args: &SeedArgs) -> Result<(), Box<dyn Error>> {
         workload: args.common.workload,
         workers,
         tasks: args.tasks,
-        queue: args.common.queue,
+        queue: args.common.queue(),
     };
     if text {
         println!(
             "seed reproduction: workload {}, {} queue, {} tasks per run, {} gate(s) × {} round(s), gates take turns",
             args.common.workload,
-            args.common.queue,
+            args.common.queue(),
             args.tasks,
             gates.len(),
             repeat
@@ -246,7 +203,7 @@ fn seed(args: &SeedArgs) -> Result<(), Box<dyn Error>> {
     }
     // Per round: every gate, the harness floor, and (for a shared queue)
     // `none` on a partitioned queue, so the queue's cost is told apart.
-    let queue_is_shared = args.common.queue != QueueKind::Partitioned;
+    let queue_is_shared = args.common.queue() != QueueKind::Partitioned;
     let per_round = gates.len() + 1 + usize::from(queue_is_shared);
     // One more step at the end: the machine's own scaling ceiling.
     let progress = Progress::new(repeat * per_round + 1, args.quiet);
@@ -284,7 +241,7 @@ fn seed(args: &SeedArgs) -> Result<(), Box<dyn Error>> {
     progress.finish_one();
     progress.finish();
     let queue = median_run(&floors).map(|drained_empty| QueueCost {
-        description: args.common.queue.description().to_owned(),
+        description: args.common.queue().description().to_owned(),
         drained_empty,
         none_partitioned: median_run(&nones_partitioned),
     });
@@ -294,7 +251,7 @@ fn seed(args: &SeedArgs) -> Result<(), Box<dyn Error>> {
     } else {
         let summary = serde_json::json!({
             "workload": args.common.workload,
-            "queue": args.common.queue,
+            "queue": args.common.queue(),
             "workers": workers,
             "tasks": args.tasks,
             "repeat": repeat,
@@ -321,7 +278,7 @@ fn run(args: &RunArgs) -> Result<(), Box<dyn Error>> {
         workload: args.common.workload,
         workers: workers_or_cpus(args.common.workers),
         tasks: args.tasks,
-        queue: args.common.queue,
+        queue: args.common.queue(),
     });
     match args.format {
         Format::Json => println!("{}", serde_json::to_string(&result)?),
@@ -347,12 +304,14 @@ fn sweep(args: &SweepArgs) -> Result<(), Box<dyn Error>> {
         workers: args
             .workers
             .clone()
-            .map_or_else(|| (1..=cpus()).collect(), |list| list.0),
+            .unwrap_or_else(|| (1..=cpus()).collect()),
         repeat: args.repeat as usize,
         workload: args.workload,
-        queue: args.queue,
+        queue: args.queue.unwrap_or_else(|| args.workload.default_queue()),
         tasks: args.tasks,
     };
+    // Before minutes of measuring, not after.
+    sweep::check_out_dir(&args.out)?;
     let schedule = cfg.schedule();
     let progress = Progress::new(schedule.len(), args.quiet);
     if let Some(first) = schedule.first() {
@@ -382,25 +341,6 @@ fn sweep(args: &SweepArgs) -> Result<(), Box<dyn Error>> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn worker_lists_accept_lists_and_ranges() {
-        assert_eq!(worker_list("1,2,4").unwrap().0, [1, 2, 4]);
-        assert_eq!(worker_list("1..=3").unwrap().0, [1, 2, 3]);
-        assert_eq!(worker_list("1..3,8").unwrap().0, [1, 2, 8]);
-        assert_eq!(worker_list("4-6,5").unwrap().0, [4, 5, 6]);
-        assert!(worker_list("0").is_err());
-        assert!(worker_list("3..=1").is_err());
-        assert!(worker_list("x").is_err());
-        assert!(worker_list("").is_err());
-    }
-
-    #[test]
-    fn task_counts_are_bounded() {
-        assert_eq!(task_count("10_000_000"), Ok(10_000_000));
-        assert!(task_count("0").is_err());
-        assert!(task_count("4294967296").is_err());
-    }
 
     #[test]
     fn cli_definition_is_consistent() {

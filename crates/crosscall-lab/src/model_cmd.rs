@@ -121,7 +121,8 @@ pub fn run(args: &ModelArgs) -> Result<(), Box<dyn Error>> {
             &format!("scalability model ({source})"),
             &series,
             &options,
-        )?;
+        )
+        .map_err(|err| format!("cannot write the plot {}: {err}", path.display()))?;
         eprintln!("plot written to {}", path.display());
     }
     Ok(())

@@ -94,6 +94,64 @@ pub fn comparison(results: &[RunResult]) -> Vec<Row> {
     rows
 }
 
+/// How to read the table's last two columns.
+pub const LEGEND: &str = "\
+entry share = (t − t_none) / t: the part of a gate's time that entering costs over the \
+ungated run; near 0%, or negative\n  (that run came out faster than none), means within \
+noise of no gate.\n\
+crosscall speed-up = t / t_crosscall: how many times longer a gate took than crosscall; \
+above 1×: crosscall is faster;\n  below 1×: that gate ran faster (none, which does no \
+entry at all, or noise between near-equal gates).\n";
+
+/// What each comparison row stands for, in the one-screen summary.
+fn stands_for(gate: &str) -> Option<&'static str> {
+    Some(match gate {
+        "cgo-cthread" => "today's Go on C-created threads: 1.22–1.26, a channel lock per call",
+        "atomic" => "cgo's atomic flag alone: Go 1.27 on C threads",
+        "mutex" => "cgo before Go 1.22",
+        "rwlock" => "Rust: RwLock<Option<Arc<T>>>, drains",
+        "arcswap" => "Rust: arc-swap load(), no drain",
+        "counter" => "Rust: run-down / TaskTracker, drains",
+        _ => return None,
+    })
+}
+
+/// crosscall's entry beside today's Go on C threads and the Rust strategies:
+/// each one's cost over `none` per task and how many times crosscall's time
+/// it took. Empty without both a `none` and a `crosscall` row.
+pub fn entry_summary(rows: &[Row]) -> String {
+    let find = |name: &str| rows.iter().find(|row| row.name == name);
+    let (Some(none), Some(product)) = (find(BASELINE), find(PRODUCT)) else {
+        return String::new();
+    };
+    let over_none = |row: &Row| row.ns_per_task - none.ns_per_task;
+    let mut out = format!(
+        "\ncrosscall's entry beside the alternatives (ns/task over none; time ÷ crosscall's):\n  \
+         {:<12} {:>+9.1} ns   1.00×  (gate + thread attach + panic barrier, drains)\n",
+        PRODUCT,
+        over_none(product)
+    );
+    for gate in [
+        "cgo-cthread",
+        "atomic",
+        "mutex",
+        "rwlock",
+        "arcswap",
+        "counter",
+    ] {
+        if let (Some(row), Some(what)) = (find(gate), stands_for(gate)) {
+            let _ = writeln!(
+                out,
+                "  {:<12} {:>+9.1} ns {:>6.2}×  ({what})",
+                gate,
+                over_none(row),
+                row.took_ms.median / product.took_ms.median
+            );
+        }
+    }
+    out
+}
+
 /// What the queue costs, measured apart from the entry.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 pub struct QueueCost {
@@ -148,6 +206,8 @@ pub fn render(rows: &[Row], queue: Option<&QueueCost>, ceiling: Option<&Calibrat
             speedup
         );
     }
+    out.push_str(LEGEND);
+    out.push_str(&entry_summary(rows));
     if let Some(queue) = queue {
         let floor = &queue.drained_empty;
         let _ = writeln!(out, "queue: {} = {}", floor.queue, queue.description);

@@ -240,6 +240,30 @@ pub struct SweepOutputs {
     pub svg: PathBuf,
 }
 
+/// Checks, before any measuring, that [`write_outputs`] will be able to write
+/// into `dir`: creates it if missing, and writes and removes a probe file
+/// there. A sweep takes minutes; a typo in `--out` should cost none of them.
+///
+/// # Errors
+///
+/// When `dir` cannot be created or written, or one of the output names is
+/// taken by a directory; the message names the path.
+pub fn check_out_dir(dir: &Path) -> Result<(), Box<dyn Error>> {
+    fs::create_dir_all(dir)
+        .map_err(|e| format!("cannot create output directory {}: {e}", dir.display()))?;
+    for name in ["sweep.json", "sweep.csv", "sweep.svg"] {
+        let path = dir.join(name);
+        if path.is_dir() {
+            return Err(format!("cannot write {}: it is a directory", path.display()).into());
+        }
+    }
+    let probe = dir.join(".crosscall-lab-write-check");
+    fs::write(&probe, b"")
+        .map_err(|e| format!("cannot write into output directory {}: {e}", dir.display()))?;
+    fs::remove_file(&probe).map_err(|e| format!("cannot remove {}: {e}", probe.display()))?;
+    Ok(())
+}
+
 /// Workers the sweep plot projects the fitted models to.
 pub const PROJECT_PLOT_TO: f64 = 64.0;
 
@@ -300,10 +324,11 @@ pub fn write_outputs(dir: &Path, file: &SweepFile) -> Result<SweepOutputs, Box<d
         } else {
             format!("{setup}: measured, and modelled on this machine")
         };
-        plot::throughput_svg_with(&outputs.svg, &title, &series, &options)?;
+        plot::throughput_svg_with(&outputs.svg, &title, &series, &options)
     } else {
-        plot::throughput_svg(&outputs.svg, &title, &series)?;
+        plot::throughput_svg(&outputs.svg, &title, &series)
     }
+    .map_err(|e| format!("cannot draw {}: {e}", outputs.svg.display()))?;
     Ok(outputs)
 }
 

@@ -10,6 +10,7 @@ use std::hint::black_box;
 use crosscall::bytes::{self, BytesError, CBuf};
 
 use crate::c_workload::{self, VALUE_LEN};
+use crate::driver::QueueKind;
 use crate::gates::EntryGate;
 
 /// What each task does (see docs/DESIGN.md, "The seed workload").
@@ -29,6 +30,25 @@ pub enum Workload {
 impl Workload {
     /// Every workload, in report order.
     pub const ALL: [Workload; 3] = [Workload::Seed, Workload::Lean, Workload::Empty];
+
+    /// The queue this workload runs on unless told otherwise. `empty`
+    /// isolates the entry, so it gets the partitioned queue, which adds no
+    /// shared write per task (with the shared queue, the cursor's cache line
+    /// bouncing between workers would be most of its figure); the others get
+    /// the shared queue of the original repro.
+    ///
+    /// ```
+    /// use crosscall_lab::runner::{QueueKind, Workload};
+    ///
+    /// assert_eq!(Workload::Empty.default_queue(), QueueKind::Partitioned);
+    /// assert_eq!(Workload::Seed.default_queue(), QueueKind::Shared);
+    /// ```
+    pub fn default_queue(self) -> QueueKind {
+        match self {
+            Workload::Seed | Workload::Lean => QueueKind::Shared,
+            Workload::Empty => QueueKind::Partitioned,
+        }
+    }
 
     /// The name used on the command line and in reports.
     pub fn name(self) -> &'static str {
