@@ -115,8 +115,8 @@ struct RunArgs {
 #[derive(Args, Debug)]
 struct SweepArgs {
     /// Worker counts: a list and/or ranges, e.g. `1,2,4` or `1..=8` [default: 1..=CPUs].
-    #[arg(long, value_parser = worker_list)]
-    workers: Option<Vec<usize>>,
+    #[arg(long, value_parser = |text: &str| worker_list(text).map(WorkerList))]
+    workers: Option<WorkerList>,
     /// Gates, comma-separated [default: all].
     #[arg(long, value_enum, value_delimiter = ',')]
     gates: Vec<GateKind>,
@@ -140,6 +140,10 @@ struct SweepArgs {
     #[arg(long, short)]
     quiet: bool,
 }
+
+/// Parsed `--workers` list of `sweep`.
+#[derive(Clone, Debug)]
+struct WorkerList(Vec<usize>);
 
 fn cpus() -> usize {
     std::thread::available_parallelism().map_or(1, NonZeroUsize::get)
@@ -304,7 +308,7 @@ fn sweep(args: &SweepArgs) -> Result<(), Box<dyn Error>> {
         workers: args
             .workers
             .clone()
-            .unwrap_or_else(|| (1..=cpus()).collect()),
+            .map_or_else(|| (1..=cpus()).collect(), |list| list.0),
         repeat: args.repeat as usize,
         workload: args.workload,
         queue: args.queue.unwrap_or_else(|| args.workload.default_queue()),

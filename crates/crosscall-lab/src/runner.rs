@@ -22,8 +22,8 @@ pub enum GateKind {
     None,
     /// cgo before Go 1.22: a pthread mutex on every call.
     Mutex,
-    /// cgo's C-side fix of Go 1.22 alone: an atomic init flag (what a
-    /// C-thread callback pays from Go 1.27 on).
+    /// cgo since Go 1.22, 1.22's C-side fix alone: an atomic init flag (what
+    /// a C-thread callback pays from Go 1.27 on).
     Atomic,
     /// Go 1.22–1.26 on a C-created thread: the atomic flag, then a lock and
     /// unlock of the closed `main_init_done` channel's runtime lock

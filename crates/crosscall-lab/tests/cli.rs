@@ -3,6 +3,18 @@ use std::process::{Command, Output};
 
 use serde_json::Value;
 
+/// Every gate, in report order.
+const ALL_GATES: [&str; 8] = [
+    "none",
+    "mutex",
+    "atomic",
+    "cgo-cthread",
+    "counter",
+    "rwlock",
+    "arcswap",
+    "crosscall",
+];
+
 fn lab(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_crosscall-lab"))
         .args(args)
@@ -84,7 +96,7 @@ fn run_text_prints_like_the_go_program() {
 #[test]
 fn default_run_prints_every_gate_then_one_table() {
     let out = stdout_of(&["--tasks", "2000", "--workers", "2", "--quiet"]);
-    let gates = ["none", "mutex", "atomic", "counter", "crosscall"];
+    let gates = ALL_GATES;
     assert_eq!(out.matches("numWorkers = 2").count(), gates.len(), "{out}");
     assert_eq!(
         out.lines().filter(|l| l.starts_with("took ")).count(),
@@ -445,7 +457,7 @@ fn go_without_any_toolchain_says_how_to_get_one_and_measures_rust() {
     );
     let json: Value = serde_json::from_slice(&output.stdout).expect("one JSON document");
     let text = json.to_string();
-    for gate in ["none", "mutex", "atomic", "counter", "crosscall"] {
+    for gate in ALL_GATES {
         assert!(
             text.contains(&format!("rust:{gate}")),
             "no rust:{gate} row in {text}"
@@ -454,5 +466,272 @@ fn go_without_any_toolchain_says_how_to_get_one_and_measures_rust() {
     assert!(
         !text.contains("\"go1."),
         "a Go row without a Go toolchain: {text}"
+    );
+}
+
+fn stderr_of_failure(args: &[&str]) -> String {
+    let output = lab(args);
+    assert!(!output.status.success(), "{args:?} was accepted");
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+#[test]
+fn the_new_gates_run_every_workload() {
+    for gate in ["cgo-cthread", "rwlock", "arcswap"] {
+        for workload in ["seed", "lean", "empty"] {
+            let out = stdout_of(&[
+                "run",
+                "--gate",
+                gate,
+                "--workload",
+                workload,
+                "--workers",
+                "2",
+                "--tasks",
+                "3000",
+                "--format",
+                "json",
+            ]);
+            let json: Value = serde_json::from_str(&out).unwrap();
+            assert_eq!(
+                (json["gate"].as_str(), json["tasks"].as_u64()),
+                (Some(gate), Some(3000))
+            );
+            assert!(json["took_ms"].as_f64().unwrap() > 0.0, "{json}");
+        }
+    }
+}
+
+#[test]
+fn gate_help_says_what_the_new_gates_model_and_leave_out() {
+    let help = stdout_of(&["run", "--help"]);
+    for expected in [
+        "cgo-cthread",
+        "main_init_done",
+        "Leaves out the rest of the cgo callback",
+        "rwlock",
+        "arcswap",
+        "does not drain",
+        "1.22's C-side fix alone",
+    ] {
+        assert!(help.contains(expected), "no {expected:?} in {help}");
+    }
+}
+
+#[test]
+fn empty_runs_on_the_partitioned_queue_unless_told_otherwise() {
+    let queue_of = |args: &[&str]| -> String {
+        let mut all = vec![
+            "run",
+            "--workers",
+            "2",
+            "--tasks",
+            "1000",
+            "--format",
+            "json",
+        ];
+        all.extend_from_slice(args);
+        let json: Value = serde_json::from_str(&stdout_of(&all)).unwrap();
+        json["queue"].as_str().unwrap().to_owned()
+    };
+    assert_eq!(queue_of(&["--workload", "empty"]), "partitioned");
+    assert_eq!(
+        queue_of(&["--workload", "empty", "--queue", "shared"]),
+        "shared"
+    );
+    assert_eq!(queue_of(&["--workload", "seed"]), "shared");
+    // The seed table's footer says which queue it is and what it costs.
+    let out = stdout_of(&[
+        "--workload",
+        "empty",
+        "--gates",
+        "none,crosscall",
+        "--workers",
+        "2",
+        "--tasks",
+        "2000",
+        "--quiet",
+    ]);
+    assert!(out.contains("queue: partitioned = "), "{out}");
+    assert!(
+        out.contains("harness floor (partitioned queue drained"),
+        "{out}"
+    );
+}
+
+#[test]
+fn the_seed_table_explains_its_columns_and_sets_crosscall_beside_the_alternatives() {
+    let out = stdout_of(&["--tasks", "2000", "--workers", "2", "--quiet"]);
+    assert!(out.contains("entry share = (t − t_none) / t"), "{out}");
+    assert!(out.contains("negative"), "{out}");
+    assert!(
+        out.contains("crosscall speed-up = t / t_crosscall"),
+        "{out}"
+    );
+    assert!(out.contains("below 1×"), "{out}");
+    let summary: Vec<&str> = out
+        .lines()
+        .skip_while(|l| !l.starts_with("crosscall's entry beside the alternatives"))
+        .collect();
+    for gate in ["crosscall", "cgo-cthread", "rwlock", "arcswap", "counter"] {
+        let line = summary
+            .iter()
+            .find(|l| l.split_whitespace().next() == Some(gate))
+            .unwrap_or_else(|| panic!("no {gate} in the summary: {out}"));
+        assert!(line.contains(" ns ") && line.contains('×'), "{line}");
+    }
+}
+
+#[test]
+fn sweep_checks_its_output_directory_before_measuring() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("a-file");
+    std::fs::write(&file, "").unwrap();
+    let out = file.join("sweep");
+    // A sweep this size would take hours: it must fail before the first run.
+    let stderr = stderr_of_failure(&[
+        "sweep",
+        "--tasks",
+        "4294967295",
+        "--repeat",
+        "1000",
+        "--out",
+        out.to_str().unwrap(),
+        "--quiet",
+    ]);
+    assert!(
+        stderr.contains("cannot create output directory") && stderr.contains(out.to_str().unwrap()),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn model_plot_errors_name_the_path() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("a-file");
+    std::fs::write(&file, "").unwrap();
+    let plot = file.join("model.svg");
+    let stderr = stderr_of_failure(&[
+        "model",
+        "--points",
+        "1:100,1:101,2:190,2:191,3:270,3:272",
+        "--plot",
+        plot.to_str().unwrap(),
+    ]);
+    assert!(stderr.contains(plot.to_str().unwrap()), "{stderr}");
+}
+
+#[test]
+fn one_mistake_gets_one_wording_in_every_command() {
+    let zero_workers = "worker counts must be 1..=4096, got 0";
+    for args in [
+        &["run", "--workers", "0"][..],
+        &["seed", "--workers", "0"],
+        &["sweep", "--workers", "0"],
+        &["go", "--workers", "0"],
+    ] {
+        let stderr = stderr_of_failure(args);
+        assert!(stderr.contains(zero_workers), "{args:?}: {stderr}");
+    }
+    let zero_tasks = "task counts must be 1..=4294967295, got 0";
+    for command in ["run", "seed", "sweep", "go"] {
+        let stderr = stderr_of_failure(&[command, "--tasks", "0"]);
+        assert!(stderr.contains(zero_tasks), "{command}: {stderr}");
+    }
+    // A gate that does not exist: the same message whichever flag names it,
+    // and the lists take the same flag everywhere.
+    for args in [
+        &["run", "--gate", "spinlock"][..],
+        &["seed", "--gates", "spinlock"],
+        &["sweep", "--gates", "spinlock"],
+        &["go", "--gates", "spinlock"],
+        &["model", "--from", "x.json", "--gates", "spinlock"],
+    ] {
+        let stderr = stderr_of_failure(args);
+        assert!(
+            stderr.contains("invalid value 'spinlock'") && stderr.contains("possible values"),
+            "{args:?}: {stderr}"
+        );
+    }
+}
+
+/// Every projection in `model --format json` is either a figure inside its
+/// interval, the interval no wider than it, and never above `none`'s — or
+/// no figure at all and the reason.
+#[test]
+fn model_projections_carry_intervals_stay_under_the_baseline_or_are_declined() {
+    let dir = tempfile::tempdir().unwrap();
+    stdout_of(&[
+        "sweep",
+        "--workers",
+        "1..=3",
+        "--gates",
+        "none,rwlock,arcswap,cgo-cthread",
+        "--repeat",
+        "3",
+        "--tasks",
+        "2000",
+        "--workload",
+        "empty",
+        "--out",
+        dir.path().to_str().unwrap(),
+        "--quiet",
+    ]);
+    let from = dir.path().join("sweep.json");
+    let sweep: Value = serde_json::from_str(&std::fs::read_to_string(&from).unwrap()).unwrap();
+    for point in sweep["points"].as_array().unwrap() {
+        assert_eq!(
+            point["runs_tasks_per_sec"].as_array().unwrap().len(),
+            3,
+            "{point}"
+        );
+    }
+    let out = stdout_of(&[
+        "model",
+        "--from",
+        from.to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    let model: Value = serde_json::from_str(&out).unwrap();
+    let models = model["models"].as_array().unwrap();
+    let none = models.iter().find(|m| m["name"] == "none").unwrap();
+    for m in models {
+        for basis in ["raw", "normalized"] {
+            let projected = m[basis]["projected"].as_array().unwrap();
+            for (i, p) in projected.iter().enumerate() {
+                match p["throughput"].as_f64() {
+                    Some(x) => {
+                        let (low, high) = (
+                            p["interval"]["low"].as_f64().unwrap(),
+                            p["interval"]["high"].as_f64().unwrap(),
+                        );
+                        assert!(high - low <= x, "{p}");
+                        assert!(p["declined"].is_null(), "{p}");
+                        if m["name"] != "none" {
+                            let base = &none[basis]["projected"][i];
+                            let base_x = base["model_throughput"].as_f64().unwrap();
+                            assert!(
+                                x <= base_x * (1.0 + 1e-12),
+                                "{} {p} above none {base}",
+                                m["name"]
+                            );
+                        }
+                    }
+                    None => assert!(p["declined"].as_str().is_some_and(|w| !w.is_empty()), "{p}"),
+                }
+            }
+        }
+    }
+    // The same file gives the same intervals: the bootstrap is seeded.
+    assert_eq!(
+        out,
+        stdout_of(&[
+            "model",
+            "--from",
+            from.to_str().unwrap(),
+            "--format",
+            "json"
+        ])
     );
 }

@@ -169,13 +169,14 @@ pub enum Judgement {
 pub fn judge(figure: f64, interval: Option<Interval>) -> Judgement {
     match interval {
         None => Judgement::Declined("no interval".to_owned()),
-        Some(interval) if !(interval.width() <= figure) => Judgement::Declined(format!(
+        // NaN bounds fail this test too, and are declined.
+        Some(interval) if interval.width() <= figure => Judgement::Projected(figure),
+        Some(interval) => Judgement::Declined(format!(
             "the 90% interval ({}–{}) is wider than the figure ({})",
             short(interval.low),
             short(interval.high),
             short(figure)
         )),
-        Some(_) => Judgement::Projected(figure),
     }
 }
 
