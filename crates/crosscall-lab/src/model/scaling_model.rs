@@ -23,7 +23,7 @@
 //! assert!(model.raw.fit.beta > 0.01); // the machine's cap, read as crosstalk
 //! let fair = model.normalized.as_ref().unwrap();
 //! assert!(fair.fit.alpha < 1e-6 && fair.fit.beta < 1e-9);
-//! assert!((fair.projected[0].throughput - 6400.0).abs() < 1e-3);
+//! assert!((fair.projected[0].model_throughput - 6400.0).abs() < 1e-3);
 //! # Ok::<(), crosscall_lab::model::usl::FitError>(())
 //! ```
 
