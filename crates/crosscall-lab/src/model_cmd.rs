@@ -16,6 +16,7 @@ use std::error::Error;
 use std::path::PathBuf;
 
 use crate::model::calibrate::ScalingAt;
+use crate::model::reading;
 use crate::model::scaling_model::{self, GateModel, Measured};
 use crate::plot::{self, Series};
 use crate::runner::GateKind;
@@ -103,7 +104,10 @@ pub fn run(args: &ModelArgs) -> Result<(), Box<dyn Error>> {
     if let Some(path) = &args.plot {
         let series: Vec<Series> = models
             .iter()
-            .map(|m| scaling_model::plot_series(&m.name, m.raw.points.clone(), Some(m)))
+            .map(|m| {
+                let baseline = models.iter().find(|b| b.name == reading::BASELINE);
+                scaling_model::plot_series(&m.name, m.raw.points.clone(), Some(m), baseline)
+            })
             .collect();
         let project_to = args.project.iter().copied().max().unwrap_or(1) as f64;
         let measured_max = models

@@ -13,6 +13,8 @@
 //!     points: vec![(1.0, 9.0e6), (2.0, 17.5e6), (3.0, 25.0e6)],
 //!     fitted_points: vec![],
 //!     fit: None,
+//!     fit_cap: None,
+//!     fit_until: None,
 //! }];
 //! throughput_svg("lab-out/sweep.svg".as_ref(), "seed workload", &series)?;
 //! # Ok::<(), Box<dyn std::error::Error>>(())
@@ -41,6 +43,12 @@ pub struct Series {
     pub fitted_points: Vec<(f64, f64)>,
     /// The model fitted to `points` (or `fitted_points`), drawn dashed when present.
     pub fit: Option<UslFit>,
+    /// A curve the dashed model never goes above (the no-gate baseline's
+    /// model, for a gate: a gate only adds cost to the ungated call).
+    pub fit_cap: Option<UslFit>,
+    /// Draw the dashed model only up to this many workers (where the lab
+    /// still projects; `None`: as far as the plot goes).
+    pub fit_until: Option<f64>,
 }
 
 /// How a plot is laid out beyond its data.
@@ -139,7 +147,18 @@ pub fn throughput_svg_with(
         .max(max_measured_n);
     let curves: Vec<Option<Vec<(f64, f64)>>> = series
         .iter()
-        .map(|s| s.fit.map(|fit| model_curve(&fit, x_max)))
+        .map(|s| {
+            s.fit.map(|fit| {
+                let until = s.fit_until.map_or(x_max, |n| n.min(x_max));
+                let mut curve = model_curve(&fit, until);
+                if let Some(cap) = &s.fit_cap {
+                    for point in &mut curve {
+                        point.1 = point.1.min(cap.throughput(point.0).max(0.0));
+                    }
+                }
+                curve
+            })
+        })
         .collect();
     let ys = measured
         .map(|(_, x)| x)
@@ -382,12 +401,16 @@ mod tests {
                 points: vec![(2.0, 150.0), (1.0, 100.0), (3.0, 170.0)],
                 fitted_points: vec![],
                 fit: Some(fit),
+                fit_cap: None,
+                fit_until: None,
             },
             Series {
                 name: "crosscall".into(),
                 points: vec![(1.0, 110.0), (2.0, 215.0)],
                 fitted_points: vec![],
                 fit: None,
+                fit_cap: None,
+                fit_until: None,
             },
         ];
         let path = scratch("series");
@@ -433,6 +456,8 @@ mod tests {
             points: vec![(1.0, 100.0), (2.0, 200.0), (3.0, 299.0)],
             fitted_points: vec![],
             fit: Some(fit),
+            fit_cap: None,
+            fit_until: None,
         }];
         let path = scratch("log");
         let options = PlotOptions {
@@ -464,6 +489,8 @@ mod tests {
             points: vec![(1.0, 100.0), (2.0, 200.0), (4.0, 200.0)],
             fitted_points: vec![(1.0, 100.0), (2.0, 200.0), (4.0, 400.0)],
             fit: Some(fit),
+            fit_cap: None,
+            fit_until: None,
         }];
         let path = scratch("loglog");
         let options = PlotOptions {
@@ -496,6 +523,8 @@ mod tests {
             points: vec![(1.0, 0.0)],
             fitted_points: vec![],
             fit: None,
+            fit_cap: None,
+            fit_until: None,
         }];
         let err = throughput_svg_with(&path, "t", &zero, &options).unwrap_err();
         assert!(err.to_string().contains("must be positive"), "{err}");
@@ -509,6 +538,8 @@ mod tests {
             points: vec![],
             fitted_points: vec![],
             fit: None,
+            fit_cap: None,
+            fit_until: None,
         }];
         let err = throughput_svg(&path, "t", &empty).unwrap_err();
         assert!(err.to_string().contains("nothing to plot"), "{err}");
@@ -517,6 +548,8 @@ mod tests {
             points: vec![(1.0, -3.0)],
             fitted_points: vec![],
             fit: None,
+            fit_cap: None,
+            fit_until: None,
         }];
         let err = throughput_svg(&path, "t", &negative).unwrap_err();
         assert!(err.to_string().contains("not negative"), "{err}");

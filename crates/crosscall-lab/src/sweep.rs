@@ -7,6 +7,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use crate::model::calibrate::{self, Calibration};
+use crate::model::reading;
 use crate::model::scaling_model::{self, GateModel, Measured, Normalization, DEFAULT_PROJECTION};
 use crate::plot;
 use crate::runner::{self, GateKind, QueueKind, RunConfig, RunResult, Workload};
@@ -303,11 +304,16 @@ pub fn write_outputs(dir: &Path, file: &SweepFile) -> Result<SweepOutputs, Box<d
     }
     csv.flush()?;
 
-    let (normalization, models) = file.models(&[]);
+    // Projected where the lab projects, as far as the plot goes.
+    let (normalization, models) = file.models(&[PROJECT_PLOT_TO as usize]);
+    let baseline = models
+        .iter()
+        .find(|(gate, _)| gate == reading::BASELINE)
+        .and_then(|(_, model)| model.as_ref().ok());
     let series: Vec<plot::Series> = models
         .iter()
         .map(|(gate, model)| {
-            scaling_model::plot_series(gate, file.series(gate), model.as_ref().ok())
+            scaling_model::plot_series(gate, file.series(gate), model.as_ref().ok(), baseline)
         })
         .collect();
     let title = format!(

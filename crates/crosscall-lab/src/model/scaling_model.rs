@@ -602,8 +602,25 @@ make one (sweep --repeat 3 or more);\n\
 cost to the ungated call, it never removes any.\n";
 
 /// The plot series of one gate: raw measurements (solid); its normalized
-/// points (hollow) and the fit drawn dashed — normalized when present.
-pub fn plot_series(name: &str, raw: Vec<(f64, f64)>, model: Option<&GateModel>) -> Series {
+/// points (hollow) and the fit drawn dashed — normalized when present —
+/// never above `baseline`'s fit (the no-gate series', same basis) and only
+/// as far as the lab projects: to the largest worker count in `project` it
+/// gives a figure for, or the measured range when it gives none.
+pub fn plot_series(
+    name: &str,
+    raw: Vec<(f64, f64)>,
+    model: Option<&GateModel>,
+    baseline: Option<&GateModel>,
+) -> Series {
+    let measured_max = raw.iter().map(|p| p.0).fold(1.0, f64::max);
+    let fit_until = model.map(|m| {
+        m.projecting()
+            .projected
+            .iter()
+            .filter(|p| p.throughput.is_some())
+            .map(|p| p.workers as f64)
+            .fold(measured_max, f64::max)
+    });
     Series {
         name: name.to_owned(),
         points: raw,
@@ -612,6 +629,10 @@ pub fn plot_series(name: &str, raw: Vec<(f64, f64)>, model: Option<&GateModel>) 
             .map(|f| f.points.clone())
             .unwrap_or_default(),
         fit: model.map(|m| m.projecting().fit),
+        fit_cap: baseline
+            .filter(|b| b.name != name)
+            .map(|b| b.projecting().fit),
+        fit_until,
     }
 }
 
