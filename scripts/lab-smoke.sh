@@ -7,13 +7,17 @@
 #
 # Checks, one PASS line each:
 #   run      `run --format json` per gate × workload: the contract keys, values
-#            echoed, took_ms > 0, ns_per_task == took_ms * 1e6 / tasks
+#            echoed, took_ms > 0, ns_per_task == took_ms * 1e6 / tasks; each of
+#            the newer gates (cgo-cthread, rwlock, arcswap) once more on empty,
+#            whose default queue is the partitioned one
 #   seed     the default run: every gate row, `numWorkers = ` / `took ` lines,
 #            the queue and machine-ceiling footer
 #   sweep    sweep.json / .csv / .svg, one point per gate and worker count, the
 #            machine calibration at every worker count
 #   model    the fits of that sweep, raw and capacity-normalized (normalized
-#            points == raw * n / min(c(n), n); alpha, beta, projections finite);
+#            points == raw * n / min(c(n), n); alpha, beta finite; every
+#            projection a figure inside an interval no wider than itself and
+#            never above none's, or declined with a reason);
 #            two worker counts refused with the "at least 3" message
 #   go       the Go reference next to the Rust gates (needs a Go toolchain)
 # Exits non-zero at the first failure, saying what failed.
@@ -22,7 +26,7 @@ set -euo pipefail
 repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$repo_root"
 
-readonly GATES=(none mutex atomic counter crosscall)
+readonly GATES=(none mutex atomic cgo-cthread counter rwlock arcswap crosscall)
 readonly WORKERS=2
 readonly TASKS=200000
 
@@ -73,9 +77,17 @@ for gate in "${GATES[@]}"; do
 done
 combos+=("crosscall lean shared" "crosscall empty shared" "crosscall seed channel"
     "crosscall lean partitioned" "mutex seed locked")
+for gate in cgo-cthread rwlock arcswap; do
+    combos+=("$gate empty default")
+done
 for combo in "${combos[@]}"; do
     read -r gate workload queue <<<"$combo"
-    lab run --gate "$gate" --workload "$workload" --queue "$queue" \
+    queue_flag=(--queue "$queue")
+    if [[ "$queue" == default ]]; then
+        queue_flag=()
+        queue=partitioned # empty's default: no shared write per task
+    fi
+    lab run --gate "$gate" --workload "$workload" "${queue_flag[@]}" \
         --workers "$WORKERS" --tasks "$TASKS" --format json >"$tmp/run.json"
     check_py "run $combo: bad JSON output ($(head -c 300 "$tmp/run.json"))" \
         "$tmp/run.json" "$gate" "$workload" "$queue" "$WORKERS" "$TASKS" <<'EOF'
@@ -116,7 +128,7 @@ pass "default run: ${#GATES[@]} gates, numWorkers/took lines, table, queue and c
 
 # (c) sweep over three worker counts (enough for the model).
 sweep_dir="$tmp/sweep"
-lab sweep --workers 1,2,3 --repeat 1 --tasks 100000 --out "$sweep_dir" --quiet >"$tmp/sweep.txt"
+lab sweep --workers 1,2,3 --repeat 2 --tasks 100000 --out "$sweep_dir" --quiet >"$tmp/sweep.txt"
 dump="$tmp/sweep.txt" check_py "sweep: unexpected outputs (sweep's report above)" "$sweep_dir" "${GATES[@]}" <<'EOF'
 import csv, json, math, os, sys
 out, gates = sys.argv[1], sys.argv[2:]
@@ -167,8 +179,15 @@ for m in models:
         for key in ("alpha", "beta", "lambda"):
             assert math.isfinite(fit["fit"][key]), f"{name} {kind}: {key} = {fit['fit'][key]}"
         assert [p["workers"] for p in fit["projected"]] == [8, 16, 32, 64, 128], fit["projected"]
-        for p in fit["projected"]:
-            assert math.isfinite(p["throughput"]), f"{name} {kind}: projection {p}"
+        base = next(b for b in models if b["name"] == "none")[kind]["projected"]
+        for p, b in zip(fit["projected"], base):
+            x = p["throughput"]
+            if x is None:
+                assert p["declined"], f"{name} {kind}: declined without a reason: {p}"
+                continue
+            low, high = p["interval"]["low"], p["interval"]["high"]
+            assert math.isfinite(x) and high - low <= x, f"{name} {kind}: projection {p}"
+            assert x <= b["model_throughput"] * (1 + 1e-12), f"{name} {kind}: {p} above none {b}"
     measured = {p["workers"]: p["median_tasks_per_sec"] for p in sweep["points"] if p["gate"] == name}
     raw = {p["workers"]: p["throughput"] for p in m["raw"]["points"]}
     assert raw == measured, f"{name}: raw points {raw} != sweep medians {measured}"
@@ -182,7 +201,7 @@ if "$lab_bin" model --points "1:100,2:190" >"$tmp/few.out" 2>"$tmp/few.err"; the
 fi
 grep -q "at least 3" "$tmp/few.err" ||
     fail "model with two worker counts: no \"at least 3\" in: $(cat "$tmp/few.err")"
-pass "model: raw and capacity-normalized fits for every gate, normalized = raw * n / c(n); two worker counts refused"
+pass "model: raw and capacity-normalized fits for every gate, normalized = raw * n / c(n), projections never above none or declined; two worker counts refused"
 
 # (e) the Go reference next to the Rust gates.
 lab go --workers 1,2 --tasks 50000 --repeat 1 --format json >"$tmp/go.json"

@@ -19,7 +19,9 @@ use std::time::{Duration, Instant};
 use criterion::measurement::WallTime;
 use criterion::{BenchmarkGroup, BenchmarkId, Criterion};
 use crosscall::Gate;
-use crosscall_lab::gates::{AtomicGate, CounterGate, EntryGate, MutexGate, NoGate};
+use crosscall_lab::gates::{
+    ArcSwapGate, AtomicGate, CgoCthreadGate, CounterGate, EntryGate, MutexGate, NoGate, RwLockGate,
+};
 
 /// The product gate, with the fastest fence available.
 static CROSSCALL: Gate = Gate::new();
@@ -122,6 +124,9 @@ fn main() {
     reference::<AtomicGate>(&mut group);
     reference::<MutexGate>(&mut group);
     reference::<CounterGate>(&mut group);
+    reference::<CgoCthreadGate>(&mut group);
+    reference::<RwLockGate>(&mut group);
+    reference::<ArcSwapGate>(&mut group);
     crosscall_gate(&mut group, "crosscall gate", &CROSSCALL);
     crosscall_gate(
         &mut group,
