@@ -25,6 +25,7 @@
 //! assert!(matches!(unsure, Judgement::Declined(_)));
 //! ```
 
+use crate::model::units::si as short;
 use crate::stats::Spread;
 
 /// Bootstrap replicates per series.
@@ -84,8 +85,12 @@ pub fn replicate_curves(
     name: &str,
     runs: &[(f64, Vec<f64>)],
 ) -> Result<Vec<Vec<(f64, f64)>>, NoInterval> {
-    if runs.is_empty() {
-        return Err(NoInterval("no runs to resample".to_owned()));
+    if runs.is_empty() || runs.iter().all(|(_, r)| r.is_empty()) {
+        return Err(NoInterval(
+            "the runs behind the points are not known (a sweep file from an older lab, \
+             or no repeats given): no interval"
+                .to_owned(),
+        ));
     }
     if let Some((workers, _)) = runs.iter().find(|(_, r)| r.len() < 2) {
         return Err(NoInterval(format!(
@@ -180,10 +185,6 @@ pub fn judge(figure: f64, interval: Option<Interval>) -> Judgement {
     }
 }
 
-fn short(value: f64) -> String {
-    format!("{value:.3e}")
-}
-
 /// FNV-1a of `text`: a stable per-series seed (std's hashers are not stable
 /// across releases).
 fn fnv1a(text: &str) -> u64 {
@@ -213,6 +214,8 @@ mod tests {
     fn single_runs_give_no_interval() {
         let err = replicate_curves("none", &[(1.0, vec![5.0, 6.0]), (2.0, vec![9.0])]).unwrap_err();
         assert!(err.0.contains("one run at 2 workers"), "{err:?}");
+        let err = replicate_curves("none", &[(1.0, vec![]), (2.0, vec![])]).unwrap_err();
+        assert!(err.0.contains("not known"), "{err:?}");
         assert!(replicate_curves("none", &[]).is_err());
     }
 

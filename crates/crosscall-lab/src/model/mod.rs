@@ -7,6 +7,7 @@
 //! - [`scaling_model`]: raw and capacity-normalized fits of a sweep, with
 //!   projections to more workers.
 //! - [`reading`]: one plain sentence per fit.
+//! - [`units`]: how figures are written (`12.3M`).
 //! - [`bootstrap`]: intervals over the repeats, and when the lab declines to
 //!   project.
 
@@ -15,4 +16,5 @@ pub mod calibrate;
 pub mod capacity;
 pub mod reading;
 pub mod scaling_model;
+pub mod units;
 pub mod usl;

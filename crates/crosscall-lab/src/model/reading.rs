@@ -85,6 +85,27 @@ pub fn reading_against(
     plain_reading(fit, horizon)
 }
 
+/// The sentence for a fit the lab declines to read at `horizon` workers
+/// (its projection there is too uncertain): the coefficients and why.
+///
+/// ```
+/// use crosscall_lab::model::reading::undecided;
+/// use crosscall_lab::model::usl::UslFit;
+///
+/// let fit = UslFit { lambda: 1.0, alpha: 0.9, beta: 0.0, r_squared: 0.1 };
+/// assert_eq!(
+///     undecided(&fit, 64, "too wide"),
+///     "α=0.900, β=0 — not read at 64 workers: too wide"
+/// );
+/// ```
+pub fn undecided(fit: &UslFit, horizon: usize, why: &str) -> String {
+    format!(
+        "α={}, β={} — not read at {horizon} workers: {why}",
+        short(fit.alpha),
+        short(fit.beta)
+    )
+}
+
 /// One sentence on what `fit` means for scaling up to `horizon` workers.
 pub fn plain_reading(fit: &UslFit, horizon: usize) -> String {
     let horizon = horizon.max(2) as f64;

@@ -33,6 +33,7 @@ use crate::model::bootstrap::{self, Interval, Judgement, NoInterval};
 use crate::model::calibrate::ScalingAt;
 use crate::model::capacity;
 use crate::model::reading::{self, plain_reading, reading_against};
+use crate::model::units::si;
 use crate::model::usl::{self, FitError, UslFit};
 use crate::plot::{PlotOptions, Series};
 
@@ -62,6 +63,9 @@ pub struct Fitted {
     pub intervals: Option<CoefficientIntervals>,
     /// Why there are no intervals.
     pub interval_note: Option<String>,
+    /// The projection to [`READING_HORIZON`] workers the reading speaks of
+    /// (`None` until assessed by [`fit_all`]).
+    pub at_reading_horizon: Option<Projection>,
 }
 
 /// Modelled throughput at one worker count, and whether the lab stands
@@ -122,6 +126,7 @@ impl Fitted {
             fit,
             intervals: None,
             interval_note: Some(NOT_ASSESSED.to_owned()),
+            at_reading_horizon: None,
         })
     }
 
@@ -157,41 +162,57 @@ impl Fitted {
                 self.interval_note = Some(why.0.clone());
             }
         }
+        let fit = self.fit;
         for p in &mut self.projected {
-            let n = p.workers as f64;
-            let base_figure = baseline.map(|(fit, _)| fit.throughput(n));
-            let (figure, capped) = bootstrap::cap_at_baseline(p.model_throughput, base_figure);
-            let interval = replicates.map_err(Clone::clone).and_then(|reps| {
-                let values: Vec<Option<f64>> = reps
-                    .iter()
-                    .enumerate()
-                    .map(|(b, fit)| {
-                        let value = fit.as_ref()?.throughput(n);
-                        let base = match baseline {
-                            None => None,
-                            Some((_, Some(base_reps))) => {
-                                Some(base_reps.get(b)?.as_ref()?.throughput(n))
-                            }
-                            Some((fit, None)) => Some(fit.throughput(n)),
-                        };
-                        Some(bootstrap::cap_at_baseline(value, base).0)
-                    })
-                    .collect();
-                bootstrap::percentile_interval(&values)
-            });
-            p.capped_at_baseline = capped;
-            p.interval = interval.as_ref().ok().copied();
-            match interval.map(|iv| bootstrap::judge(figure, Some(iv))) {
-                Ok(Judgement::Projected(x)) => {
-                    p.throughput = Some(x);
-                    p.declined = None;
-                }
-                Ok(Judgement::Declined(why)) | Err(NoInterval(why)) => {
-                    p.throughput = None;
-                    p.declined = Some(why);
-                }
-            }
+            *p = project_at(&fit, p.workers, replicates, baseline);
         }
+        self.at_reading_horizon = Some(project_at(&fit, READING_HORIZON, replicates, baseline));
+    }
+}
+
+/// The projection of `fit` to `workers`: capped at the baseline, with its
+/// interval over `replicates` (each capped at the same replicate of the
+/// baseline), projected or declined ([`bootstrap::judge`]).
+fn project_at(
+    fit: &UslFit,
+    workers: usize,
+    replicates: Result<&[Option<UslFit>], &NoInterval>,
+    baseline: Option<(&UslFit, Option<&[Option<UslFit>]>)>,
+) -> Projection {
+    let n = workers as f64;
+    let model_throughput = fit.throughput(n);
+    let base_figure = baseline.map(|(fit, _)| fit.throughput(n));
+    let (figure, capped_at_baseline) = bootstrap::cap_at_baseline(model_throughput, base_figure);
+    let interval = replicates.map_err(Clone::clone).and_then(|reps| {
+        let values: Vec<Option<f64>> = reps
+            .iter()
+            .enumerate()
+            .map(|(b, fit)| {
+                let value = fit.as_ref()?.throughput(n);
+                let base = match baseline {
+                    None => None,
+                    Some((_, Some(base_reps))) => Some(base_reps.get(b)?.as_ref()?.throughput(n)),
+                    Some((fit, None)) => Some(fit.throughput(n)),
+                };
+                Some(bootstrap::cap_at_baseline(value, base).0)
+            })
+            .collect();
+        bootstrap::percentile_interval(&values)
+    });
+    let (throughput, declined) = match interval
+        .clone()
+        .map(|iv| bootstrap::judge(figure, Some(iv)))
+    {
+        Ok(Judgement::Projected(x)) => (Some(x), None),
+        Ok(Judgement::Declined(why)) | Err(NoInterval(why)) => (None, Some(why)),
+    };
+    Projection {
+        workers,
+        model_throughput,
+        throughput,
+        interval: interval.ok(),
+        capped_at_baseline,
+        declined,
     }
 }
 
@@ -423,6 +444,17 @@ pub fn fit_all(
                 reading_against(&fitted.fit, Some(&base), measured_up_to, READING_HORIZON);
         }
     }
+    // No sentence about a horizon the lab declines to project to.
+    for model in models.iter_mut().filter_map(|(_, m)| m.as_mut().ok()) {
+        let fitted = model.projecting();
+        if let Some(Projection {
+            declined: Some(why),
+            ..
+        }) = &fitted.at_reading_horizon
+        {
+            model.reading = reading::undecided(&fitted.fit, READING_HORIZON, why);
+        }
+    }
     (normalization, models)
 }
 
@@ -538,7 +570,7 @@ fn table(out: &mut String, rows: &[(&str, &Fitted)], project: &[usize]) {
         "series", "counts", "λ", "α", "β", "r²", "N*"
     );
     for n in project {
-        let _ = write!(out, " {:>13}", format!("X({n})"));
+        let _ = write!(out, " {:>15}", format!("X({n})"));
     }
     out.push('\n');
     for (name, fitted) in rows {
@@ -569,25 +601,25 @@ fn table(out: &mut String, rows: &[(&str, &Fitted)], project: &[usize]) {
                 Some(x) => si(x),
                 None => "—".to_owned(),
             };
-            let _ = write!(out, " {cell:>13}");
+            let _ = write!(out, " {cell:>15}");
         }
         out.push('\n');
-        let alpha = fitted
-            .intervals
-            .and_then(|i| i.alpha)
-            .map_or_else(|| "—".to_owned(), |i| format!("{:.3}–{:.3}", i.low, i.high));
+        // The α interval spans the α and β columns.
+        let alpha = fitted.intervals.and_then(|i| i.alpha).map_or_else(
+            || "α —".to_owned(),
+            |i| format!("α {:.3}–{:.3}", i.low, i.high),
+        );
         let _ = write!(
             out,
-            "{:<12} {:>6} {:>10} {:>8}",
-            "  90% int.", "", "", alpha
+            "{:<12} {:>6} {:>10} {:>19} {:>7} {:>7}",
+            "  90% int.", "", "", alpha, "", ""
         );
-        let _ = write!(out, " {:>10} {:>7} {:>7}", "", "", "");
         for projection in &fitted.projected {
             let cell = projection.interval.map_or_else(
                 || "—".to_owned(),
                 |i| format!("{}–{}", si(i.low), si(i.high)),
             );
-            let _ = write!(out, " {cell:>13}");
+            let _ = write!(out, " {cell:>15}");
         }
         out.push('\n');
     }
@@ -659,16 +691,6 @@ pub fn plot_options(normalized: bool, project_to: f64) -> PlotOptions {
             fit_legend: format!("dashed: USL fit to the {RAW_LABEL} points"),
             ..PlotOptions::default()
         }
-    }
-}
-
-/// `12.3M`-style numbers for the table.
-fn si(value: f64) -> String {
-    match value.abs() {
-        v if v >= 1e9 => format!("{:.2}G", value / 1e9),
-        v if v >= 1e6 => format!("{:.2}M", value / 1e6),
-        v if v >= 1e3 => format!("{:.1}k", value / 1e3),
-        _ => format!("{value:.1}"),
     }
 }
 
