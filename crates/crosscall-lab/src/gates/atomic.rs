@@ -1,4 +1,5 @@
-//! Port of cgo's entry wait since Go 1.22 (CL 505455, golang/go#60961).
+//! Port of cgo's entry wait since Go 1.22 (CL 505455, golang/go#60961):
+//! 1.22's C-side fix alone.
 //!
 //! `_cgo_wait_runtime_init_done` first loads `runtime_init_done` atomically
 //! (`__ATOMIC_CONSUME`); only when it is not yet 2 does it take
@@ -7,6 +8,10 @@
 //! `__ATOMIC_RELEASE`. `x_cgo_notify_runtime_init_done` stores 1 under the
 //! mutex and broadcasts. Once initialized, a callback reads one shared,
 //! never-written cache line: no lock, no write.
+//!
+//! On a thread that C created, Go 1.22–1.26 add a lock per callback on the
+//! Go side ([`super::CgoCthreadGate`]); Go 1.27 skips it once initialized, so
+//! this gate is also what a C-thread callback into Go 1.27 pays for entry.
 //!
 //! cgo has no shutdown; the port adds a fourth state, `CLOSED`, which sends
 //! callers down the slow path to be refused. It does not drain.

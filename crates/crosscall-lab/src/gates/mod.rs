@@ -75,7 +75,9 @@ pub trait EntryGate: Sync + Send + Sized + 'static {
     fn close(&self);
 
     /// Runs `body` as one admitted callback, or returns `refused` when the
-    /// gate refuses entry (it is closed). Waits while the gate is not open yet.
+    /// gate refuses entry (it is closed). Waits while the gate is not open
+    /// yet — except [`RwLockGate`] and [`ArcSwapGate`], which refuse then, as
+    /// the patterns they port have no wait for initialization.
     fn call<R>(&self, refused: R, body: impl FnOnce() -> R) -> R;
 
     /// The slot through which `extern "C"` callbacks find the current gate of
