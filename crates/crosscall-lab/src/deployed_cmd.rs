@@ -8,7 +8,7 @@
 //! ```text
 //! cargo run --release -p crosscall-lab -- deployed
 //! crosscall-lab deployed --threads 1,2 --calls 20000000 --repeat 5 --format json
-//! crosscall-lab deployed --shape ungated,export --no-callgrind
+//! crosscall-lab deployed --shapes ungated,export --no-callgrind
 //! ```
 
 use std::error::Error;
@@ -46,10 +46,10 @@ pub struct DeployedArgs {
     #[arg(long, default_value_t = 0.3, value_parser = seconds)]
     pub seconds: f64,
     /// Runs per shape and thread count (shapes take turns); the table shows medians.
-    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u64).range(1..=1000))]
+    #[arg(long, default_value_t = 5, value_parser = crate::cli_values::repeat_count)]
     pub repeat: u64,
-    /// Shapes to measure (comma-separated) [default: all]; a shape's baseline is added.
-    #[arg(long, value_enum, value_delimiter = ',')]
+    /// Shapes to measure, comma-separated [default: all]; a shape's baseline is added.
+    #[arg(long = "shapes", alias = "shape", value_enum, value_delimiter = ',')]
     pub shape: Vec<ShapeKind>,
     /// Skip the instruction counts (valgrind --tool=callgrind).
     #[arg(long)]

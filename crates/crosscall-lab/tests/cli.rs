@@ -638,6 +638,13 @@ fn one_mistake_gets_one_wording_in_every_command() {
         let stderr = stderr_of_failure(&[command, "--tasks", "0"]);
         assert!(stderr.contains(zero_tasks), "{command}: {stderr}");
     }
+    for command in ["seed", "sweep", "go", "deployed"] {
+        let stderr = stderr_of_failure(&[command, "--repeat", "0"]);
+        assert!(
+            stderr.contains("repeat counts must be 1..=1000, got 0"),
+            "{command}: {stderr}"
+        );
+    }
     // A gate that does not exist: the same message whichever flag names it,
     // and the lists take the same flag everywhere.
     for args in [
