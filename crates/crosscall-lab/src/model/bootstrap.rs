@@ -94,8 +94,8 @@ pub fn replicate_curves(
     }
     if let Some((workers, _)) = runs.iter().find(|(_, r)| r.len() < 2) {
         return Err(NoInterval(format!(
-            "one run at {workers} workers: no interval without repeats \
-             (sweep --repeat 3 or more)"
+            "one run at N = {workers}: no interval without repeats (sweep --repeat 3 or \
+             more; with --points, give each worker count several times)"
         )));
     }
     let mut rng = fastrand::Rng::with_seed(SEED ^ fnv1a(name));
@@ -213,7 +213,7 @@ mod tests {
     #[test]
     fn single_runs_give_no_interval() {
         let err = replicate_curves("none", &[(1.0, vec![5.0, 6.0]), (2.0, vec![9.0])]).unwrap_err();
-        assert!(err.0.contains("one run at 2 workers"), "{err:?}");
+        assert!(err.0.contains("one run at N = 2"), "{err:?}");
         let err = replicate_curves("none", &[(1.0, vec![]), (2.0, vec![])]).unwrap_err();
         assert!(err.0.contains("not known"), "{err:?}");
         assert!(replicate_curves("none", &[]).is_err());

@@ -97,6 +97,8 @@ pub struct CoefficientIntervals {
     pub alpha: Option<Interval>,
     /// Of `β`.
     pub beta: Option<Interval>,
+    /// Of `N*` (`None` also when too many replicates have no peak).
+    pub peak_workers: Option<Interval>,
 }
 
 impl Fitted {
@@ -154,6 +156,15 @@ impl Fitted {
                     lambda: of(|f| f.lambda, reps),
                     alpha: of(|f| f.alpha, reps),
                     beta: of(|f| f.beta, reps),
+                    // A replicate without a peak counts as a failed value:
+                    // with too many of them there is no interval.
+                    peak_workers: bootstrap::percentile_interval(
+                        &reps
+                            .iter()
+                            .map(|f| f.as_ref().and_then(UslFit::peak_workers))
+                            .collect::<Vec<_>>(),
+                    )
+                    .ok(),
                 });
                 self.interval_note = None;
             }
@@ -577,9 +588,15 @@ fn table(out: &mut String, rows: &[(&str, &Fitted)], project: &[usize]) {
         let mut counts: Vec<f64> = fitted.points.iter().map(|p| p.0).collect();
         counts.sort_by(f64::total_cmp);
         counts.dedup();
-        let peak = fitted
-            .peak_workers
-            .map_or_else(|| "none".to_owned(), |n| format!("{n:.1}"));
+        // A peak is shown only where the lab would project it.
+        let peak_interval = fitted.intervals.and_then(|i| i.peak_workers);
+        let peak = match fitted.peak_workers {
+            None => "none".to_owned(),
+            Some(n) => match bootstrap::judge(n, peak_interval) {
+                Judgement::Projected(n) => format!("{n:.1}"),
+                Judgement::Declined(_) => "—".to_owned(),
+            },
+        };
         let _ = write!(
             out,
             "{:<12} {:>6} {:>10} {:>8.4} {:>10} {:>7.4} {:>7}",
@@ -628,8 +645,8 @@ fn table(out: &mut String, rows: &[(&str, &Fitted)], project: &[usize]) {
 /// The footer that says how to read the projections.
 pub const PROJECTION_LEGEND: &str = "X(n): projected throughput (tasks/s) at n workers; \
 90% int.: its 90% bootstrap interval over the repeats (and α's);\n\
-—: no projection: the interval is wider than the figure, or there are no repeats to \
-make one (sweep --repeat 3 or more);\n\
+—: no figure: its interval is wider than the figure, or there are no repeats to make one \
+(sweep --repeat 3 or more); N* follows the same rule;\n\
 *: the model went above the no-gate baseline's projection and is capped to it: a gate adds \
 cost to the ungated call, it never removes any.\n";
 
@@ -807,6 +824,35 @@ mod tests {
     }
 
     #[test]
+    fn the_peak_is_shown_only_where_its_interval_allows() {
+        let truth = UslFit {
+            lambda: 10e6,
+            alpha: 0.05,
+            beta: 0.02,
+            r_squared: 1.0,
+        };
+        let points: Vec<(f64, f64)> = [1.0, 2.0, 3.0, 4.0, 5.0]
+            .iter()
+            .map(|&n| (n, truth.throughput(n)))
+            .collect();
+        let peak_cell = |deviations: &[f64]| {
+            let (norm, models) = fit_all(&[measured("g", &points, deviations)], None, &[8]);
+            let model = models[0].1.clone().unwrap();
+            let text = render("test", &norm, &[model], &[8]);
+            let row = text
+                .lines()
+                .find(|l| l.starts_with("g "))
+                .unwrap()
+                .to_owned();
+            row.split_whitespace().nth(6).unwrap().to_owned()
+        };
+        let sure = peak_cell(&[0.0, 0.0]);
+        let want = format!("{:.1}", truth.peak_workers().unwrap());
+        assert_eq!(sure, want);
+        assert_eq!(peak_cell(&[-0.45, 0.0, 0.45]), "—");
+    }
+
+    #[test]
     fn projections_are_declined_where_the_interval_is_wider_than_the_figure() {
         let counts = [1.0, 2.0, 3.0, 4.0];
         // Runs 60% apart: far projections swing by more than themselves.
@@ -841,7 +887,7 @@ mod tests {
         let model = models[0].1.as_ref().unwrap();
         assert_eq!(model.raw.projected[0].throughput, None);
         let text = render("test", &norm, std::slice::from_ref(model), &[8]);
-        assert!(text.contains("mutex: one run at 1 workers"), "{text}");
+        assert!(text.contains("mutex: one run at N = 1"), "{text}");
     }
 
     #[test]
