@@ -12,7 +12,10 @@
 //! ```
 
 use std::error::Error;
+use std::path::PathBuf;
 
+use crate::go_cshared;
+use crate::goref;
 use crate::host_driver::{self, HostArtifacts};
 use crate::host_shape::{Shape, ShapeKind};
 use crate::stats::Spread;
@@ -22,6 +25,21 @@ pub const CALLGRIND_CALLS: (u64, u64) = (100_000, 200_000);
 
 /// Calls of the probe that sizes each shape's runs when `--calls` is not given.
 const PROBE_CALLS: u64 = 200_000;
+
+/// What to measure for each shape: thread counts, calls, repeats, instruction counts.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Plan {
+    /// Thread counts.
+    pub threads: Vec<usize>,
+    /// Timed calls per thread per run; `None`: sized per shape for about `seconds`.
+    pub calls: Option<u64>,
+    /// Target duration of a run when `calls` is `None`.
+    pub seconds: f64,
+    /// Runs per shape and thread count.
+    pub repeat: u64,
+    /// Count instructions with callgrind (where valgrind is installed).
+    pub callgrind: bool,
+}
 
 /// Output format of `deployed`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
@@ -57,6 +75,13 @@ pub struct DeployedArgs {
     /// Keep the built C host and libraries (their directory is printed) for reruns by hand.
     #[arg(long)]
     pub keep: bool,
+    /// Add the Go reference: a `-buildmode=c-shared` library exporting GoAdd1, driven by the
+    /// same C host, per Go toolchain found (as `crosscall-lab go` finds them).
+    #[arg(long)]
+    pub go: bool,
+    /// A Go toolchain for the Go rows: a `go` binary or a GOROOT (repeatable; implies --go).
+    #[arg(long, value_name = "PATH")]
+    pub go_path: Vec<PathBuf>,
     /// Output format.
     #[arg(long, value_enum, default_value_t)]
     pub format: DeployedFormat,
@@ -207,9 +232,15 @@ fn fmt_opt(value: Option<f64>, decimals: usize, signed: bool) -> String {
 
 /// The table: one row per shape, ns/call per thread count, instructions, deltas.
 pub fn render(rows: &[Row], threads: &[usize], repeat: u64, notes: &[String]) -> String {
+    let counted = rows.iter().any(|r| r.instructions_per_call.is_some());
     let mut out = format!(
         "deployed shape: C threads (pthread_create) calling int32_t f(int32_t) = x + 1 in a loop;\n\
-         ns/call of the slowest thread, median of {repeat} run(s); instr/call from callgrind at 1 thread\n"
+         ns/call of the slowest thread, median of {repeat} run(s){}\n",
+        if counted {
+            "; instr: per call, from callgrind at 1 thread"
+        } else {
+            ""
+        }
     );
     let mut header = format!("{:<34} {:>11}", "shape", "calls");
     for t in threads {
@@ -253,9 +284,20 @@ pub fn render(rows: &[Row], threads: &[usize], repeat: u64, notes: &[String]) ->
         "\nΔ: this row minus the row named under `over` (same thread count): the cost of the entry.\n\
          local: the loop and an indirect call; ungated/export*: symbols of the crosscall-hostbench\n\
          cdylib, dlopen()ed; capi: crosscall_gate_enter + x + 1 + crosscall_gate_leave, linked\n\
-         against libcrosscall_capi.so; static-*: `crosscall-lab run --workload empty --queue\n\
-         partitioned` (Rust threads, crosscall linked statically; ns = wall time / calls per worker).\n",
+         against libcrosscall_capi.so.\n",
     );
+    if rows.iter().any(|r| r.shape.starts_with("static-")) {
+        out.push_str(
+            "static-*: `crosscall-lab run --workload empty --queue partitioned` (Rust threads,\n\
+             crosscall linked statically; ns = wall time / calls per worker).\n",
+        );
+    }
+    if rows.iter().any(|r| r.shape.starts_with("go")) {
+        out.push_str(
+            "Go: GoAdd1 of a `go build -buildmode=c-shared` library (crates/crosscall-lab/go-cshared),\n\
+             dlopen()ed: a C->Go callback on a C-created thread.\n",
+        );
+    }
     for note in notes {
         out.push_str(&format!("note: {note}\n"));
     }
@@ -282,12 +324,26 @@ pub fn selected_shapes(asked: &[ShapeKind]) -> Vec<ShapeKind> {
         .collect()
 }
 
+impl DeployedArgs {
+    /// The measurement plan these arguments ask for.
+    pub fn plan(&self) -> Plan {
+        Plan {
+            threads: self.threads.clone(),
+            calls: self.calls,
+            seconds: self.seconds,
+            repeat: self.repeat,
+            callgrind: !self.no_callgrind,
+        }
+    }
+}
+
 /// Runs `crosscall-lab deployed`.
 ///
 /// # Errors
 ///
-/// When building the libraries or the C host fails, or a run fails (e.g. a refused call).
-/// A missing valgrind is not an error: the instruction columns stay empty, with a note.
+/// When building the libraries or the C host fails, a `--go-path` is not a Go toolchain, or
+/// a run fails (e.g. a refused call). A missing valgrind or Go is not an error: the
+/// instruction columns or the Go rows are left out, with a note.
 pub fn run(args: &DeployedArgs) -> Result<(), Box<dyn Error>> {
     let quiet = args.quiet;
     let log = |line: &str| {
@@ -300,10 +356,25 @@ pub fn run(args: &DeployedArgs) -> Result<(), Box<dyn Error>> {
         host.keep();
         log(&format!("keeping the C host in {}", host.dir.display()));
     }
-    let kinds = selected_shapes(&args.shape);
-    let shapes: Vec<Shape> = kinds.iter().map(|&k| Shape::builtin(k, &host)).collect();
     let mut notes = Vec::new();
-    let rows = measure_all(&shapes, args, &host, &mut notes, &log)?;
+    let mut shapes: Vec<Shape> = selected_shapes(&args.shape)
+        .into_iter()
+        .map(|k| Shape::builtin(k, &host))
+        .collect();
+    if args.go || !args.go_path.is_empty() {
+        if !shapes.iter().any(|s| s.key == ShapeKind::Ungated.name()) {
+            // The Go rows are compared with the ungated cdylib.
+            let at = shapes
+                .iter()
+                .take_while(|s| s.key == ShapeKind::Local.name())
+                .count();
+            shapes.insert(at, Shape::builtin(ShapeKind::Ungated, &host));
+        }
+        let (go_shapes, go_note) = go_shapes(&args.go_path, true, &host, &log)?;
+        shapes.extend(go_shapes);
+        notes.extend(go_note);
+    }
+    let rows = measure_all(&shapes, &args.plan(), &host, &mut notes, &log)?;
     match args.format {
         DeployedFormat::Text => print!("{}", render(&rows, &args.threads, args.repeat, &notes)),
         DeployedFormat::Json => {
@@ -320,6 +391,87 @@ pub fn run(args: &DeployedArgs) -> Result<(), Box<dyn Error>> {
     Ok(())
 }
 
+/// The Go rows: the c-shared reference built by each toolchain in `explicit` (and, with
+/// `search`, each one [`goref::discover`] finds), with a note when there is none.
+///
+/// # Errors
+///
+/// When a path in `explicit` is not a Go toolchain.
+pub fn go_shapes(
+    explicit: &[PathBuf],
+    search: bool,
+    host: &HostArtifacts,
+    log: &dyn Fn(&str),
+) -> Result<(Vec<Shape>, Option<String>), Box<dyn Error>> {
+    let found = goref::discover(explicit, search);
+    for (path, why) in &found.skipped {
+        if explicit.contains(path) && !why.contains("already found") {
+            return Err(format!("--go-path: {why}").into());
+        }
+    }
+    let libraries = go_cshared::build_all(&found.toolchains, log);
+    let note = libraries.is_empty().then(|| {
+        "no Go toolchain found: no Go rows (install one with `bash scripts/install-go.sh --only 1.22`, \
+         or pass --go-path PATH)"
+            .to_owned()
+    });
+    if let Some(note) = &note {
+        log(&format!("note: {note}"));
+    }
+    let shapes = libraries
+        .iter()
+        .map(|lib| Shape::go_cshared(&lib.version, &lib.library, host))
+        .collect();
+    Ok((shapes, note))
+}
+
+/// The C-host table of `crosscall-lab go`: C-created threads calling an exported function —
+/// the local C call, the ungated and `#[export]` cdylib, the C API, and each Go toolchain's
+/// `//export` — at `threads`, `calls` calls per thread per run (the same for every row),
+/// `repeat` runs, no instruction counts. Returns the rows and the notes.
+///
+/// # Errors
+///
+/// When building the libraries or the C host fails, or a run fails.
+pub fn c_thread_table(
+    toolchains: &[goref::Toolchain],
+    threads: &[usize],
+    calls: u64,
+    repeat: u64,
+    log: &dyn Fn(&str),
+) -> Result<(Vec<Row>, Vec<String>), Box<dyn Error>> {
+    let host = host_driver::build(log)?;
+    let mut shapes: Vec<Shape> = [
+        ShapeKind::Local,
+        ShapeKind::Ungated,
+        ShapeKind::Export,
+        ShapeKind::Capi,
+    ]
+    .into_iter()
+    .map(|k| Shape::builtin(k, &host))
+    .collect();
+    let libraries = go_cshared::build_all(toolchains, log);
+    shapes.extend(
+        libraries
+            .iter()
+            .map(|lib| Shape::go_cshared(&lib.version, &lib.library, &host)),
+    );
+    let plan = Plan {
+        threads: threads.to_vec(),
+        calls: Some(calls),
+        seconds: 0.0,
+        repeat,
+        callgrind: false,
+    };
+    let mut notes = Vec::new();
+    let rows = measure_all(&shapes, &plan, &host, &mut notes, log)?;
+    notes.retain(|n| !n.contains("instruction counts"));
+    if libraries.is_empty() {
+        notes.push("no Go toolchain found: crosscall's rows only (see the note above)".to_owned());
+    }
+    Ok((rows, notes))
+}
+
 /// Sizes, measures (shapes take turns, `repeat` rounds) and counts instructions of `shapes`.
 ///
 /// # Errors
@@ -327,18 +479,18 @@ pub fn run(args: &DeployedArgs) -> Result<(), Box<dyn Error>> {
 /// When a run fails.
 pub fn measure_all(
     shapes: &[Shape],
-    args: &DeployedArgs,
+    plan: &Plan,
     host: &HostArtifacts,
     notes: &mut Vec<String>,
     log: &dyn Fn(&str),
 ) -> Result<Vec<Row>, Box<dyn Error>> {
     let mut measured: Vec<Measured> = Vec::with_capacity(shapes.len());
     for shape in shapes {
-        let calls = match args.calls {
+        let calls = match plan.calls {
             Some(calls) => calls,
             None => {
                 let probe = shape.measure(1, PROBE_CALLS)?;
-                let calls = (args.seconds * 1e9 / probe.max(0.1)).round() as u64;
+                let calls = (plan.seconds * 1e9 / probe.max(0.1)).round() as u64;
                 let calls = calls.clamp(PROBE_CALLS, 1_000_000_000);
                 log(&format!(
                     "{}: probe {probe:.2} ns/call -> {calls} calls per thread",
@@ -349,14 +501,14 @@ pub fn measure_all(
         };
         measured.push(Measured {
             calls,
-            runs: args.threads.iter().map(|&t| (t, Vec::new())).collect(),
+            runs: plan.threads.iter().map(|&t| (t, Vec::new())).collect(),
             instructions: None,
         });
     }
-    let total = args.repeat as usize * args.threads.len() * shapes.len();
+    let total = plan.repeat as usize * plan.threads.len() * shapes.len();
     let mut done = 0;
-    for round in 1..=args.repeat {
-        for &threads in &args.threads {
+    for round in 1..=plan.repeat {
+        for &threads in &plan.threads {
             for (shape, m) in shapes.iter().zip(&mut measured) {
                 let ns = shape.measure(threads, m.calls)?;
                 if let Some((_, runs)) = m.runs.iter_mut().find(|(t, _)| *t == threads) {
@@ -370,7 +522,7 @@ pub fn measure_all(
             }
         }
     }
-    if args.no_callgrind {
+    if !plan.callgrind {
         notes.push("instruction counts skipped (--no-callgrind)".to_owned());
     } else if !host_driver::valgrind_available() {
         notes.push(
@@ -378,7 +530,16 @@ pub fn measure_all(
                 .to_owned(),
         );
     } else {
+        if shapes.iter().any(|s| !s.callgrind) {
+            notes.push(
+                "no instruction counts for the Go rows: Go's runtime does not run under valgrind"
+                    .to_owned(),
+            );
+        }
         for (shape, m) in shapes.iter().zip(&mut measured) {
+            if !shape.callgrind {
+                continue;
+            }
             log(&format!(
                 "callgrind: {} at {} and {} calls",
                 shape.key, CALLGRIND_CALLS.0, CALLGRIND_CALLS.1
