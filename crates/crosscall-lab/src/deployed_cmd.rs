@@ -82,6 +82,9 @@ pub struct DeployedArgs {
     /// A Go toolchain for the Go rows: a `go` binary or a GOROOT (repeatable; implies --go).
     #[arg(long, value_name = "PATH")]
     pub go_path: Vec<PathBuf>,
+    /// With --go: use only the toolchains given with --go-path, look for no others.
+    #[arg(long)]
+    pub no_discover: bool,
     /// Output format.
     #[arg(long, value_enum, default_value_t)]
     pub format: DeployedFormat,
@@ -351,6 +354,13 @@ pub fn run(args: &DeployedArgs) -> Result<(), Box<dyn Error>> {
             eprintln!("deployed: {line}");
         }
     };
+    // Toolchains first: a wrong --go-path fails before anything is built.
+    let go = args.go || !args.go_path.is_empty();
+    let toolchains = if go {
+        checked_toolchains(&args.go_path, !args.no_discover)?
+    } else {
+        Vec::new()
+    };
     let mut host = host_driver::build(&log)?;
     if args.keep {
         host.keep();
@@ -361,7 +371,7 @@ pub fn run(args: &DeployedArgs) -> Result<(), Box<dyn Error>> {
         .into_iter()
         .map(|k| Shape::builtin(k, &host))
         .collect();
-    if args.go || !args.go_path.is_empty() {
+    if go {
         if !shapes.iter().any(|s| s.key == ShapeKind::Ungated.name()) {
             // The Go rows are compared with the ungated cdylib.
             let at = shapes
@@ -370,9 +380,18 @@ pub fn run(args: &DeployedArgs) -> Result<(), Box<dyn Error>> {
                 .count();
             shapes.insert(at, Shape::builtin(ShapeKind::Ungated, &host));
         }
-        let (go_shapes, go_note) = go_shapes(&args.go_path, true, &host, &log)?;
-        shapes.extend(go_shapes);
-        notes.extend(go_note);
+        let libraries = go_cshared::build_all(&toolchains, &log);
+        if libraries.is_empty() {
+            let note = "no Go toolchain found: no Go rows (install one with \
+                        `bash scripts/install-go.sh --only 1.22`, or pass --go-path PATH)";
+            log(&format!("note: {note}"));
+            notes.push(note.to_owned());
+        }
+        shapes.extend(
+            libraries
+                .iter()
+                .map(|lib| Shape::go_cshared(&lib.version, &lib.library, &host)),
+        );
     }
     let rows = measure_all(&shapes, &args.plan(), &host, &mut notes, &log)?;
     match args.format {
@@ -391,38 +410,23 @@ pub fn run(args: &DeployedArgs) -> Result<(), Box<dyn Error>> {
     Ok(())
 }
 
-/// The Go rows: the c-shared reference built by each toolchain in `explicit` (and, with
-/// `search`, each one [`goref::discover`] finds), with a note when there is none.
+/// The toolchains in `explicit` (each must be one) and, with `search`, the ones
+/// [`goref::discover`] finds.
 ///
 /// # Errors
 ///
 /// When a path in `explicit` is not a Go toolchain.
-pub fn go_shapes(
+pub fn checked_toolchains(
     explicit: &[PathBuf],
     search: bool,
-    host: &HostArtifacts,
-    log: &dyn Fn(&str),
-) -> Result<(Vec<Shape>, Option<String>), Box<dyn Error>> {
+) -> Result<Vec<goref::Toolchain>, Box<dyn Error>> {
     let found = goref::discover(explicit, search);
     for (path, why) in &found.skipped {
         if explicit.contains(path) && !why.contains("already found") {
             return Err(format!("--go-path: {why}").into());
         }
     }
-    let libraries = go_cshared::build_all(&found.toolchains, log);
-    let note = libraries.is_empty().then(|| {
-        "no Go toolchain found: no Go rows (install one with `bash scripts/install-go.sh --only 1.22`, \
-         or pass --go-path PATH)"
-            .to_owned()
-    });
-    if let Some(note) = &note {
-        log(&format!("note: {note}"));
-    }
-    let shapes = libraries
-        .iter()
-        .map(|lib| Shape::go_cshared(&lib.version, &lib.library, host))
-        .collect();
-    Ok((shapes, note))
+    Ok(found.toolchains)
 }
 
 /// The C-host table of `crosscall-lab go`: C-created threads calling an exported function —
