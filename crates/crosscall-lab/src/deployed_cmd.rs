@@ -170,7 +170,19 @@ pub struct Measured {
     pub instructions: Option<f64>,
 }
 
-/// Medians and deltas over each row's baseline (when the baseline was measured).
+/// Medians and deltas over each row's baseline (when the baseline was measured). Each
+/// element is (key, label, baseline key, measurements).
+///
+/// ```
+/// use crosscall_lab::deployed_cmd::{summarize, Measured};
+/// let m = |ns: f64| Measured { calls: 10, runs: vec![(1, vec![ns])], instructions: Some(ns) };
+/// let rows = summarize(&[
+///     ("ungated".into(), "ungated".into(), None, m(2.0)),
+///     ("export".into(), "export".into(), Some("ungated".into()), m(3.5)),
+/// ]);
+/// assert_eq!(rows[1].by_threads[0].delta_ns, Some(1.5));
+/// assert_eq!(rows[1].delta_instructions, Some(1.5));
+/// ```
 pub fn summarize(shapes: &[(String, String, Option<String>, Measured)]) -> Vec<Row> {
     let mut rows: Vec<Row> = shapes
         .iter()
@@ -309,6 +321,12 @@ pub fn render(rows: &[Row], threads: &[usize], repeat: u64, notes: &[String]) ->
 
 /// The shapes asked for, with the baselines they are compared with (and theirs), in table
 /// order.
+///
+/// ```
+/// use crosscall_lab::deployed_cmd::selected_shapes;
+/// use crosscall_lab::host_shape::ShapeKind;
+/// assert_eq!(selected_shapes(&[ShapeKind::Capi]), [ShapeKind::Local, ShapeKind::Capi]);
+/// ```
 pub fn selected_shapes(asked: &[ShapeKind]) -> Vec<ShapeKind> {
     if asked.is_empty() {
         return ShapeKind::ALL.to_vec();
@@ -328,10 +346,17 @@ pub fn selected_shapes(asked: &[ShapeKind]) -> Vec<ShapeKind> {
 }
 
 impl DeployedArgs {
-    /// The measurement plan these arguments ask for.
+    /// The measurement plan these arguments ask for (thread counts deduplicated).
     pub fn plan(&self) -> Plan {
+        let mut threads = self.threads.clone();
+        let mut seen = Vec::new();
+        threads.retain(|t| {
+            let first = !seen.contains(t);
+            seen.push(*t);
+            first
+        });
         Plan {
-            threads: self.threads.clone(),
+            threads,
             calls: self.calls,
             seconds: self.seconds,
             repeat: self.repeat,
@@ -393,12 +418,13 @@ pub fn run(args: &DeployedArgs) -> Result<(), Box<dyn Error>> {
                 .map(|lib| Shape::go_cshared(&lib.version, &lib.library, &host)),
         );
     }
-    let rows = measure_all(&shapes, &args.plan(), &host, &mut notes, &log)?;
+    let plan = args.plan();
+    let rows = measure_all(&shapes, &plan, &host, &mut notes, &log)?;
     match args.format {
-        DeployedFormat::Text => print!("{}", render(&rows, &args.threads, args.repeat, &notes)),
+        DeployedFormat::Text => print!("{}", render(&rows, &plan.threads, args.repeat, &notes)),
         DeployedFormat::Json => {
             let json = serde_json::json!({
-                "threads": args.threads,
+                "threads": plan.threads,
                 "repeat": args.repeat,
                 "callgrind_calls": (!args.no_callgrind).then_some([CALLGRIND_CALLS.0, CALLGRIND_CALLS.1]),
                 "rows": rows,

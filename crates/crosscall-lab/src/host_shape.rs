@@ -73,6 +73,13 @@ impl ShapeKind {
     }
 
     /// The shape this one's extra cost is measured against.
+    ///
+    /// ```
+    /// use crosscall_lab::host_shape::ShapeKind;
+    /// assert_eq!(ShapeKind::Export.baseline(), Some(ShapeKind::Ungated));
+    /// assert_eq!(ShapeKind::Capi.baseline(), Some(ShapeKind::Local));
+    /// assert_eq!(ShapeKind::Local.baseline(), None);
+    /// ```
     pub fn baseline(self) -> Option<ShapeKind> {
         match self {
             ShapeKind::Local | ShapeKind::StaticNone => None,
