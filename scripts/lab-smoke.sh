@@ -19,7 +19,12 @@
 #            projection a figure inside an interval no wider than itself and
 #            never above none's, or declined with a reason);
 #            two worker counts refused with the "at least 3" message
-#   go       the Go reference next to the Rust gates (needs a Go toolchain)
+#   go       the Go reference next to the Rust gates, and its C-host table: C pthreads
+#            calling GoAdd1 of a c-shared library beside crosscall's #[export] cdylib and
+#            C API, from the same C host (needs a Go toolchain)
+#   deployed the deployed shapes (dlopen()ed cdylib, the C API's .so, static rows) at 1
+#            and 2 threads, with callgrind's instructions per call where valgrind is
+#            installed
 # Exits non-zero at the first failure, saying what failed.
 set -euo pipefail
 
@@ -204,7 +209,7 @@ grep -q "at least 3" "$tmp/few.err" ||
 pass "model: raw and capacity-normalized fits for every gate, normalized = raw * n / c(n), projections never above none or declined; two worker counts refused"
 
 # (e) the Go reference next to the Rust gates.
-lab go --workers 1,2 --tasks 50000 --repeat 1 --format json >"$tmp/go.json"
+lab go --workers 1,2 --tasks 50000 --repeat 1 --cthread-calls 20000 --format json >"$tmp/go.json"
 dump="$tmp/stderr" check_py "go: unexpected JSON (its stderr above)" "$tmp/go.json" "${GATES[@]}" <<'EOF'
 import json, sys
 path, gates = sys.argv[1], sys.argv[2:]
@@ -218,8 +223,38 @@ for gate in gates:
                    for r in rows), f"no rust:{gate} row at {workers} workers"
 for r in rows:
     assert r["median_ms"] > 0 and r["runs"] == 1, r
+cthread = report["cthread"]
+assert cthread["calls"] == 20000, cthread
+shapes = [r["shape"] for r in cthread["rows"]]
+assert shapes[:4] == ["local", "ungated", "export", "capi"], shapes
+assert any(s.startswith("go") for s in shapes[4:]), f"no Go row in the C-host table: {shapes}"
+for r in cthread["rows"]:
+    figures = {f["threads"]: f["ns_per_call"] for f in r["by_threads"]}
+    assert sorted(figures) == [1, 2] and all(v > 0 for v in figures.values()), r
 EOF
 go_names="$(python3 -c 'import json, sys; print(", ".join(sorted({r["implementation"] for r in json.load(open(sys.argv[1]))["rows"] if r["implementation"].startswith("go")})))' "$tmp/go.json")"
 pass "go: $go_names next to rust:{$(IFS=,; echo "${GATES[*]}")} at 1 and 2 workers"
+
+# (f) the deployed shapes, with instruction counts where valgrind is installed.
+lab deployed --threads 1,2 --calls 20000 --repeat 1 --format json >"$tmp/deployed.json"
+dump="$tmp/stderr" check_py "deployed: unexpected JSON (its stderr above)" "$tmp/deployed.json" <<'EOF'
+import json, shutil, sys
+report = json.load(open(sys.argv[1]))
+rows = {r["shape"]: r for r in report["rows"]}
+want = ["local", "ungated", "export", "export-abort", "capi", "static-none", "static-crosscall"]
+assert list(rows) == want, list(rows)
+counted = shutil.which("valgrind") is not None
+for r in rows.values():
+    figures = {f["threads"]: f["ns_per_call"] for f in r["by_threads"]}
+    assert sorted(figures) == [1, 2] and all(v > 0 for v in figures.values()), r
+    assert not counted or r["instructions_per_call"] > 0, r
+if counted:
+    assert rows["export"]["instructions_per_call"] > rows["ungated"]["instructions_per_call"], rows
+EOF
+if command -v valgrind >/dev/null; then
+    pass "deployed: 7 shapes at 1 and 2 threads, with instruction counts"
+else
+    pass "deployed: 7 shapes at 1 and 2 threads (valgrind not installed: no instruction counts)"
+fi
 
 echo "lab smoke passed in $((SECONDS - started)) s"

@@ -7,6 +7,7 @@ fn main() {
         "c/attach_tests.c",
         "c/panic_tests.c",
         "c/entry_path_tests.c",
+        "c/cdylib_tests.c",
     ];
     for path in sources
         .iter()
@@ -27,4 +28,6 @@ fn main() {
         .warnings_into_errors(true)
         .compile("crosscall_ctests_c");
     println!("cargo:rustc-link-lib=pthread");
+    // dlopen() & co. (part of libc since glibc 2.34; a separate libdl before).
+    println!("cargo:rustc-link-lib=dl");
 }

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Runs the C API's C tests (this crate) under valgrind memcheck: any invalid access, or any
-# definitely or possibly lost block, fails the run. Used by CI next to
-# examples/c-pool/run.sh --valgrind. Reachable memory that memcheck cannot tell from a leak is
-# suppressed, with its reason, in crates/crosscall/valgrind.supp and ./valgrind.supp.
+# Runs the C tests of this crate (the C API, and the crosscall-hostbench cdylib loaded with
+# dlopen() by tests/cdylib.rs) under valgrind memcheck: any invalid access, or any definitely
+# or possibly lost block, fails the run. Used by CI next to examples/c-pool/run.sh --valgrind.
+# Reachable memory that memcheck cannot tell from a leak is suppressed, with its reason, in
+# crates/crosscall/valgrind.supp and ./valgrind.supp.
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)

@@ -1,10 +1,12 @@
-//! Test-only crate: the tests of `crosscall-capi` written in C (`c/*.c`, compiled by
+//! Test-only crate: the tests of `crosscall-capi` (and of the `crosscall-hostbench` cdylib,
+//! loaded with `dlopen()`) written in C (`c/*.c`, compiled by
 //! `build.rs` against the committed `include/crosscall.h`), plus the Rust callbacks and probes
 //! those C tests call. Each C test runs its checks on threads it creates with
 //! `pthread_create`; `tests/*.rs` run them and fail with the C file and line that failed.
 #![deny(unsafe_op_in_unsafe_fn, missing_docs)]
 
-use std::ffi::c_int;
+use std::ffi::{c_char, c_int, CString};
+use std::path::Path;
 
 use crosscall::Gate;
 
@@ -90,3 +92,22 @@ c_tests!(
     ctest_two_gates_alternate_on_one_thread,
     ctest_leave_while_closing,
 );
+
+extern "C" {
+    fn ctest_cdylib_dlopen(path: *const c_char) -> c_int;
+}
+
+/// Runs the C test `ctest_cdylib_dlopen` (`c/cdylib_tests.c`) on the crosscall-hostbench
+/// cdylib at `library`: dlopen(), calls from C threads before and after `hb_init`, shutdown
+/// while they call, refusal after it, dlclose(). Panics with the failed line if it fails.
+pub fn cdylib_dlopen(library: &Path) {
+    let path = CString::new(library.as_os_str().as_encoded_bytes())
+        .expect("a library path has no NUL byte");
+    // SAFETY: `path` is a NUL-terminated string that outlives the call; the C test only
+    // reads it and uses the library through the symbols it looks up.
+    let failed_line = unsafe { ctest_cdylib_dlopen(path.as_ptr()) };
+    assert_eq!(
+        failed_line, 0,
+        "C test ctest_cdylib_dlopen failed at line {failed_line} (see stderr)"
+    );
+}

@@ -43,6 +43,10 @@ pub use crosscall_capi;
 static LIB: Gate = Gate::new();
 
 /// `x + 1` with no entry at all: the baseline every other shape is compared with.
+///
+/// ```
+/// assert_eq!(crosscall_hostbench::hb_ungated_add1(i32::MAX), i32::MIN);
+/// ```
 #[no_mangle]
 pub extern "C" fn hb_ungated_add1(x: i32) -> i32 {
     x.wrapping_add(1)
@@ -50,6 +54,12 @@ pub extern "C" fn hb_ungated_add1(x: i32) -> i32 {
 
 /// `x + 1` behind the library's gate, with the panic barrier: waits before [`hb_init`],
 /// returns `-1` (and sets the last error) after [`hb_shutdown`].
+///
+/// ```
+/// use crosscall_hostbench::{hb_export_add1, hb_init};
+/// hb_init();
+/// assert_eq!(hb_export_add1(1), 2);
+/// ```
 #[crosscall::export(gate = LIB, on_panic = -1)]
 #[no_mangle]
 pub extern "C" fn hb_export_add1(x: i32) -> i32 {
@@ -57,6 +67,12 @@ pub extern "C" fn hb_export_add1(x: i32) -> i32 {
 }
 
 /// [`hb_export_add1`] with `abort_on_panic`: the entry without `catch_unwind`.
+///
+/// ```
+/// use crosscall_hostbench::{hb_export_abort_add1, hb_init};
+/// hb_init();
+/// assert_eq!(hb_export_abort_add1(1), 2);
+/// ```
 #[crosscall::export(gate = LIB, on_panic = -1, abort_on_panic)]
 #[no_mangle]
 pub extern "C" fn hb_export_abort_add1(x: i32) -> i32 {
@@ -65,6 +81,12 @@ pub extern "C" fn hb_export_abort_add1(x: i32) -> i32 {
 
 /// Opens the library: calls waiting in the gated functions proceed, later ones are admitted.
 /// Does nothing if it is already open or was shut down.
+///
+/// ```
+/// crosscall_hostbench::hb_init();
+/// crosscall_hostbench::hb_init(); // a second call changes nothing
+/// assert_eq!(crosscall_hostbench::hb_export_add1(0), 1);
+/// ```
 #[no_mangle]
 pub extern "C" fn hb_init() {
     LIB.open();
@@ -72,6 +94,14 @@ pub extern "C" fn hb_init() {
 
 /// Shuts the library down: stops admitting calls and waits for those inside to return.
 /// Returns 0, or -1 with the last error set (called from inside a gated call).
+///
+/// ```
+/// use crosscall_hostbench::{hb_export_add1, hb_init, hb_shutdown};
+/// hb_init();
+/// assert_eq!(hb_shutdown(), 0);
+/// assert_eq!(hb_shutdown(), 0); // already shut down
+/// assert_eq!(hb_export_add1(0), -1);
+/// ```
 #[no_mangle]
 pub extern "C" fn hb_shutdown() -> c_int {
     match LIB.close() {

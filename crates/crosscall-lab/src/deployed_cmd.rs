@@ -12,7 +12,10 @@
 //! ```
 
 use std::error::Error;
+use std::path::PathBuf;
 
+use crate::go_cshared;
+use crate::goref;
 use crate::host_driver::{self, HostArtifacts};
 use crate::host_shape::{Shape, ShapeKind};
 use crate::stats::Spread;
@@ -22,6 +25,21 @@ pub const CALLGRIND_CALLS: (u64, u64) = (100_000, 200_000);
 
 /// Calls of the probe that sizes each shape's runs when `--calls` is not given.
 const PROBE_CALLS: u64 = 200_000;
+
+/// What to measure for each shape: thread counts, calls, repeats, instruction counts.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Plan {
+    /// Thread counts.
+    pub threads: Vec<usize>,
+    /// Timed calls per thread per run; `None`: sized per shape for about `seconds`.
+    pub calls: Option<u64>,
+    /// Target duration of a run when `calls` is `None`.
+    pub seconds: f64,
+    /// Runs per shape and thread count.
+    pub repeat: u64,
+    /// Count instructions with callgrind (where valgrind is installed).
+    pub callgrind: bool,
+}
 
 /// Output format of `deployed`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
@@ -57,6 +75,16 @@ pub struct DeployedArgs {
     /// Keep the built C host and libraries (their directory is printed) for reruns by hand.
     #[arg(long)]
     pub keep: bool,
+    /// Add the Go reference: a `-buildmode=c-shared` library exporting GoAdd1, driven by the
+    /// same C host, per Go toolchain found (as `crosscall-lab go` finds them).
+    #[arg(long)]
+    pub go: bool,
+    /// A Go toolchain for the Go rows: a `go` binary or a GOROOT (repeatable; implies --go).
+    #[arg(long, value_name = "PATH")]
+    pub go_path: Vec<PathBuf>,
+    /// With --go: use only the toolchains given with --go-path, look for no others.
+    #[arg(long)]
+    pub no_discover: bool,
     /// Output format.
     #[arg(long, value_enum, default_value_t)]
     pub format: DeployedFormat,
@@ -142,7 +170,19 @@ pub struct Measured {
     pub instructions: Option<f64>,
 }
 
-/// Medians and deltas over each row's baseline (when the baseline was measured).
+/// Medians and deltas over each row's baseline (when the baseline was measured). Each
+/// element is (key, label, baseline key, measurements).
+///
+/// ```
+/// use crosscall_lab::deployed_cmd::{summarize, Measured};
+/// let m = |ns: f64| Measured { calls: 10, runs: vec![(1, vec![ns])], instructions: Some(ns) };
+/// let rows = summarize(&[
+///     ("ungated".into(), "ungated".into(), None, m(2.0)),
+///     ("export".into(), "export".into(), Some("ungated".into()), m(3.5)),
+/// ]);
+/// assert_eq!(rows[1].by_threads[0].delta_ns, Some(1.5));
+/// assert_eq!(rows[1].delta_instructions, Some(1.5));
+/// ```
 pub fn summarize(shapes: &[(String, String, Option<String>, Measured)]) -> Vec<Row> {
     let mut rows: Vec<Row> = shapes
         .iter()
@@ -207,9 +247,15 @@ fn fmt_opt(value: Option<f64>, decimals: usize, signed: bool) -> String {
 
 /// The table: one row per shape, ns/call per thread count, instructions, deltas.
 pub fn render(rows: &[Row], threads: &[usize], repeat: u64, notes: &[String]) -> String {
+    let counted = rows.iter().any(|r| r.instructions_per_call.is_some());
     let mut out = format!(
         "deployed shape: C threads (pthread_create) calling int32_t f(int32_t) = x + 1 in a loop;\n\
-         ns/call of the slowest thread, median of {repeat} run(s); instr/call from callgrind at 1 thread\n"
+         ns/call of the slowest thread, median of {repeat} run(s){}\n",
+        if counted {
+            "; instr: per call, from callgrind at 1 thread"
+        } else {
+            ""
+        }
     );
     let mut header = format!("{:<34} {:>11}", "shape", "calls");
     for t in threads {
@@ -253,9 +299,20 @@ pub fn render(rows: &[Row], threads: &[usize], repeat: u64, notes: &[String]) ->
         "\nΔ: this row minus the row named under `over` (same thread count): the cost of the entry.\n\
          local: the loop and an indirect call; ungated/export*: symbols of the crosscall-hostbench\n\
          cdylib, dlopen()ed; capi: crosscall_gate_enter + x + 1 + crosscall_gate_leave, linked\n\
-         against libcrosscall_capi.so; static-*: `crosscall-lab run --workload empty --queue\n\
-         partitioned` (Rust threads, crosscall linked statically; ns = wall time / calls per worker).\n",
+         against libcrosscall_capi.so.\n",
     );
+    if rows.iter().any(|r| r.shape.starts_with("static-")) {
+        out.push_str(
+            "static-*: `crosscall-lab run --workload empty --queue partitioned` (Rust threads,\n\
+             crosscall linked statically; ns = wall time / calls per worker).\n",
+        );
+    }
+    if rows.iter().any(|r| r.shape.starts_with("go")) {
+        out.push_str(
+            "Go: GoAdd1 of a `go build -buildmode=c-shared` library (crates/crosscall-lab/go-cshared),\n\
+             dlopen()ed: a C->Go callback on a C-created thread.\n",
+        );
+    }
     for note in notes {
         out.push_str(&format!("note: {note}\n"));
     }
@@ -264,6 +321,12 @@ pub fn render(rows: &[Row], threads: &[usize], repeat: u64, notes: &[String]) ->
 
 /// The shapes asked for, with the baselines they are compared with (and theirs), in table
 /// order.
+///
+/// ```
+/// use crosscall_lab::deployed_cmd::selected_shapes;
+/// use crosscall_lab::host_shape::ShapeKind;
+/// assert_eq!(selected_shapes(&[ShapeKind::Capi]), [ShapeKind::Local, ShapeKind::Capi]);
+/// ```
 pub fn selected_shapes(asked: &[ShapeKind]) -> Vec<ShapeKind> {
     if asked.is_empty() {
         return ShapeKind::ALL.to_vec();
@@ -282,12 +345,33 @@ pub fn selected_shapes(asked: &[ShapeKind]) -> Vec<ShapeKind> {
         .collect()
 }
 
+impl DeployedArgs {
+    /// The measurement plan these arguments ask for (thread counts deduplicated).
+    pub fn plan(&self) -> Plan {
+        let mut threads = self.threads.clone();
+        let mut seen = Vec::new();
+        threads.retain(|t| {
+            let first = !seen.contains(t);
+            seen.push(*t);
+            first
+        });
+        Plan {
+            threads,
+            calls: self.calls,
+            seconds: self.seconds,
+            repeat: self.repeat,
+            callgrind: !self.no_callgrind,
+        }
+    }
+}
+
 /// Runs `crosscall-lab deployed`.
 ///
 /// # Errors
 ///
-/// When building the libraries or the C host fails, or a run fails (e.g. a refused call).
-/// A missing valgrind is not an error: the instruction columns stay empty, with a note.
+/// When building the libraries or the C host fails, a `--go-path` is not a Go toolchain, or
+/// a run fails (e.g. a refused call). A missing valgrind or Go is not an error: the
+/// instruction columns or the Go rows are left out, with a note.
 pub fn run(args: &DeployedArgs) -> Result<(), Box<dyn Error>> {
     let quiet = args.quiet;
     let log = |line: &str| {
@@ -295,20 +379,52 @@ pub fn run(args: &DeployedArgs) -> Result<(), Box<dyn Error>> {
             eprintln!("deployed: {line}");
         }
     };
+    // Toolchains first: a wrong --go-path fails before anything is built.
+    let go = args.go || !args.go_path.is_empty();
+    let toolchains = if go {
+        checked_toolchains(&args.go_path, !args.no_discover)?
+    } else {
+        Vec::new()
+    };
     let mut host = host_driver::build(&log)?;
     if args.keep {
         host.keep();
         log(&format!("keeping the C host in {}", host.dir.display()));
     }
-    let kinds = selected_shapes(&args.shape);
-    let shapes: Vec<Shape> = kinds.iter().map(|&k| Shape::builtin(k, &host)).collect();
     let mut notes = Vec::new();
-    let rows = measure_all(&shapes, args, &host, &mut notes, &log)?;
+    let mut shapes: Vec<Shape> = selected_shapes(&args.shape)
+        .into_iter()
+        .map(|k| Shape::builtin(k, &host))
+        .collect();
+    if go {
+        if !shapes.iter().any(|s| s.key == ShapeKind::Ungated.name()) {
+            // The Go rows are compared with the ungated cdylib.
+            let at = shapes
+                .iter()
+                .take_while(|s| s.key == ShapeKind::Local.name())
+                .count();
+            shapes.insert(at, Shape::builtin(ShapeKind::Ungated, &host));
+        }
+        let libraries = go_cshared::build_all(&toolchains, &log);
+        if libraries.is_empty() {
+            let note = "no Go toolchain found: no Go rows (install one with \
+                        `bash scripts/install-go.sh --only 1.22`, or pass --go-path PATH)";
+            log(&format!("note: {note}"));
+            notes.push(note.to_owned());
+        }
+        shapes.extend(
+            libraries
+                .iter()
+                .map(|lib| Shape::go_cshared(&lib.version, &lib.library, &host)),
+        );
+    }
+    let plan = args.plan();
+    let rows = measure_all(&shapes, &plan, &host, &mut notes, &log)?;
     match args.format {
-        DeployedFormat::Text => print!("{}", render(&rows, &args.threads, args.repeat, &notes)),
+        DeployedFormat::Text => print!("{}", render(&rows, &plan.threads, args.repeat, &notes)),
         DeployedFormat::Json => {
             let json = serde_json::json!({
-                "threads": args.threads,
+                "threads": plan.threads,
                 "repeat": args.repeat,
                 "callgrind_calls": (!args.no_callgrind).then_some([CALLGRIND_CALLS.0, CALLGRIND_CALLS.1]),
                 "rows": rows,
@@ -320,6 +436,72 @@ pub fn run(args: &DeployedArgs) -> Result<(), Box<dyn Error>> {
     Ok(())
 }
 
+/// The toolchains in `explicit` (each must be one) and, with `search`, the ones
+/// [`goref::discover`] finds.
+///
+/// # Errors
+///
+/// When a path in `explicit` is not a Go toolchain.
+pub fn checked_toolchains(
+    explicit: &[PathBuf],
+    search: bool,
+) -> Result<Vec<goref::Toolchain>, Box<dyn Error>> {
+    let found = goref::discover(explicit, search);
+    for (path, why) in &found.skipped {
+        if explicit.contains(path) && !why.contains("already found") {
+            return Err(format!("--go-path: {why}").into());
+        }
+    }
+    Ok(found.toolchains)
+}
+
+/// The C-host table of `crosscall-lab go`: C-created threads calling an exported function —
+/// the local C call, the ungated and `#[export]` cdylib, the C API, and each Go toolchain's
+/// `//export` — at `threads`, `calls` calls per thread per run (the same for every row),
+/// `repeat` runs, no instruction counts. Returns the rows and the notes.
+///
+/// # Errors
+///
+/// When building the libraries or the C host fails, or a run fails.
+pub fn c_thread_table(
+    toolchains: &[goref::Toolchain],
+    threads: &[usize],
+    calls: u64,
+    repeat: u64,
+    log: &dyn Fn(&str),
+) -> Result<(Vec<Row>, Vec<String>), Box<dyn Error>> {
+    let host = host_driver::build(log)?;
+    let mut shapes: Vec<Shape> = [
+        ShapeKind::Local,
+        ShapeKind::Ungated,
+        ShapeKind::Export,
+        ShapeKind::Capi,
+    ]
+    .into_iter()
+    .map(|k| Shape::builtin(k, &host))
+    .collect();
+    let libraries = go_cshared::build_all(toolchains, log);
+    shapes.extend(
+        libraries
+            .iter()
+            .map(|lib| Shape::go_cshared(&lib.version, &lib.library, &host)),
+    );
+    let plan = Plan {
+        threads: threads.to_vec(),
+        calls: Some(calls),
+        seconds: 0.0,
+        repeat,
+        callgrind: false,
+    };
+    let mut notes = Vec::new();
+    let rows = measure_all(&shapes, &plan, &host, &mut notes, log)?;
+    notes.retain(|n| !n.contains("instruction counts"));
+    if libraries.is_empty() {
+        notes.push("no Go toolchain found: crosscall's rows only (see the note above)".to_owned());
+    }
+    Ok((rows, notes))
+}
+
 /// Sizes, measures (shapes take turns, `repeat` rounds) and counts instructions of `shapes`.
 ///
 /// # Errors
@@ -327,18 +509,18 @@ pub fn run(args: &DeployedArgs) -> Result<(), Box<dyn Error>> {
 /// When a run fails.
 pub fn measure_all(
     shapes: &[Shape],
-    args: &DeployedArgs,
+    plan: &Plan,
     host: &HostArtifacts,
     notes: &mut Vec<String>,
     log: &dyn Fn(&str),
 ) -> Result<Vec<Row>, Box<dyn Error>> {
     let mut measured: Vec<Measured> = Vec::with_capacity(shapes.len());
     for shape in shapes {
-        let calls = match args.calls {
+        let calls = match plan.calls {
             Some(calls) => calls,
             None => {
                 let probe = shape.measure(1, PROBE_CALLS)?;
-                let calls = (args.seconds * 1e9 / probe.max(0.1)).round() as u64;
+                let calls = (plan.seconds * 1e9 / probe.max(0.1)).round() as u64;
                 let calls = calls.clamp(PROBE_CALLS, 1_000_000_000);
                 log(&format!(
                     "{}: probe {probe:.2} ns/call -> {calls} calls per thread",
@@ -349,14 +531,14 @@ pub fn measure_all(
         };
         measured.push(Measured {
             calls,
-            runs: args.threads.iter().map(|&t| (t, Vec::new())).collect(),
+            runs: plan.threads.iter().map(|&t| (t, Vec::new())).collect(),
             instructions: None,
         });
     }
-    let total = args.repeat as usize * args.threads.len() * shapes.len();
+    let total = plan.repeat as usize * plan.threads.len() * shapes.len();
     let mut done = 0;
-    for round in 1..=args.repeat {
-        for &threads in &args.threads {
+    for round in 1..=plan.repeat {
+        for &threads in &plan.threads {
             for (shape, m) in shapes.iter().zip(&mut measured) {
                 let ns = shape.measure(threads, m.calls)?;
                 if let Some((_, runs)) = m.runs.iter_mut().find(|(t, _)| *t == threads) {
@@ -370,7 +552,7 @@ pub fn measure_all(
             }
         }
     }
-    if args.no_callgrind {
+    if !plan.callgrind {
         notes.push("instruction counts skipped (--no-callgrind)".to_owned());
     } else if !host_driver::valgrind_available() {
         notes.push(
@@ -378,7 +560,16 @@ pub fn measure_all(
                 .to_owned(),
         );
     } else {
+        if shapes.iter().any(|s| !s.callgrind) {
+            notes.push(
+                "no instruction counts for the Go rows: Go's runtime does not run under valgrind"
+                    .to_owned(),
+            );
+        }
         for (shape, m) in shapes.iter().zip(&mut measured) {
+            if !shape.callgrind {
+                continue;
+            }
             log(&format!(
                 "callgrind: {} at {} and {} calls",
                 shape.key, CALLGRIND_CALLS.0, CALLGRIND_CALLS.1

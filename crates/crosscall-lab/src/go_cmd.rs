@@ -9,10 +9,16 @@
 //! crosscall-lab go --workers 1,2 --tasks 2000000 --repeat 3
 //! crosscall-lab go --go /usr/lib/go-1.19 --go .go/go1.22.10/bin/go --no-discover
 //! ```
+//!
+//! A second table puts each toolchain's C-host shape — C-created pthreads calling an
+//! `//export`ed Go function in a `-buildmode=c-shared` library ([`crate::go_cshared`]) —
+//! beside crosscall's `#[export]` cdylib and C API, all driven by the same C host with the
+//! same call count (see [`crate::deployed_cmd`]).
 
 use std::error::Error;
 use std::path::PathBuf;
 
+use crate::deployed_cmd;
 use crate::goref::{self, GoProgram};
 use crate::runner::{self, GateKind, QueueKind, RunConfig, Workload};
 use crate::stats::Spread;
@@ -53,6 +59,13 @@ pub struct GoArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t)]
     pub format: GoFormat,
+    /// Calls per thread per run in the second table (C-created threads calling an
+    /// exported function); the same for every row.
+    #[arg(long, default_value_t = 1_000_000, value_parser = clap::value_parser!(u64).range(1..=1_000_000_000))]
+    pub cthread_calls: u64,
+    /// Skip the second table (it builds crosscall's libraries and a C host, see `deployed`).
+    #[arg(long)]
+    pub no_cthread: bool,
 }
 
 /// What a row measures: a Go toolchain's cgo or one of the Rust gates.
@@ -152,9 +165,33 @@ pub fn run(args: &GoArgs) -> Result<(), Box<dyn Error>> {
         args.repeat as usize,
     )?;
     let rows = summarize(&measurements, args.tasks);
+    let cthread = if args.no_cthread {
+        None
+    } else {
+        let log = |line: &str| eprintln!("{line}");
+        Some(deployed_cmd::c_thread_table(
+            &found.toolchains,
+            &workers,
+            args.cthread_calls,
+            args.repeat,
+            &log,
+        )?)
+    };
 
     match args.format {
-        GoFormat::Text => print!("{}", render(&rows, args.tasks, note.as_deref())),
+        GoFormat::Text => {
+            print!("{}", render(&rows, args.tasks, note.as_deref()));
+            if let Some((cthread_rows, cthread_notes)) = &cthread {
+                println!(
+                    "\nC-created threads calling an exported function ({} calls per thread per run)",
+                    args.cthread_calls
+                );
+                print!(
+                    "{}",
+                    deployed_cmd::render(cthread_rows, &workers, args.repeat, cthread_notes)
+                );
+            }
+        }
         GoFormat::Json => {
             let toolchains: Vec<_> = found
                 .toolchains
@@ -169,6 +206,12 @@ pub fn run(args: &GoArgs) -> Result<(), Box<dyn Error>> {
                 "toolchains": toolchains,
                 "rows": rows,
                 "note": note,
+                "cthread": cthread.as_ref().map(|(rows, notes)| serde_json::json!({
+                    "calls": args.cthread_calls,
+                    "threads": workers,
+                    "rows": rows,
+                    "notes": notes,
+                })),
             });
             println!("{}", serde_json::to_string_pretty(&json)?);
         }

@@ -431,7 +431,7 @@ fn version_key(version: &str) -> Vec<u64> {
 
 /// A `go` command that uses its own GOROOT, never downloads a toolchain or a
 /// module, and ignores the user's Go configuration.
-fn hermetic(go: &Path) -> Command {
+pub(crate) fn hermetic(go: &Path) -> Command {
     let mut command = Command::new(go);
     command
         .env_remove("GOROOT")

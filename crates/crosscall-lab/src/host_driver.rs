@@ -12,7 +12,9 @@
 //! The libraries are built by `cargo build --release` (`cargo` from `$CARGO` or `PATH`; the
 //! target directory is the one `cargo metadata` reports, so `CARGO_TARGET_DIR` is honoured)
 //! and copied into a directory of this run, so a concurrent build of the shared target
-//! directory cannot swap them mid-measurement.
+//! directory cannot swap them mid-measurement. (A cdylib's file name carries no hash: two
+//! checkouts that share one target directory overwrite each other's `.so` — give each
+//! checkout its own target directory when comparing two versions.)
 
 use std::ffi::OsString;
 use std::fmt;

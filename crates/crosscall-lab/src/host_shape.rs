@@ -73,6 +73,13 @@ impl ShapeKind {
     }
 
     /// The shape this one's extra cost is measured against.
+    ///
+    /// ```
+    /// use crosscall_lab::host_shape::ShapeKind;
+    /// assert_eq!(ShapeKind::Export.baseline(), Some(ShapeKind::Ungated));
+    /// assert_eq!(ShapeKind::Capi.baseline(), Some(ShapeKind::Local));
+    /// assert_eq!(ShapeKind::Local.baseline(), None);
+    /// ```
     pub fn baseline(self) -> Option<ShapeKind> {
         match self {
             ShapeKind::Local | ShapeKind::StaticNone => None,
@@ -101,6 +108,8 @@ pub struct Shape {
     pub label: String,
     /// The key of the row this one is compared with.
     pub baseline: Option<String>,
+    /// Whether its instructions can be counted under callgrind.
+    pub callgrind: bool,
     how: How,
 }
 
@@ -144,17 +153,21 @@ impl Shape {
             key: kind.name().to_owned(),
             label: kind.label().to_owned(),
             baseline: kind.baseline().map(|b| b.name().to_owned()),
+            callgrind: true,
             how,
         }
     }
 
     /// `GoAdd1` of a Go `-buildmode=c-shared` library built by toolchain `version`, called
-    /// through dlopen by the same driver; compared with the ungated Rust cdylib.
+    /// through dlopen by the same driver; compared with the ungated Rust cdylib. Not run
+    /// under callgrind: Go's runtime does not run under valgrind.
     pub fn go_cshared(version: &str, lib: &Path, host: &HostArtifacts) -> Shape {
         Shape {
             key: version.to_owned(),
-            label: format!("Go {version} //export (dlopen)"),
+            label: format!("Go {} //export (dlopen)", version.trim_start_matches("go")),
             baseline: Some(ShapeKind::Ungated.name().to_owned()),
+            // Go's runtime crashes valgrind (its goroutine stacks and signal handling).
+            callgrind: false,
             how: How::Driver(DriverCall {
                 program: host.driver.clone(),
                 mode: dlopen_mode(lib, "GoAdd1", None),

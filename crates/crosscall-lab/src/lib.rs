@@ -8,7 +8,8 @@
 //!   capacity normalization, projections and their readings;
 //!   [`model_cmd`] and [`plot`]: the command and its plots, every gate in
 //!   its own colour ([`gate_colours`]).
-//! - [`goref`], [`go_cmd`]: the Go reference program and its runs.
+//! - [`goref`], [`go_cmd`]: the Go reference program and its runs; [`go_cshared`]: the Go
+//!   `-buildmode=c-shared` reference of the deployed C-host shape.
 //! - [`deployed_cmd`]: entry cost where crosscall is deployed (a dlopen()ed cdylib, the C
 //!   API's .so) from C threads: [`host_driver`] (the C host), [`host_shape`] (the rows).
 #![deny(unsafe_op_in_unsafe_fn, missing_docs)]
@@ -20,6 +21,7 @@ mod driver;
 pub mod gate_colours;
 pub mod gates;
 pub mod go_cmd;
+pub mod go_cshared;
 pub mod goref;
 pub mod host_driver;
 pub mod host_shape;

@@ -446,6 +446,8 @@ fn go_without_any_toolchain_says_how_to_get_one_and_measures_rust() {
         "2000",
         "--repeat",
         "1",
+        "--cthread-calls",
+        "1000",
         "--format",
         "json",
     ]);
@@ -467,6 +469,17 @@ fn go_without_any_toolchain_says_how_to_get_one_and_measures_rust() {
         !text.contains("\"go1."),
         "a Go row without a Go toolchain: {text}"
     );
+    // The C-host table still has crosscall's rows, and says why there is no Go row.
+    let shapes: Vec<&str> = json["cthread"]["rows"]
+        .as_array()
+        .expect("a cthread table")
+        .iter()
+        .map(|r| r["shape"].as_str().unwrap())
+        .collect();
+    assert_eq!(shapes, ["local", "ungated", "export", "capi"]);
+    assert!(json["cthread"]["notes"]
+        .to_string()
+        .contains("no Go toolchain found"));
 }
 
 fn stderr_of_failure(args: &[&str]) -> String {

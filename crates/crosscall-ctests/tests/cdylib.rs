@@ -1,0 +1,39 @@
+//! The deployed shape from C: the crosscall-hostbench cdylib loaded with dlopen() by C code,
+//! called from C-created threads, shut down and unloaded (see `c/cdylib_tests.c`).
+//!
+//! The library is found next to this test binary: crosscall-hostbench is a dev-dependency of
+//! this crate, so cargo builds `libcrosscall_hostbench.so` into the same `deps/` directory
+//! (and the profile directory above it) before the tests run. `CROSSCALL_HOSTBENCH_SO`
+//! overrides the path.
+
+use std::path::PathBuf;
+
+const LIBRARY: &str = "libcrosscall_hostbench.so";
+
+fn hostbench_library() -> PathBuf {
+    if let Some(path) = std::env::var_os("CROSSCALL_HOSTBENCH_SO") {
+        return PathBuf::from(path);
+    }
+    let exe = std::env::current_exe().expect("the test binary's path");
+    let candidates: Vec<PathBuf> = exe
+        .ancestors()
+        .skip(1)
+        .take(2)
+        .map(|dir| dir.join(LIBRARY))
+        .collect();
+    candidates
+        .iter()
+        .find(|path| path.is_file())
+        .cloned()
+        .unwrap_or_else(|| {
+            panic!(
+                "{LIBRARY} not found at {candidates:?}: build it with \
+                 `cargo build -p crosscall-hostbench` or set CROSSCALL_HOSTBENCH_SO"
+            )
+        })
+}
+
+#[test]
+fn cdylib_loaded_with_dlopen_serves_c_threads_then_shuts_down_and_unloads() {
+    crosscall_ctests::cdylib_dlopen(&hostbench_library());
+}
