@@ -13,6 +13,13 @@
 
 #include <stdint.h>
 #include <stddef.h>
+/**
+ * An opaque lifecycle gate for C callers; create with `crosscall_gate_new()`.
+ *
+ * States: `UNINIT -> OPEN -> CLOSING -> CLOSED`. `enter` before `open` waits; after `close` it
+ * is refused; `close` stops admission and waits until every admitted call has left.
+ */
+typedef struct crosscall_gate crosscall_gate;
 
 /**
  * Return codes of the `crosscall_*` functions (returned as `int`): `CROSSCALL_OK` or a
@@ -71,14 +78,6 @@ typedef enum {
    */
   CROSSCALL_STATE_CLOSED = 3,
 } crosscall_state;
-
-/**
- * An opaque lifecycle gate for C callers; create with `crosscall_gate_new()`.
- *
- * States: `UNINIT -> OPEN -> CLOSING -> CLOSED`. `enter` before `open` waits; after `close` it
- * is refused; `close` stops admission and waits until every admitted call has left.
- */
-typedef struct crosscall_gate crosscall_gate;
 
 #ifdef __cplusplus
 extern "C" {

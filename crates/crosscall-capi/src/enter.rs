@@ -153,8 +153,7 @@ pub unsafe extern "C" fn crosscall_gate_enter_timeout(
 /// `gate` must be NULL or a live pointer from `crosscall_gate_new`.
 #[no_mangle]
 pub unsafe extern "C" fn crosscall_gate_leave(gate: *mut crosscall_gate) {
-    // SAFETY: as in `enter_with`.
-    if unsafe { Gate::__leave_held_fast_at(gate_ptr(gate)) } {
+    if Gate::__leave_held_fast_at(gate_ptr(gate)) {
         return;
     }
     // SAFETY: forwarded contract.

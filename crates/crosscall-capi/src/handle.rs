@@ -19,7 +19,11 @@ const FREED: u64 = 0x6465_6164_6761_7465;
 ///
 /// States: `UNINIT -> OPEN -> CLOSING -> CLOSED`. `enter` before `open` waits; after `close` it
 /// is refused; `close` stops admission and waits until every admitted call has left.
-#[allow(non_camel_case_types)] // the C name, as it appears in crosscall.h
+#[allow(non_camel_case_types)]
+// the C name, as it appears in crosscall.h
+// `gate` first, so that a handle's address is its gate's (see `gate_ptr`). C sees an opaque
+// type: cbindgen.toml excludes this struct and declares `typedef struct crosscall_gate ...`.
+#[repr(C)]
 pub struct crosscall_gate {
     pub(crate) gate: Gate,
     /// [`LIVE`] while the handle may be used. Atomic so a racing misuse is a detectable
@@ -52,14 +56,12 @@ impl Drop for Blocked<'_> {
     }
 }
 
-/// The gate inside a handle, as a raw pointer: pure address arithmetic (wrapping, so any
-/// pointer may be passed), nothing is read.
+/// The gate inside a handle, as a raw pointer: the same address (`gate` is the first field
+/// of a `#[repr(C)]` struct), so any pointer may be passed, and nothing is read.
 #[inline(always)]
 pub(crate) fn gate_ptr(handle: *const crosscall_gate) -> *const Gate {
-    handle
-        .cast::<u8>()
-        .wrapping_add(std::mem::offset_of!(crosscall_gate, gate))
-        .cast()
+    const _: () = assert!(std::mem::offset_of!(crosscall_gate, gate) == 0);
+    handle.cast()
 }
 
 /// Turns a pointer from C into a reference, or records why it can't be one.

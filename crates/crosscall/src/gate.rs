@@ -834,22 +834,16 @@ impl Gate {
     }
 
     /// Not public API: [`Gate::__leave_held_fast`] for a pointer that may not be a gate, as
-    /// [`Gate::__enter_held_fast_at`].
-    ///
-    /// # Safety
-    ///
-    /// As for [`Gate::__enter_held_fast_at`].
+    /// [`Gate::__enter_held_fast_at`]; `gate` is never dereferenced.
     #[doc(hidden)]
     #[inline(always)]
-    pub unsafe fn __leave_held_fast_at(gate: *const Gate) -> bool {
-        let (cached_key, slot, addr) = local::cached_with_addr();
-        if addr != gate as usize {
-            return false;
-        }
-        // SAFETY: as in `__enter_held_fast_at`.
-        let gate = unsafe { &*gate };
-        // Relaxed: as in `__leave_held_fast`.
-        gate.key.load(Ordering::Relaxed) == cached_key && leave_slot(slot)
+    pub fn __leave_held_fast_at(gate: *const Gate) -> bool {
+        let (_, slot, addr) = local::cached_with_addr();
+        // The cached slot is the one this thread uses for the gate at `gate`: if a gate was
+        // freed and another made at the same address, this thread has not entered the new one
+        // (entering would have re-cached), and the old slot's depth is 0, so the leave is
+        // refused. The gate itself is not read: leaving works the same while it is closing.
+        addr == gate as usize && leave_slot(slot)
     }
 
     /// Not public API: leaves one held entry of this gate on the calling thread. `false`
