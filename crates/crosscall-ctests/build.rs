@@ -8,6 +8,7 @@ fn main() {
         "c/panic_tests.c",
         "c/entry_path_tests.c",
         "c/cdylib_tests.c",
+        "c/close_race_tests.c",
     ];
     for path in sources
         .iter()

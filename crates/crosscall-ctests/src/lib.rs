@@ -91,6 +91,8 @@ c_tests!(
     ctest_first_entry_then_cached_entries_on_new_threads,
     ctest_two_gates_alternate_on_one_thread,
     ctest_leave_while_closing,
+    ctest_gates_closed_under_traffic_round_after_round,
+    ctest_pointers_at_the_top_of_memory_are_refused,
 );
 
 extern "C" {

@@ -824,11 +824,15 @@ impl Gate {
     #[inline(always)]
     pub unsafe fn __enter_held_fast_at(gate: *const Gate) -> bool {
         let (cached_key, slot, addr) = local::cached_with_addr();
-        if addr != gate as usize {
+        // An empty cache's address matches some bit pattern too: on the portable path its
+        // slot is NULL (refused here, before `gate` is read); on the initial-exec path it is
+        // the address of a private gate that is never entered.
+        if addr != gate as usize || (!local::SLOT_NEVER_NULL && slot.is_null()) {
             return false;
         }
         // SAFETY: `gate` is the address this thread cached when it entered that gate, which
-        // the caller promises is still alive; so it is non-NULL, aligned and a `Gate`.
+        // the caller promises is still alive, or (empty cache, initial-exec path) the private
+        // never-entered gate of `local.rs`; either way non-NULL, aligned and a live `Gate`.
         let gate = unsafe { &*gate };
         gate.enter_cached_slot(cached_key, slot).is_some()
     }
@@ -843,7 +847,10 @@ impl Gate {
         // freed and another made at the same address, this thread has not entered the new one
         // (entering would have re-cached), and the old slot's depth is 0, so the leave is
         // refused. The gate itself is not read: leaving works the same while it is closing.
-        addr == gate as usize && leave_slot(slot)
+        // An empty cache's address may equal some bit pattern too: its slot is NULL on the
+        // portable path (refused here) and the dummy of `local.rs` elsewhere, whose address
+        // belongs to a private gate no handle points to.
+        addr == gate as usize && (local::SLOT_NEVER_NULL || !slot.is_null()) && leave_slot(slot)
     }
 
     /// Not public API: leaves one held entry of this gate on the calling thread. `false`

@@ -22,7 +22,10 @@
 //! An empty cache holds [`EMPTY_KEY`], which no gate's key ever equals, and (on the
 //! initial-exec path) a pointer to a private, never-scanned dummy slot instead of NULL, so
 //! the fast path needs no NULL check: it may announce into the dummy and withdraw when the
-//! key does not match. The portable path starts with NULL and checks for it.
+//! key does not match. Its gate address is then that of a private gate that is never entered
+//! (key 0), so a C handle that happens to equal it (any bit pattern can be passed) is still
+//! a readable gate whose key matches nothing. The portable path starts with a NULL slot and
+//! an address no gate has, and checks the slot for NULL before it reads the gate.
 
 use crate::slots::PaddedSlot;
 
@@ -37,7 +40,7 @@ pub(crate) struct Local {
     /// This thread's slot in gate `gate_id`; owned by the thread's `OwnedSlots`, which clears
     /// this cache before it lets the slot go.
     pub(crate) slot: *const PaddedSlot,
-    /// Address of the gate whose slot is cached ([`EMPTY_ADDR`] when none): lets a caller
+    /// Address of the gate whose slot is cached ([`empty_addr`] when none): lets a caller
     /// holding only a pointer (the C API) recognize the gate before dereferencing it.
     pub(crate) gate_addr: usize,
     /// Attach phase: [`PHASE_NEVER`], [`PHASE_ATTACHED`] or [`PHASE_DETACHED`].
@@ -47,8 +50,10 @@ pub(crate) struct Local {
 /// `Local::gate_key` when no slot is cached (then `slot` is [`empty_slot`]). Gate keys are
 /// `id << 1 | open` with ids far below `usize::MAX >> 1`, so none equals it.
 pub(crate) const EMPTY_KEY: usize = usize::MAX;
-/// `Local::gate_addr` when no slot is cached: not the address of any gate (misaligned).
-pub(crate) const EMPTY_ADDR: usize = usize::MAX;
+/// `Local::gate_addr` when no slot is cached on the portable path: not the address of any
+/// gate (misaligned). The initial-exec path uses a private gate's address instead.
+#[allow(dead_code)] // unused on the initial-exec path
+const EMPTY_ADDR: usize = usize::MAX;
 /// No entry has happened on this thread yet.
 pub(crate) const PHASE_NEVER: usize = 0;
 /// Registered; the detach guard is armed.
@@ -64,6 +69,12 @@ pub(crate) const SLOT_NEVER_NULL: bool = imp::SLOT_NEVER_NULL;
 #[inline]
 pub(crate) fn empty_slot() -> *const PaddedSlot {
     imp::empty_slot()
+}
+
+/// What `Local::gate_addr` holds when nothing is cached.
+#[inline]
+pub(crate) fn empty_addr() -> usize {
+    imp::empty_addr()
 }
 
 /// The calling thread's attach phase.
@@ -122,16 +133,22 @@ pub(crate) fn local() -> *mut Local {
     not(loom)
 ))]
 mod imp {
-    use super::{Local, EMPTY_ADDR, EMPTY_KEY, PHASE_NEVER};
+    use super::{Local, EMPTY_KEY, PHASE_NEVER};
+    use crate::gate::Gate;
     use crate::slots::PaddedSlot;
 
     pub(super) const SLOT_NEVER_NULL: bool = true;
 
-    // The initial image below spells out `Local { EMPTY_KEY, &EMPTY_SLOT, PHASE_NEVER }`,
-    // and `cached` reads the first two fields at offsets 0 and 8.
+    /// The gate address of an empty cache. Never entered, so its key stays 0 and matches no
+    /// cached key; the C API's fast path may read it when a handle equals its address.
+    static EMPTY_GATE: Gate = Gate::new();
+
+    // The initial image below spells out
+    // `Local { EMPTY_KEY, &EMPTY_SLOT, &EMPTY_GATE, PHASE_NEVER }`, and `cached` reads the
+    // first two fields at offsets 0 and 8.
     const _: () = assert!(std::mem::offset_of!(Local, gate_key) == 0);
     const _: () = assert!(std::mem::offset_of!(Local, slot) == 8);
-    const _: () = assert!(EMPTY_KEY == usize::MAX && EMPTY_ADDR == usize::MAX);
+    const _: () = assert!(EMPTY_KEY == usize::MAX);
     const _: () = assert!(PHASE_NEVER == 0);
     const _: () = assert!(std::mem::offset_of!(Local, gate_addr) == 16);
     const _: () = assert!(std::mem::size_of::<Local>() == 32);
@@ -155,7 +172,7 @@ mod imp {
         "__crosscall_local_v0_1:",
         ".quad -1",
         ".quad __crosscall_empty_slot_v0_1",
-        ".quad -1",
+        ".quad {empty_gate}",
         ".quad 0",
         ".popsection",
         ".pushsection .bss.__crosscall_empty_slot_v0_1,\"aw\",@nobits",
@@ -167,7 +184,13 @@ mod imp {
         "__crosscall_empty_slot_v0_1:",
         ".zero 128",
         ".popsection",
+        empty_gate = sym EMPTY_GATE,
     );
+
+    #[inline]
+    pub(super) fn empty_addr() -> usize {
+        &EMPTY_GATE as *const Gate as usize
+    }
 
     #[inline]
     pub(super) fn empty_slot() -> *const PaddedSlot {
@@ -270,6 +293,11 @@ mod imp {
     #[inline]
     pub(super) fn empty_slot() -> *const PaddedSlot {
         ptr::null()
+    }
+
+    #[inline]
+    pub(super) fn empty_addr() -> usize {
+        EMPTY_ADDR
     }
 
     const EMPTY: Local = Local {

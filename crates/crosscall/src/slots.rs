@@ -18,7 +18,7 @@
 //! so every call it had in progress before has left.
 
 use crate::gate::{key_id, open_key};
-use crate::local::{self, EMPTY_ADDR, EMPTY_KEY};
+use crate::local::{self, EMPTY_KEY};
 use crate::sync::{Arc, AtomicBool, AtomicPtr, AtomicUsize, Ordering};
 use crossbeam_utils::CachePadded;
 use std::cell::RefCell;
@@ -245,7 +245,7 @@ fn set_cached(key: usize, slot: *const PaddedSlot, gate_addr: usize) {
 }
 
 fn forget_cached() {
-    set_cached(EMPTY_KEY, local::empty_slot(), EMPTY_ADDR);
+    set_cached(EMPTY_KEY, local::empty_slot(), local::empty_addr());
 }
 
 /// How the calling thread holds a slot for one entry.
