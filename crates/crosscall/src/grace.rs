@@ -96,7 +96,7 @@ unsafe impl Sync for Grace<'_> {}
 #[cfg(all(test, not(loom)))]
 mod tests {
     use super::*;
-    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering as O};
+    use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicUsize, Ordering as O};
     use std::sync::Barrier;
 
     #[test]
@@ -151,6 +151,84 @@ mod tests {
             assert!(calls.load(O::Relaxed) > before || grace.has_passed());
             stop.store(true, O::Relaxed);
         });
+    }
+
+    /// RCU's contract under load: readers are almost always inside (leaving and re-entering
+    /// back to back, one of them also entering another gate in between, so its cached slot
+    /// switches gates); the updater unlinks an object, waits for a period and only then marks
+    /// it retired. No reader may see an object retired while the call that loaded it is
+    /// still inside. Both fence modes.
+    #[test]
+    fn an_object_unlinked_before_a_period_is_never_read_after_it_passed() {
+        struct Obj {
+            retired: AtomicBool,
+        }
+        const UPDATES: usize = 2_000;
+        for gate in [Gate::new(), Gate::new_fence_fallback()] {
+            gate.open();
+            let other = Gate::new();
+            other.open();
+            let fresh = || {
+                Box::into_raw(Box::new(Obj {
+                    retired: AtomicBool::new(false),
+                }))
+            };
+            let current = AtomicPtr::new(fresh());
+            let stop = AtomicBool::new(false);
+            let violations = AtomicUsize::new(0);
+            let reads = AtomicUsize::new(0);
+            let mut unlinked = Vec::with_capacity(UPDATES);
+            let mut waited = 0;
+            std::thread::scope(|s| {
+                for alternate in [false, true] {
+                    let (gate, other, current) = (&gate, &other, &current);
+                    let (stop, violations, reads) = (&stop, &violations, &reads);
+                    s.spawn(move || {
+                        while !stop.load(O::Relaxed) {
+                            if alternate {
+                                drop(other.enter().unwrap());
+                            }
+                            let pass = gate.enter().unwrap();
+                            // Acquire pairs with the updater's swap: the object is initialized.
+                            let obj = current.load(O::Acquire);
+                            for _ in 0..16 {
+                                // SAFETY: objects are freed only after the scope ends.
+                                if unsafe { &*obj }.retired.load(O::Acquire) {
+                                    violations.fetch_add(1, O::Relaxed);
+                                }
+                                std::hint::spin_loop();
+                            }
+                            reads.fetch_add(1, O::Relaxed);
+                            drop(pass);
+                        }
+                    });
+                }
+                while reads.load(O::Relaxed) < 100 {
+                    std::thread::yield_now();
+                }
+                for _ in 0..UPDATES {
+                    let old = current.swap(fresh(), O::AcqRel);
+                    let grace = gate.grace_begin();
+                    if !grace.has_passed() {
+                        waited += 1;
+                    }
+                    while !grace.has_passed() {
+                        std::thread::yield_now();
+                    }
+                    // SAFETY: `old` is alive until the scope ends (freed below).
+                    unsafe { &*old }.retired.store(true, O::Release);
+                    unlinked.push(old);
+                }
+                stop.store(true, O::Relaxed);
+            });
+            assert_eq!(violations.load(O::Relaxed), 0, "a retired object was read");
+            assert!(waited > 0, "no period ever found a reader inside");
+            unlinked.push(current.load(O::Relaxed));
+            for obj in unlinked {
+                // SAFETY: every pointer came from `Box::into_raw` once; no thread is left.
+                drop(unsafe { Box::from_raw(obj) });
+            }
+        }
     }
 
     #[test]
