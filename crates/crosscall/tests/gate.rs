@@ -443,3 +443,113 @@ fn two_gates_alternating_on_one_thread_keep_separate_counts() {
         b.close().unwrap();
     }
 }
+
+/// Two gates alternating on several threads (plain entries, nested ones, and the export
+/// barrier), while the main thread closes one of them mid-run: nothing is admitted into the
+/// closed gate once its close returned, the other keeps admitting. Round after round with
+/// fresh boxed gates, so a new gate often lands at the address of a dropped one that the
+/// threads still have cached.
+#[test]
+fn two_gates_on_many_threads_one_closed_mid_run_never_admits_after_close() {
+    use std::sync::atomic::AtomicPtr;
+    const ROUNDS: usize = 30;
+    const THREADS: usize = 3;
+    let gate_a = AtomicPtr::<Gate>::new(std::ptr::null_mut());
+    let gate_b = AtomicPtr::<Gate>::new(std::ptr::null_mut());
+    let closed = AtomicBool::new(false);
+    let entries = AtomicUsize::new(0);
+    let violations = AtomicUsize::new(0);
+    let start = Barrier::new(THREADS + 1);
+    let end = Barrier::new(THREADS + 1);
+    thread::scope(|s| {
+        for t in 0..THREADS {
+            let (gate_a, gate_b, closed, entries, violations, start, end) = (
+                &gate_a,
+                &gate_b,
+                &closed,
+                &entries,
+                &violations,
+                &start,
+                &end,
+            );
+            s.spawn(move || {
+                for _ in 0..ROUNDS {
+                    start.wait();
+                    // SAFETY: both gates stay alive until every thread passed `end`.
+                    let (a, b) = unsafe { (&*gate_a.load(SeqCst), &*gate_b.load(SeqCst)) };
+                    let check = || {
+                        if closed.load(SeqCst) {
+                            violations.fetch_add(1, SeqCst);
+                        }
+                    };
+                    for i in 0usize.. {
+                        let in_a = match i % 3 {
+                            0 => a.enter().map(|pass| {
+                                check();
+                                drop(b.enter().unwrap());
+                                check();
+                                drop(pass);
+                            }),
+                            1 => {
+                                let r = crosscall::entry(a, Err(EnterError::Closed), || {
+                                    check();
+                                    Ok(())
+                                });
+                                r.map(|()| ())
+                            }
+                            _ => b.enter().map(|outer| {
+                                if let Ok(inner) = a.enter() {
+                                    check();
+                                    drop(inner);
+                                }
+                                drop(outer);
+                            }),
+                        };
+                        match in_a {
+                            Ok(()) => {
+                                entries.fetch_add(1, SeqCst);
+                            }
+                            Err(e) => {
+                                assert_eq!(e, EnterError::Closed, "thread {t}");
+                                break;
+                            }
+                        }
+                        // Closed: only refusals from now on.
+                    }
+                    // A is closed; B still admits.
+                    assert!(b.enter().is_ok());
+                    assert_eq!(a.enter().err(), Some(EnterError::Closed));
+                    end.wait();
+                }
+            });
+        }
+        for _ in 0..ROUNDS {
+            let a = Box::into_raw(Box::new(Gate::new()));
+            let b = Box::into_raw(Box::new(Gate::new_fence_fallback()));
+            // SAFETY: just allocated; freed below after every thread passed `end`.
+            let (ra, rb) = unsafe { (&*a, &*b) };
+            ra.open();
+            rb.open();
+            gate_a.store(a, SeqCst);
+            gate_b.store(b, SeqCst);
+            closed.store(false, SeqCst);
+            entries.store(0, SeqCst);
+            start.wait();
+            while entries.load(SeqCst) < 300 {
+                thread::yield_now();
+            }
+            ra.close().unwrap();
+            closed.store(true, SeqCst);
+            assert_eq!(ra.in_flight(), 0);
+            end.wait();
+            assert_eq!(rb.state(), GateState::Open);
+            rb.close().unwrap();
+            // SAFETY: no thread uses the gates any more (they passed `end`).
+            unsafe {
+                drop(Box::from_raw(a));
+                drop(Box::from_raw(b));
+            }
+        }
+    });
+    assert_eq!(violations.load(SeqCst), 0, "admitted into a closed gate");
+}
