@@ -243,3 +243,33 @@ fn concurrent_closers_wait_for_a_nested_entry() {
         assert_eq!(g.state(), GateState::Closed);
     });
 }
+
+/// A thread whose cached slot belongs to gate `a` enters gate `b`: its fast path announces in
+/// `a`'s slot and withdraws. Meanwhile `a` closes: close must still return, nothing may be
+/// admitted into `a` after it returned, and `b` is unaffected.
+#[test]
+fn entering_another_gate_through_a_cached_slot_of_a_closing_one() {
+    model(|new_gate| {
+        let a = Arc::new(new_gate());
+        let b = Arc::new(new_gate());
+        a.open();
+        b.open();
+        let closed = Arc::new(AtomicBool::new(false));
+        let t = {
+            let (a, b, closed) = (a.clone(), b.clone(), closed.clone());
+            thread::spawn(move || {
+                drop(a.try_enter()); // the cache holds a's slot (if a was still open)
+                assert!(b.try_enter().is_ok(), "b never closes");
+                if let Ok(pass) = a.try_enter() {
+                    assert!(!closed.load(SeqCst), "admitted into a after close returned");
+                    drop(pass);
+                }
+            })
+        };
+        a.close().unwrap();
+        closed.store(true, SeqCst);
+        assert_eq!(a.in_flight(), 0);
+        t.join().unwrap();
+        assert_eq!(b.state(), GateState::Open);
+    });
+}
