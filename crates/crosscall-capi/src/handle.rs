@@ -159,6 +159,12 @@ pub unsafe extern "C" fn crosscall_gate_free(gate: *mut crosscall_gate) {
             );
             std::process::abort();
         }
+        // Leave the gate closed (its key without an open bit) before the memory goes: a
+        // thread that cached this address must not be admitted by a stale open key if it
+        // passes the freed pointer again (the magic check is on the slow path only). No call
+        // is in flight, so this returns at once; a transient announcement of a thread
+        // entering another gate may make it time out, which changes nothing here.
+        let _ = handle.gate.close_timeout(std::time::Duration::ZERO);
         handle.magic.store(FREED, Ordering::Relaxed);
         // SAFETY: `gate` came from crosscall_gate_new, which allocated it with the global
         // allocator and the layout of crosscall_gate, as Box requires; it is live (magic was

@@ -93,6 +93,7 @@ c_tests!(
     ctest_leave_while_closing,
     ctest_gates_closed_under_traffic_round_after_round,
     ctest_pointers_at_the_top_of_memory_are_refused,
+    ctest_first_entry_from_a_key_destructor_does_not_outlive_the_thread,
 );
 
 extern "C" {

@@ -266,7 +266,10 @@ pub(crate) fn claim_for(id: usize, gate_addr: usize, list: &SlotList) -> Claim {
             Some((_, slot)) => Arc::as_ptr(slot),
             None => {
                 // Drop slots of gates that no longer exist (only our reference is left),
-                // so a thread that outlives many gates does not accumulate them.
+                // so a thread that outlives many gates does not accumulate them. The cache
+                // may point into one of them: forget it first, so no entry (say, from a
+                // signal handler) can reach a freed slot before it is set again below.
+                forget_cached();
                 owned.0.retain(|(_, slot)| Arc::strong_count(slot) > 1);
                 let slot = list.claim();
                 let ptr = Arc::as_ptr(&slot);
