@@ -490,13 +490,10 @@ fn two_gates_on_many_threads_one_closed_mid_run_never_admits_after_close() {
                                 check();
                                 drop(pass);
                             }),
-                            1 => {
-                                let r = crosscall::entry(a, Err(EnterError::Closed), || {
-                                    check();
-                                    Ok(())
-                                });
-                                r.map(|()| ())
-                            }
+                            1 => crosscall::entry(a, Err(EnterError::Closed), || {
+                                check();
+                                Ok(())
+                            }),
                             _ => b.enter().map(|outer| {
                                 if let Ok(inner) = a.enter() {
                                     check();
