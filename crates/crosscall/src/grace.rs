@@ -163,7 +163,7 @@ mod tests {
         struct Obj {
             retired: AtomicBool,
         }
-        const UPDATES: usize = 1_000;
+        const UPDATES: usize = 300;
         for gate in [Gate::new(), Gate::new_fence_fallback()] {
             gate.open();
             let other = Gate::new();
