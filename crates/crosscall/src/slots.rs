@@ -235,12 +235,19 @@ pub(crate) fn cached(id: usize) -> Option<*const PaddedSlot> {
 
 fn set_cached(key: usize, slot: *const PaddedSlot, gate_addr: usize) {
     let local = local::local();
+    // The key goes last, after an empty key: an entry that interrupts this (a signal
+    // handler on this thread) sees either the old triple, or no key, or the new triple,
+    // never the new key beside the old slot (which would admit it into the new gate while
+    // it counts itself in the old gate's slot). Compiler fences suffice: same thread.
     // SAFETY: the calling thread's own `Local`, accessed only by this thread; nothing holds
     // a reference into it.
     unsafe {
-        (*local).gate_key = key;
+        (*local).gate_key = EMPTY_KEY;
+        std::sync::atomic::compiler_fence(std::sync::atomic::Ordering::SeqCst);
         (*local).slot = slot;
         (*local).gate_addr = gate_addr;
+        std::sync::atomic::compiler_fence(std::sync::atomic::Ordering::SeqCst);
+        (*local).gate_key = key;
     }
 }
 
