@@ -184,24 +184,47 @@ fn fail_with_panic<T>(payload: Box<dyn Any + Send>, err_value: T) -> T {
     err_value
 }
 
-/// The aborting barrier: no `catch_unwind`, an armed [`AbortOnUnwind`] instead.
-#[inline]
+/// The aborting barrier: no `catch_unwind`, an armed [`AbortOnUnwind`] instead. The fast
+/// path is that of [`catch_failures`]; everything else goes to [`abort_on_unwind_slow`].
+#[inline(always)]
 fn abort_on_unwind<T>(gate: &Gate, err_value: T, body: impl FnOnce() -> Result<T, String>) -> T {
-    let guard = AbortOnUnwind;
-    // `enter` attaches the thread on its slow path.
-    let outcome = match gate.enter() {
-        Ok(pass) => {
-            let outcome = body();
-            drop(pass);
-            outcome
-        }
-        Err(refused) => Err(format!("crosscall: {refused}")),
+    let Some(slot) = gate.enter_fast_slot() else {
+        return abort_on_unwind_slow(gate, err_value, body);
     };
+    let guard = AbortOnUnwind;
+    let outcome = body();
     // Reached only without unwinding: disarm.
     mem::forget(guard);
+    leave_entered(slot);
     match outcome {
         Ok(value) => value,
         Err(message) => fail(message, err_value),
+    }
+}
+
+/// [`abort_on_unwind`] when the fast path did not admit (`enter` attaches the thread on its
+/// slow path).
+///
+/// `extern "C"`, as [`catch_failures_slow`], so the fast path reaches it with a tail call. A
+/// panic must then not reach its boundary (the unwinder's search would stop there before any
+/// cleanup ran, and the process would abort without saying why), so this cold path catches
+/// it and aborts itself, with the same message as [`AbortOnUnwind`].
+#[cold]
+#[inline(never)]
+#[allow(improper_ctypes_definitions)] // Rust-to-Rust only; the ABI is never seen by C.
+extern "C" fn abort_on_unwind_slow<T, F: FnOnce() -> Result<T, String>>(
+    gate: &Gate,
+    err_value: T,
+    body: F,
+) -> T {
+    let outcome = panic::catch_unwind(AssertUnwindSafe(|| match gate.enter() {
+        Ok(_pass) => body(),
+        Err(refused) => Err(format!("crosscall: {refused}")),
+    }));
+    match outcome {
+        Ok(Ok(value)) => value,
+        Ok(Err(message)) => fail(message, err_value),
+        Err(_) => abort_after_panic(),
     }
 }
 
@@ -210,9 +233,16 @@ struct AbortOnUnwind;
 
 impl Drop for AbortOnUnwind {
     fn drop(&mut self) {
-        eprintln!("crosscall: a callback panicked in abort-on-panic mode; aborting");
-        std::process::abort();
+        abort_after_panic();
     }
+}
+
+/// What abort-on-panic mode does once a callback panicked (the panic hook has printed the
+/// panic itself): say so on stderr and abort.
+#[cold]
+fn abort_after_panic() -> ! {
+    eprintln!("crosscall: a callback panicked in abort-on-panic mode; aborting");
+    std::process::abort();
 }
 
 /// Displays a panic payload: the message for `&str` and `String` payloads (what `panic!`
