@@ -80,9 +80,10 @@ mod barrier;
 pub mod bytes;
 mod fence;
 mod gate;
-// Until the handle table uses grace periods, only its own tests do.
-#[cfg_attr(not(test), allow(dead_code))]
 mod grace;
+mod handle;
+mod handle_entries;
+pub mod handles;
 mod last_error;
 mod local;
 mod slots;
@@ -92,6 +93,8 @@ pub use barrier::{entry, entry_or_abort};
 pub use bytes::{BytesError, CBuf};
 pub use fence::DISABLE_MEMBARRIER_ENV;
 pub use gate::{CloseError, EnterError, Gate, GateState, Pass};
+pub use handle::Handle;
+pub use handles::{HandleError, Handles, InsertError};
 pub use last_error::{clear_last_error, last_error, set_last_error};
 
 /// Wraps an `extern "C" fn` with gate entry, thread attach and the panic barrier.

@@ -1,0 +1,138 @@
+//! The storage behind a [`Handles`](crate::Handles) table: entries in buckets of doubling
+//! size that are allocated on demand and never move, so a lookup finds an entry with two
+//! loads and no lock while the table grows.
+//!
+//! Bucket `b` holds `32 << b` entries; index `i` lives in bucket `floor(log2(i + 32)) - 5`.
+//! 28 buckets cover every `u32` index (2^33 - 32 entries). A bucket is published with a
+//! Release store of its pointer and read with an Acquire load; it is freed only when the
+//! table is dropped.
+
+use crate::sync::{AtomicPtr, AtomicU64, Ordering};
+use std::cell::UnsafeCell;
+use std::collections::TryReserveError;
+use std::mem::MaybeUninit;
+use std::ptr;
+
+/// log2 of the first bucket's length.
+const FIRST_SHIFT: u32 = 5;
+/// Enough buckets for index `u32::MAX`: `floor(log2(2^32 - 1 + 32)) - 5 = 27`.
+pub(crate) const BUCKETS: usize = (32 - FIRST_SHIFT + 1) as usize;
+
+/// One entry: the state word that lookups check, and the object slot.
+pub(crate) struct Entry<T> {
+    /// Generation (low 32 bits) and the `LIVE` / `RETIRED` flags (see `handles.rs`).
+    /// Written only under the table's writer lock; read by lookups.
+    pub(crate) word: AtomicU64,
+    /// The object, initialized exactly while the entry is live or its removal is pending.
+    pub(crate) value: UnsafeCell<MaybeUninit<T>>,
+}
+
+/// The bucket directory.
+pub(crate) struct Entries<T> {
+    buckets: [AtomicPtr<Entry<T>>; BUCKETS],
+}
+
+/// Where index `index` lives: (bucket, offset in the bucket).
+#[inline(always)]
+fn locate(index: u32) -> (usize, usize) {
+    let biased = u64::from(index) + (1 << FIRST_SHIFT);
+    let top = 63 - biased.leading_zeros(); // floor(log2(biased)), at least FIRST_SHIFT
+    ((top - FIRST_SHIFT) as usize, (biased - (1 << top)) as usize)
+}
+
+/// Number of entries in bucket `bucket`.
+fn bucket_len(bucket: usize) -> usize {
+    1 << (bucket as u32 + FIRST_SHIFT)
+}
+
+impl<T> Entries<T> {
+    #[cfg(not(loom))]
+    pub(crate) const fn new() -> Entries<T> {
+        Entries {
+            buckets: [const { AtomicPtr::new(ptr::null_mut()) }; BUCKETS],
+        }
+    }
+
+    #[cfg(loom)]
+    pub(crate) fn new() -> Entries<T> {
+        Entries {
+            buckets: std::array::from_fn(|_| AtomicPtr::new(ptr::null_mut())),
+        }
+    }
+
+    /// The entry at `index`, if its bucket has been allocated. Any thread, no lock.
+    #[inline(always)]
+    pub(crate) fn get(&self, index: u32) -> Option<&Entry<T>> {
+        let (bucket, offset) = locate(index);
+        // Acquire pairs with the Release in `get_or_grow`: the bucket's initialized entries
+        // (and everything the writer did before publishing it) are visible.
+        let base = self.buckets[bucket].load(Ordering::Acquire);
+        if base.is_null() {
+            return None;
+        }
+        // SAFETY: a published bucket holds `bucket_len(bucket)` initialized entries and
+        // `offset < bucket_len(bucket)` by `locate`; buckets are freed only in `Drop`
+        // (`&mut self`), so the entry lives as long as `&self`.
+        Some(unsafe { &*base.add(offset) })
+    }
+
+    /// The entry at `index`, allocating its bucket if needed. Only under the writer lock
+    /// (one allocating thread at a time).
+    pub(crate) fn get_or_grow(&self, index: u32) -> Result<&Entry<T>, TryReserveError> {
+        if let Some(entry) = self.get(index) {
+            return Ok(entry);
+        }
+        let (bucket, _) = locate(index);
+        let len = bucket_len(bucket);
+        let mut entries: Vec<Entry<T>> = Vec::new();
+        entries.try_reserve_exact(len)?;
+        entries.extend((0..len).map(|_| Entry {
+            word: AtomicU64::new(0),
+            value: UnsafeCell::new(MaybeUninit::uninit()),
+        }));
+        let base = Box::into_raw(entries.into_boxed_slice()).cast::<Entry<T>>();
+        // Release pairs with the Acquire in `get`. The slot was null (checked above, and
+        // only the lock holder stores here).
+        self.buckets[bucket].store(base, Ordering::Release);
+        Ok(self.get(index).expect("bucket was just published"))
+    }
+}
+
+impl<T> Drop for Entries<T> {
+    /// Frees the buckets. The table has already dropped the objects still in them.
+    fn drop(&mut self) {
+        for (bucket, slot) in self.buckets.iter_mut().enumerate() {
+            let base = slot.load(Ordering::Relaxed); // `&mut self`: no other thread
+            if !base.is_null() {
+                let entries = ptr::slice_from_raw_parts_mut(base, bucket_len(bucket));
+                // SAFETY: `base` came from `Box::into_raw` of a boxed slice of exactly
+                // `bucket_len(bucket)` entries in `get_or_grow`, and is freed only here.
+                drop(unsafe { Box::from_raw(entries) });
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{bucket_len, locate, BUCKETS};
+
+    #[test]
+    fn every_index_has_one_place() {
+        assert_eq!(locate(0), (0, 0));
+        assert_eq!(locate(31), (0, 31));
+        assert_eq!(locate(32), (1, 0));
+        assert_eq!(locate(95), (1, 63));
+        assert_eq!(locate(96), (2, 0));
+        let (last, offset) = locate(u32::MAX);
+        assert_eq!(last, BUCKETS - 1);
+        assert!(offset < bucket_len(last));
+        // Buckets tile the index space without gaps.
+        let mut start = 0u64;
+        for b in 0..BUCKETS {
+            assert_eq!(locate(start as u32), (b, 0));
+            start += bucket_len(b) as u64;
+        }
+        assert!(start > u64::from(u32::MAX));
+    }
+}
