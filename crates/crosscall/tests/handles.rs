@@ -319,6 +319,9 @@ fn stress_lookups_against_inserts_and_removals() {
         let writers_done = AtomicUsize::new(0);
         let lookups_ok = AtomicUsize::new(0);
         let start = std::sync::Barrier::new(4);
+        // Readers still running; a reader that fails (panics) stops counting, so the
+        // writers do not wait for its lookups forever.
+        let readers = AtomicUsize::new(2);
         thread::scope(|s| {
             for w in 0..2u64 {
                 let (table, published, drops, inserted, writers_done, gate, start, lookups_ok) = (
@@ -331,13 +334,16 @@ fn stress_lookups_against_inserts_and_removals() {
                     &start,
                     &lookups_ok,
                 );
+                let readers = &readers;
                 s.spawn(move || {
                     start.wait();
                     let mut rng = 0x9e37_79b9_7f4a_7c15 ^ (w + 1);
                     // Run until both the operation count is reached and the readers have
                     // overlapped with us (on a loaded machine they may start late).
                     for op in 0.. {
-                        if op >= WRITER_OPS && lookups_ok.load(Relaxed) >= MIN_LOOKUPS {
+                        let overlapped =
+                            lookups_ok.load(Relaxed) >= MIN_LOOKUPS || readers.load(SeqCst) < 2;
+                        if op >= WRITER_OPS && overlapped {
                             break;
                         }
                         let r = next(&mut rng);
@@ -377,7 +383,15 @@ fn stress_lookups_against_inserts_and_removals() {
             for r in 0..2u64 {
                 let (table, published, writers_done, lookups_ok, gate, start) =
                     (&table, &published, &writers_done, &lookups_ok, &gate, &start);
+                let readers = &readers;
                 s.spawn(move || {
+                    struct Leaving<'a>(&'a AtomicUsize);
+                    impl Drop for Leaving<'_> {
+                        fn drop(&mut self) {
+                            self.0.fetch_sub(1, SeqCst);
+                        }
+                    }
+                    let _leaving = Leaving(readers);
                     start.wait();
                     let mut rng = 0x2545_f491_4f6c_dd1d ^ (r + 1);
                     while writers_done.load(SeqCst) < 2 {
