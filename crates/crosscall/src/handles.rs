@@ -586,10 +586,7 @@ impl<'g, T> Handles<'g, T> {
             return Err(HandleError::NotIssued); // nothing was ever inserted
         }
         let index = handle.index();
-        let entry = self
-            .entries
-            .get(index)
-            .ok_or(HandleError::NotIssued)?;
+        let entry = self.entries.get(index).ok_or(HandleError::NotIssued)?;
         let generation = handle.generation(key as u32);
         let word = entry.word.load(Ordering::Relaxed);
         if word != LIVE | u64::from(generation) {

@@ -55,8 +55,18 @@ fn lookups_return_the_object_or_a_definite_error() {
     assert_eq!(*table.get(&pass, a).unwrap(), "a");
     assert_eq!(*table.get(&pass, b).unwrap(), "b");
     assert_eq!(table.get_raw(&pass, 0), Err(HandleError::NotIssued));
-    for raw in [1, 2, u64::MAX, 0xdead_beef_0000_0000, b.into_raw() ^ (1 << 40)] {
-        assert_eq!(table.get_raw(&pass, raw), Err(HandleError::NotIssued), "{raw:#x}");
+    for raw in [
+        1,
+        2,
+        u64::MAX,
+        0xdead_beef_0000_0000,
+        b.into_raw() ^ (1 << 40),
+    ] {
+        assert_eq!(
+            table.get_raw(&pass, raw),
+            Err(HandleError::NotIssued),
+            "{raw:#x}"
+        );
     }
     // An index past everything allocated.
     let far = Handle::from_raw(u64::from(u32::MAX)).unwrap();
@@ -162,8 +172,9 @@ fn remove_waits_for_a_call_still_holding_the_object() {
         };
         assert_eq!(table.get(&pass, h), Err(HandleError::Stale));
         drop(pass);
-        assert!(log.lock().unwrap().is_empty());
+        let early = log.lock().unwrap().len();
         release.store(true, SeqCst);
+        assert_eq!(early, 0, "dropped while a call held it");
     });
     assert_eq!(dropped_ids(&log), vec![7]);
 }
@@ -229,10 +240,18 @@ fn close_drains_then_hands_back_live_objects_and_drops_deferred_ones() {
         table.remove(deferred).unwrap();
         assert_eq!(table.close().err(), Some(CloseError::WouldDeadlock));
     }
-    assert_eq!(gate.state(), GateState::Open, "a refused close changes nothing");
+    assert_eq!(
+        gate.state(),
+        GateState::Open,
+        "a refused close changes nothing"
+    );
     let back = table.close().unwrap();
     assert_eq!(gate.state(), GateState::Closed);
-    assert_eq!(dropped_ids(&log), vec![2], "deferred object dropped by close");
+    assert_eq!(
+        dropped_ids(&log),
+        vec![2],
+        "deferred object dropped by close"
+    );
     assert_eq!(log.lock().unwrap()[0].1, thread::current().id());
     assert_eq!(back.iter().map(|t| t.id).collect::<Vec<_>>(), vec![1]);
     drop(back);
@@ -241,7 +260,10 @@ fn close_drains_then_hands_back_live_objects_and_drops_deferred_ones() {
     assert_eq!(table.take(live), Err(HandleError::Closed));
     let refused = table.insert(tracked(3)).unwrap_err();
     assert_eq!(refused.error, HandleError::Closed);
-    assert_eq!(refused.value.id, 3, "a refused insert gives the object back");
+    assert_eq!(
+        refused.value.id, 3,
+        "a refused insert gives the object back"
+    );
     assert!(table.close().unwrap().is_empty());
 }
 
@@ -265,9 +287,17 @@ fn insert_is_refused_once_the_gate_closes_and_drop_frees_what_is_left() {
         });
         assert_eq!(refused.unwrap_err().error, HandleError::Closed);
         assert_eq!(dropped_ids(&log), vec![2]);
-        assert_eq!(table.len(), 1, "closing the gate directly leaves the objects");
+        assert_eq!(
+            table.len(),
+            1,
+            "closing the gate directly leaves the objects"
+        );
     }
-    assert_eq!(dropped_ids(&log), vec![2, 1], "dropping the table drops them");
+    assert_eq!(
+        dropped_ids(&log),
+        vec![2, 1],
+        "dropping the table drops them"
+    );
 }
 
 #[test]
@@ -284,9 +314,11 @@ fn many_objects_span_several_buckets() {
 }
 
 /// An object of the stress test: knows its own handle, and is checked alive while held.
+/// The flag lives outside the object (the test keeps every flag) so that a drop is visible
+/// even though the table moves the object out of its entry to drop it.
 struct Probe {
     me: AtomicU64,
-    alive: AtomicBool,
+    alive: Arc<AtomicBool>,
     drops: Arc<AtomicUsize>,
 }
 
@@ -307,7 +339,7 @@ fn next(state: &mut u64) -> u64 {
 
 #[test]
 fn stress_lookups_against_inserts_and_removals() {
-    const PUBLISHED: usize = 64;
+    const PUBLISHED: usize = 8;
     const WRITER_OPS: usize = 2000;
     const MIN_LOOKUPS: usize = 2000;
     for gate in [Gate::new(), Gate::new_fence_fallback()] {
@@ -322,6 +354,7 @@ fn stress_lookups_against_inserts_and_removals() {
         // Readers still running; a reader that fails (panics) stops counting, so the
         // writers do not wait for its lookups forever.
         let readers = AtomicUsize::new(2);
+        let flags: Mutex<Vec<Arc<AtomicBool>>> = Mutex::default();
         thread::scope(|s| {
             for w in 0..2u64 {
                 let (table, published, drops, inserted, writers_done, gate, start, lookups_ok) = (
@@ -334,7 +367,7 @@ fn stress_lookups_against_inserts_and_removals() {
                     &start,
                     &lookups_ok,
                 );
-                let readers = &readers;
+                let (readers, flags) = (&readers, &flags);
                 s.spawn(move || {
                     start.wait();
                     let mut rng = 0x9e37_79b9_7f4a_7c15 ^ (w + 1);
@@ -360,9 +393,11 @@ fn stress_lookups_against_inserts_and_removals() {
                             }
                             continue;
                         }
+                        let alive = Arc::new(AtomicBool::new(true));
+                        flags.lock().unwrap().push(alive.clone());
                         let probe = Probe {
                             me: AtomicU64::new(0),
-                            alive: AtomicBool::new(true),
+                            alive,
                             drops: drops.clone(),
                         };
                         let h = table.insert(probe).unwrap();
@@ -372,7 +407,8 @@ fn stress_lookups_against_inserts_and_removals() {
                             table.get(&pass, h).unwrap().me.store(h.into_raw(), Relaxed);
                         }
                         // Release: the probe's `me` is visible to a reader that loads `h`.
-                        if let Err(_taken) = slot.compare_exchange(0, h.into_raw(), Release, Relaxed)
+                        if let Err(_taken) =
+                            slot.compare_exchange(0, h.into_raw(), Release, Relaxed)
                         {
                             table.remove(h).unwrap();
                         }
@@ -381,8 +417,14 @@ fn stress_lookups_against_inserts_and_removals() {
                 });
             }
             for r in 0..2u64 {
-                let (table, published, writers_done, lookups_ok, gate, start) =
-                    (&table, &published, &writers_done, &lookups_ok, &gate, &start);
+                let (table, published, writers_done, lookups_ok, gate, start) = (
+                    &table,
+                    &published,
+                    &writers_done,
+                    &lookups_ok,
+                    &gate,
+                    &start,
+                );
                 let readers = &readers;
                 s.spawn(move || {
                     struct Leaving<'a>(&'a AtomicUsize);
@@ -408,8 +450,11 @@ fn stress_lookups_against_inserts_and_removals() {
                             match table.get_raw(&pass, raw) {
                                 Ok(probe) => {
                                     assert_eq!(probe.me.load(Relaxed), raw, "wrong object");
-                                    assert!(probe.alive.load(SeqCst));
-                                    thread::yield_now(); // hold it while writers run
+                                    // Hold it while the writers run.
+                                    for _ in 0..4 {
+                                        assert!(probe.alive.load(SeqCst), "dropped while held");
+                                        thread::yield_now();
+                                    }
                                     assert!(probe.alive.load(SeqCst), "dropped while held");
                                     lookups_ok.fetch_add(1, Relaxed);
                                 }
@@ -424,9 +469,16 @@ fn stress_lookups_against_inserts_and_removals() {
         });
         assert!(lookups_ok.load(SeqCst) >= MIN_LOOKUPS);
         let left = table.close().unwrap();
-        assert_eq!(left.len(), published.iter().filter(|p| p.load(SeqCst) != 0).count());
+        assert_eq!(
+            left.len(),
+            published.iter().filter(|p| p.load(SeqCst) != 0).count()
+        );
         drop(left);
-        assert_eq!(drops.load(SeqCst), inserted.load(SeqCst), "each dropped exactly once");
+        assert_eq!(
+            drops.load(SeqCst),
+            inserted.load(SeqCst),
+            "each dropped exactly once"
+        );
     }
 }
 
