@@ -525,6 +525,67 @@ impl<'g, T> Handles<'g, T> {
         Ok(value)
     }
 
+    /// Removes every object without closing the gate, and returns them once no call can
+    /// still be using them (after waiting for the calls inside to leave); deferred objects
+    /// are dropped on this thread. Every handle issued so far becomes
+    /// [`HandleError::Stale`]; the table stays usable.
+    ///
+    /// # Errors
+    ///
+    /// [`HandleError::WouldDeadlock`] from inside the table's gate (nothing is removed).
+    /// A closed table returns an empty `Vec`.
+    ///
+    /// ```
+    /// use crosscall::{Gate, Handles};
+    /// let gate = Gate::new();
+    /// let table = Handles::new(&gate);
+    /// table.insert('a').unwrap();
+    /// assert_eq!(table.clear().unwrap(), vec!['a']);
+    /// assert!(table.is_empty());
+    /// ```
+    pub fn clear(&self) -> Result<Vec<T>, HandleError> {
+        if self.gate.entered_by_current_thread() {
+            return Err(HandleError::WouldDeadlock);
+        }
+        let (unlinked_now, earlier) = {
+            let mut w = self.writer();
+            let mut unlinked_now = Vec::new();
+            for index in 0..w.next {
+                let index = index as u32; // `next` <= 2^32
+                let entry = self.entries.get(index).expect("entries below `next` exist");
+                let word = entry.word.load(Ordering::Relaxed);
+                if word & LIVE != 0 {
+                    // Release: as in `unlink`.
+                    entry.word.store(unlinked(word), Ordering::Release);
+                    unlinked_now.push(index);
+                }
+            }
+            w.live = 0;
+            (unlinked_now, std::mem::take(&mut w.pending))
+        };
+        let grace = self.gate.grace_begin();
+        // Checked above that this thread is outside. Were it not, the panic would leak the
+        // unlinked objects (never dropped), which is sound.
+        self.gate
+            .grace_wait(&grace)
+            .expect("the calling thread is outside the gate");
+        let mut live = Vec::with_capacity(unlinked_now.len());
+        let mut deferred = Vec::with_capacity(earlier.len());
+        {
+            let mut w = self.writer();
+            for index in unlinked_now {
+                live.push(self.take_value(&mut w, index));
+            }
+            // An earlier grace period has passed too: every thread it waits for was inside
+            // before ours began, so it has left once ours is over.
+            for (_, index) in earlier {
+                deferred.push(self.take_value(&mut w, index));
+            }
+        }
+        drop(deferred);
+        Ok(live)
+    }
+
     /// Closes the table's gate (waiting for every call inside to leave), then empties the
     /// table: deferred objects are dropped on this thread, the live ones are returned (in no
     /// particular order). Afterwards every handle of this table is [`HandleError::Stale`],

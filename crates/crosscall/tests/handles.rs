@@ -613,3 +613,35 @@ proptest! {
         prop_assert_eq!(all.len() as u64, next_id, "every object dropped exactly once");
     }
 }
+
+#[test]
+fn clear_empties_the_table_and_keeps_it_usable() {
+    let gate = Gate::new();
+    gate.open();
+    let table = Handles::new(&gate);
+    let log = DropLog::default();
+    let tracked = |id| Tracked {
+        id,
+        dropped: log.clone(),
+    };
+    let a = table.insert(tracked(1)).unwrap();
+    let b = table.insert(tracked(2)).unwrap();
+    {
+        let _pass = gate.enter().unwrap();
+        table.remove(b).unwrap(); // deferred
+        assert_eq!(table.clear().err(), Some(HandleError::WouldDeadlock));
+        assert_eq!(table.len(), 1, "a refused clear removes nothing");
+    }
+    let back = table.clear().unwrap();
+    assert_eq!(back, vec![tracked(1)]);
+    assert_eq!(
+        dropped_ids(&log)[0],
+        2,
+        "the deferred object is dropped by clear"
+    );
+    drop(back);
+    let c = table.insert(tracked(3)).unwrap();
+    let pass = gate.enter().unwrap();
+    assert_eq!(table.get(&pass, a).err(), Some(HandleError::Stale));
+    assert_eq!(table.get(&pass, c).unwrap().id, 3);
+}
