@@ -55,6 +55,12 @@ typedef enum {
    * message.
    */
   CROSSCALL_ERR_PANICKED = -5,
+  /**
+   * The handle was issued by this table, but its object has been removed. (A handle that
+   * was never issued by the table — 0, made up, or another table's — is
+   * `CROSSCALL_ERR_INVALID`.)
+   */
+  CROSSCALL_ERR_STALE = -6,
 } crosscall_code;
 
 /**
@@ -78,6 +84,16 @@ typedef enum {
    */
   CROSSCALL_STATE_CLOSED = 3,
 } crosscall_state;
+
+/**
+ * An opaque table of C objects handed out as `uint64_t` handles; create with
+ * `crosscall_handles_new()`.
+ *
+ * Lookups (`crosscall_handle_get`) run inside the table's gate and write nothing shared;
+ * `crosscall_handle_remove` calls the table's `destroy` exactly once per object, when no call
+ * can still see it.
+ */
+typedef struct crosscall_handles crosscall_handles;
 
 #ifdef __cplusplus
 extern "C" {
@@ -174,6 +190,99 @@ crosscall_gate *crosscall_gate_new(void);
  * no other call on it may be running or start during or after this one.
  */
 void crosscall_gate_free(crosscall_gate *gate);
+
+/**
+ * Creates a handle table whose lookups run inside `gate`, and whose objects are destroyed
+ * with `destroy`. Returns NULL (with a last-error message) if `gate` is NULL or not a live
+ * gate, if `destroy` is NULL, or if memory is exhausted.
+ *
+ * `destroy(obj)` is called exactly once for each object inserted, when no call can still
+ * see it: on the thread that removes it, or later on the thread of a later
+ * `crosscall_handle_insert` / `crosscall_handle_remove` / `crosscall_handles_free` of this
+ * table (see `crosscall_handle_remove()`). Objects are read by every thread that calls
+ * `crosscall_handle_get`, so they must be safe to share between threads.
+ *
+ * Free every table before its gate: `crosscall_gate_free` on a gate that still has a
+ * table aborts the process (it counts as a thread using the gate).
+ *
+ * # Safety
+ *
+ * `gate` must be NULL or a live pointer from `crosscall_gate_new`; `destroy` must be NULL or
+ * a function that may be called once with each object inserted, from any thread, and returns
+ * normally.
+ */
+crosscall_handles *crosscall_handles_new(crosscall_gate *gate, void (*destroy)(void *obj));
+
+/**
+ * Adds `obj` to the table and returns its handle, never 0. Returns 0 (with a last-error
+ * message) if `t` is NULL or not a live table, if `obj` is NULL, if the table's gate is
+ * closing or closed, or if the table is full (2^32 objects) or out of memory; `obj` is then
+ * left to the caller (not destroyed).
+ *
+ * Also destroys, on this thread, removed objects whose destruction was deferred and is now
+ * safe.
+ *
+ * # Safety
+ *
+ * `t` must be NULL or a live pointer from `crosscall_handles_new`; `obj` must be valid for
+ * the table's `destroy` (it is destroyed once, when removed or when the table is freed).
+ */
+uint64_t crosscall_handle_insert(crosscall_handles *t, void *obj);
+
+/**
+ * Looks up handle `h`: on `CROSSCALL_OK`, `*obj` is the object, valid until the calling
+ * thread leaves the table's gate (the matching `crosscall_gate_leave`). The caller must be
+ * inside the table's gate (`crosscall_gate_enter`); this is checked.
+ *
+ * Writes nothing shared: lookups cost the same on any number of threads. Errors (`*obj` is
+ * set to NULL, and the last-error message names the check that failed):
+ * `CROSSCALL_ERR_STALE` (the object was removed), `CROSSCALL_ERR_INVALID` (0, a made-up
+ * number, another table's handle; NULL or dead `t`; NULL `obj`; the calling thread is not
+ * inside the table's gate), `CROSSCALL_ERR_CLOSED` (the gate is closing or closed and the
+ * caller is not inside).
+ *
+ * # Safety
+ *
+ * `t` must be NULL or a live pointer from `crosscall_handles_new`; `obj` must be NULL or
+ * valid for writing one pointer.
+ */
+int crosscall_handle_get(crosscall_handles *t, uint64_t h, void **obj);
+
+/**
+ * Removes the object of handle `h` and destroys it exactly once, when no call can still see
+ * it:
+ *
+ * - called from *outside* the table's gate, it waits until every call that was inside has
+ *   left, then calls `destroy(obj)` on this thread before returning;
+ * - called from *inside* (the caller may still use the object), it returns at once and the
+ *   destruction is deferred: `destroy(obj)` runs on the thread of a later
+ *   `crosscall_handle_insert` / `crosscall_handle_remove` of this table that finds it safe,
+ *   or in `crosscall_handles_free`.
+ *
+ * Either way the handle is stale from now on. Errors: `CROSSCALL_ERR_STALE` (already
+ * removed), `CROSSCALL_ERR_INVALID` (0, a made-up number, another table's handle; NULL or
+ * dead `t`). Removing still works after the gate closed (to clean up).
+ *
+ * # Safety
+ *
+ * `t` must be NULL or a live pointer from `crosscall_handles_new`.
+ */
+int crosscall_handle_remove(crosscall_handles *t, uint64_t h);
+
+/**
+ * Destroys every object still in the table (waiting until no call can still see them, as
+ * `crosscall_handle_remove` from outside the gate does), then frees the table. NULL is a
+ * no-op.
+ *
+ * Called from inside the table's gate (a call may still be using an object) it is refused:
+ * nothing is freed and the last-error message says so. No other call on this table may be
+ * running or start during or after this one.
+ *
+ * # Safety
+ *
+ * `t` must be NULL or a live pointer from `crosscall_handles_new`, not freed before.
+ */
+void crosscall_handles_free(crosscall_handles *t);
 
 /**
  * The message of the last error recorded on the calling thread, or NULL if there is none.

@@ -27,6 +27,10 @@ pub enum crosscall_code {
     /// Rust code panicked inside the call; `crosscall_last_error_message()` holds the panic
     /// message.
     CROSSCALL_ERR_PANICKED = -5,
+    /// The handle was issued by this table, but its object has been removed. (A handle that
+    /// was never issued by the table — 0, made up, or another table's — is
+    /// `CROSSCALL_ERR_INVALID`.)
+    CROSSCALL_ERR_STALE = -6,
 }
 
 /// Lifecycle states reported by `crosscall_gate_state` (returned as `int`).
@@ -57,6 +61,8 @@ pub const CROSSCALL_ERR_WOULD_DEADLOCK: c_int =
 pub const CROSSCALL_ERR_INVALID: c_int = crosscall_code::CROSSCALL_ERR_INVALID as c_int;
 /// [`crosscall_code::CROSSCALL_ERR_PANICKED`] as an `int`.
 pub const CROSSCALL_ERR_PANICKED: c_int = crosscall_code::CROSSCALL_ERR_PANICKED as c_int;
+/// [`crosscall_code::CROSSCALL_ERR_STALE`] as an `int`.
+pub const CROSSCALL_ERR_STALE: c_int = crosscall_code::CROSSCALL_ERR_STALE as c_int;
 /// [`crosscall_state::CROSSCALL_STATE_UNINIT`] as an `int`.
 pub const CROSSCALL_STATE_UNINIT: c_int = crosscall_state::CROSSCALL_STATE_UNINIT as c_int;
 /// [`crosscall_state::CROSSCALL_STATE_OPEN`] as an `int`.
@@ -96,6 +102,7 @@ pub extern "C" fn crosscall_strerror(code: c_int) -> *const c_char {
         CROSSCALL_ERR_WOULD_DEADLOCK => c"operation would deadlock",
         CROSSCALL_ERR_INVALID => c"invalid argument",
         CROSSCALL_ERR_PANICKED => c"Rust code panicked",
+        CROSSCALL_ERR_STALE => c"stale handle (its object was removed)",
         _ => c"unknown crosscall return code",
     };
     s.as_ptr()
@@ -115,6 +122,7 @@ mod tests {
             CROSSCALL_ERR_WOULD_DEADLOCK,
             CROSSCALL_ERR_INVALID,
             CROSSCALL_ERR_PANICKED,
+            CROSSCALL_ERR_STALE,
         ];
         let unknown = message(12345);
         let mut seen = std::collections::HashSet::new();

@@ -424,6 +424,26 @@ impl<'g, T> Handles<'g, T> {
         }
     }
 
+    /// Not public API: [`get_raw`](Handles::get_raw) for a thread that entered the gate
+    /// without a [`Pass`] (the C API's held entries). `None` if the calling thread is not
+    /// inside the table's gate.
+    ///
+    /// # Safety
+    ///
+    /// The reference must not be used after the calling thread has left the gate (its last
+    /// held entry's leave): the object may be dropped then.
+    #[doc(hidden)]
+    #[inline]
+    pub unsafe fn __get_held(&self, raw: u64) -> Option<Result<&T, HandleError>> {
+        if !self.gate.entered_here() {
+            return None;
+        }
+        Some(match Handle::from_raw(raw) {
+            Some(handle) => self.lookup(handle),
+            None => Err(HandleError::NotIssued),
+        })
+    }
+
     /// The lookup proper; the caller has checked that the calling thread is inside the gate
     /// for as long as the returned reference lives.
     #[inline]
@@ -544,7 +564,7 @@ impl<'g, T> Handles<'g, T> {
     /// assert!(table.is_empty());
     /// ```
     pub fn clear(&self) -> Result<Vec<T>, HandleError> {
-        if self.gate.entered_by_current_thread() {
+        if self.gate.entered_here() {
             return Err(HandleError::WouldDeadlock);
         }
         let (unlinked_now, earlier) = {
