@@ -9,6 +9,7 @@ fn main() {
         "c/entry_path_tests.c",
         "c/cdylib_tests.c",
         "c/close_race_tests.c",
+        "c/handles_tests.c",
     ];
     for path in sources
         .iter()

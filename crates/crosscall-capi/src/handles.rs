@@ -110,6 +110,11 @@ unsafe fn checked_table<'t>(t: *const crosscall_handles) -> Result<&'t crosscall
 /// The code for a failed handle operation, with a last-error message naming the check.
 fn fail(e: HandleError, h: u64) -> c_int {
     crosscall::set_last_error(format!("crosscall: handle {h:#018x}: {e}"));
+    code_of(e)
+}
+
+/// The return code for `e`.
+fn code_of(e: HandleError) -> c_int {
     match e {
         HandleError::Stale => CROSSCALL_ERR_STALE,
         HandleError::Closed => CROSSCALL_ERR_CLOSED,
@@ -215,7 +220,7 @@ pub unsafe extern "C" fn crosscall_handle_insert(t: *mut crosscall_handles, obj:
                 // Not inserted: the object stays the caller's, so it is not destroyed.
                 std::mem::forget(refused.value);
                 crosscall::set_last_error(format!("crosscall: insert failed: {}", refused.error));
-                fail(refused.error, 0)
+                code_of(refused.error)
             }
         }
     });

@@ -94,6 +94,9 @@ c_tests!(
     ctest_gates_closed_under_traffic_round_after_round,
     ctest_pointers_at_the_top_of_memory_are_refused,
     ctest_first_entry_from_a_key_destructor_does_not_outlive_the_thread,
+    ctest_handles_bad_input,
+    ctest_handles_remove_inside_is_deferred,
+    ctest_handles_stress_destroys_each_object_once,
 );
 
 extern "C" {
