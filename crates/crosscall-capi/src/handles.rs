@@ -26,8 +26,8 @@ use crosscall::{GateState, Handle, HandleError, Handles};
 
 use crate::barrier::{guarded, guarded_void};
 use crate::codes::{
-    CROSSCALL_ERR_CLOSED, CROSSCALL_ERR_INVALID, CROSSCALL_ERR_STALE,
-    CROSSCALL_ERR_WOULD_DEADLOCK, CROSSCALL_OK,
+    CROSSCALL_ERR_CLOSED, CROSSCALL_ERR_INVALID, CROSSCALL_ERR_STALE, CROSSCALL_ERR_WOULD_DEADLOCK,
+    CROSSCALL_OK,
 };
 use crate::handle::{checked, crosscall_gate, Blocked};
 
@@ -195,7 +195,10 @@ pub unsafe extern "C" fn crosscall_handles_new(
 /// `t` must be NULL or a live pointer from `crosscall_handles_new`; `obj` must be valid for
 /// the table's `destroy` (it is destroyed once, when removed or when the table is freed).
 #[no_mangle]
-pub unsafe extern "C" fn crosscall_handle_insert(t: *mut crosscall_handles, obj: *mut c_void) -> u64 {
+pub unsafe extern "C" fn crosscall_handle_insert(
+    t: *mut crosscall_handles,
+    obj: *mut c_void,
+) -> u64 {
     let mut handle = 0;
     guarded(|| {
         // SAFETY: forwarded contract.

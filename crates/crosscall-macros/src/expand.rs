@@ -5,6 +5,7 @@ use quote::{quote, quote_spanned, ToTokens};
 use syn::spanned::Spanned;
 use syn::{FnArg, GenericArgument, GenericParam, ItemFn, PathArguments, ReturnType, Type};
 
+use crate::handle_param::Guarded;
 use crate::options::Options;
 
 /// Produces the wrapped function, or an error pointing at the first unsupported part.
@@ -20,6 +21,7 @@ pub(crate) fn export(options: Options, function: ItemFn) -> syn::Result<TokenStr
         gate,
         on_panic,
         abort_on_panic,
+        handles,
     } = options;
 
     let written_output = match &sig.output {
@@ -30,7 +32,8 @@ pub(crate) fn export(options: Options, function: ItemFn) -> syn::Result<TokenStr
         ReturnType::Type(_, ty) => result_ok_type(ty).cloned(),
         ReturnType::Default => None,
     };
-    let runner = match (ok_type.is_some(), abort_on_panic) {
+    let returns_result = ok_type.is_some();
+    let runner = match (returns_result, abort_on_panic) {
         (false, false) => quote!(entry),
         (false, true) => quote!(entry_or_abort),
         (true, false) => quote!(export_result),
@@ -50,6 +53,22 @@ pub(crate) fn export(options: Options, function: ItemFn) -> syn::Result<TokenStr
         ReturnType::Type(_, ty) => ty.span(),
     };
     let runner = quote_spanned!(output_span=> ::crosscall::__private::#runner);
+    if !handles.is_empty() {
+        let c_output = match &sig.output {
+            ReturnType::Default => quote!(()),
+            ReturnType::Type(_, ty) => ty.to_token_stream(),
+        };
+        let guarded = Guarded {
+            gate: &gate,
+            err_value: &err_value,
+            written_output: &written_output,
+            c_output: &c_output,
+            returns_result,
+            abort_on_panic,
+        };
+        let body = guarded.body(&mut sig, &handles, &block)?;
+        return Ok(quote!(#(#attrs)* #vis #sig { #body }));
+    }
     Ok(quote! {
         #(#attrs)*
         #vis #sig {

@@ -6,6 +6,7 @@
 #![deny(unsafe_op_in_unsafe_fn, missing_docs)]
 
 mod expand;
+mod handle_param;
 mod options;
 
 use proc_macro::TokenStream;

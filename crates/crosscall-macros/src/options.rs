@@ -1,9 +1,12 @@
-//! The options of `#[export(...)]`: `gate = PATH`, `on_panic = EXPR`, `abort_on_panic`.
+//! The options of `#[export(...)]`: `gate = PATH`, `on_panic = EXPR`, `abort_on_panic`,
+//! `handles(param = TABLE, ...)`.
 
 use proc_macro2::Span;
 use syn::meta::ParseNestedMeta;
 use syn::parse::{ParseStream, Parser};
 use syn::{Expr, Path};
+
+use crate::handle_param::{self, HandleParam};
 
 /// The options as written by the user, checked for completeness.
 pub(crate) struct Options {
@@ -13,9 +16,12 @@ pub(crate) struct Options {
     pub(crate) on_panic: Expr,
     /// Set when a panic should abort the process instead of being caught.
     pub(crate) abort_on_panic: bool,
+    /// Parameters passed as handles into `crosscall::Handles` tables (see `handle_param.rs`).
+    pub(crate) handles: Vec<HandleParam>,
 }
 
-const KNOWN: &str = "expected `gate = PATH`, `on_panic = EXPR` or `abort_on_panic`";
+const KNOWN: &str =
+    "expected `gate = PATH`, `on_panic = EXPR`, `abort_on_panic` or `handles(param = TABLE)`";
 
 impl Options {
     /// Parses the attribute arguments; every mistake is an error spanning the offending token.
@@ -23,6 +29,7 @@ impl Options {
         let mut gate: Option<Path> = None;
         let mut on_panic: Option<Expr> = None;
         let mut abort_on_panic: Option<Span> = None;
+        let mut handles: Option<Vec<HandleParam>> = None;
         let parser = syn::meta::parser(|meta: ParseNestedMeta<'_>| {
             if meta.path.is_ident("gate") {
                 reject_duplicate(&meta, gate.is_some(), "gate")?;
@@ -36,6 +43,9 @@ impl Options {
                     return Err(meta.error("`abort_on_panic` takes no value"));
                 }
                 abort_on_panic = Some(meta.path.require_ident()?.span());
+            } else if meta.path.is_ident("handles") {
+                reject_duplicate(&meta, handles.is_some(), "handles")?;
+                handles = Some(handle_param::parse(&meta)?);
             } else {
                 return Err(meta.error(format!("unknown option; {KNOWN}")));
             }
@@ -59,6 +69,7 @@ impl Options {
             gate,
             on_panic,
             abort_on_panic: abort_on_panic.is_some(),
+            handles: handles.unwrap_or_default(),
         })
     }
 }

@@ -8,3 +8,24 @@ pub use crate::barrier::{
 };
 pub use crate::gate::Gate;
 pub use crate::last_error::last_error_ptr;
+
+/// A nested pass of `gate` for the body of an export with handle parameters (the runner
+/// holds the outer one), or the error message that becomes the last error.
+#[inline]
+pub fn nested_pass(gate: &Gate) -> Result<crate::Pass<'_>, String> {
+    gate.try_enter().map_err(|e| format!("crosscall: {e}"))
+}
+
+/// Looks up handle parameter `name` (C passed `raw`), or the error message naming the
+/// parameter and the check that failed.
+#[inline]
+pub fn resolve_handle<'a, T>(
+    table: &'a crate::Handles<'_, T>,
+    pass: &'a crate::Pass<'_>,
+    raw: u64,
+    name: &str,
+) -> Result<&'a T, String> {
+    table
+        .get_raw(pass, raw)
+        .map_err(|e| format!("crosscall: handle argument `{name}` ({raw:#018x}): {e}"))
+}
