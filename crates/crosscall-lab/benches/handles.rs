@@ -1,0 +1,125 @@
+//! Handle lookups per call, 1 thread and 2 threads side by side: crosscall's `Handles<T>`
+//! (inside its gate) beside the tables Rust FFI code uses today.
+//!
+//! Run: `cargo bench -p crosscall-lab --bench handles` (about two minutes).
+//!
+//! Every measured operation is one call as C would make it: get in, look a handle up, read
+//! the object, get out. The tables hold 64 objects; each thread cycles through all 64
+//! handles. Variants:
+//!
+//! - `gate entry` — `Gate::enter` + leave with no lookup: the floor the lookup adds to.
+//! - `crosscall Handles` — `Gate::enter`, `Handles::get`, leave.
+//! - `RwLock<HashMap<u64, Arc<T>>>` — read lock, find, clone the `Arc`, unlock, read, drop it.
+//! - `sharded-slab` — `Slab::get` (its guard counts references in the entry).
+//! - `ffi-support ConcurrentHandleMap` — `get` (read lock on the map, then the item's mutex).
+//!
+//! "2 threads": both threads run the same number of calls, released together by a barrier
+//! and each timed on its own; the figure is the per-call time of the slower thread.
+use std::collections::HashMap;
+use std::hint::black_box;
+use std::sync::{Arc, Barrier, RwLock};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use criterion::{BenchmarkId, Criterion};
+use crosscall::{Gate, Handle, Handles};
+
+/// The object behind each handle.
+struct Object {
+    value: u64,
+}
+
+const OBJECTS: usize = 64;
+
+static GATE: Gate = Gate::new();
+static TABLE: Handles<Object> = Handles::new(&GATE);
+
+/// Runs `iters` calls of `op(i)` on each of `threads` threads released together; returns the
+/// slowest thread's time.
+fn on_threads(threads: usize, iters: u64, op: &(impl Fn(usize) + Sync)) -> Duration {
+    let start = Barrier::new(threads);
+    let run = || {
+        start.wait();
+        let began = Instant::now();
+        for i in 0..iters {
+            op(i as usize % OBJECTS);
+        }
+        began.elapsed()
+    };
+    thread::scope(|s| {
+        let others: Vec<_> = (1..threads).map(|_| s.spawn(run)).collect();
+        let mine = run();
+        others
+            .into_iter()
+            .map(|t| t.join().unwrap())
+            .fold(mine, Duration::max)
+    })
+}
+
+fn bench(c: &mut Criterion, name: &str, op: &(impl Fn(usize) + Sync)) {
+    let mut group = c.benchmark_group("handle lookup");
+    group.warm_up_time(Duration::from_millis(500));
+    group.measurement_time(Duration::from_secs(2));
+    for (threads, label) in [(1, "1 thread"), (2, "2 threads")] {
+        group.bench_function(BenchmarkId::new(name, label), |b| {
+            b.iter_custom(|iters| on_threads(threads, iters, op))
+        });
+    }
+    group.finish();
+}
+
+fn lookups(c: &mut Criterion) {
+    GATE.open();
+    eprintln!("crosscall gate uses membarrier: {}", GATE.uses_membarrier());
+
+    bench(c, "gate entry", &|_| {
+        drop(black_box(GATE.enter().unwrap()));
+    });
+
+    let handles: Vec<Handle> = (0..OBJECTS as u64)
+        .map(|value| TABLE.insert(Object { value }).unwrap())
+        .collect();
+    bench(c, "crosscall Handles", &|i| {
+        let pass = GATE.enter().unwrap();
+        let object = TABLE.get(&pass, black_box(handles[i])).unwrap();
+        black_box(object.value);
+    });
+
+    let rwlock: RwLock<HashMap<u64, Arc<Object>>> = RwLock::new(
+        (0..OBJECTS as u64)
+            .map(|value| (value + 1, Arc::new(Object { value })))
+            .collect(),
+    );
+    bench(c, "RwLock<HashMap<u64, Arc<T>>>", &|i| {
+        let object = rwlock.read().unwrap().get(&black_box(i as u64 + 1)).cloned();
+        black_box(object.unwrap().value);
+    });
+
+    let slab = sharded_slab::Slab::new();
+    let keys: Vec<usize> = (0..OBJECTS as u64)
+        .map(|value| slab.insert(Object { value }).unwrap())
+        .collect();
+    bench(c, "sharded-slab", &|i| {
+        let object = slab.get(black_box(keys[i])).unwrap();
+        black_box(object.value);
+    });
+
+    let map = ffi_support::ConcurrentHandleMap::new();
+    let ids: Vec<u64> = (0..OBJECTS as u64)
+        .map(|value| map.insert(Object { value }).into_u64())
+        .collect();
+    bench(c, "ffi-support ConcurrentHandleMap", &|i| {
+        let value = map
+            .get_u64(black_box(ids[i]), |o: &Object| {
+                Ok::<_, ffi_support::HandleError>(o.value)
+            })
+            .unwrap();
+        black_box(value);
+    });
+}
+
+fn main() {
+    let mut c = Criterion::default().configure_from_args();
+    lookups(&mut c);
+    c.final_summary();
+}
