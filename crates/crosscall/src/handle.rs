@@ -76,7 +76,7 @@ impl Handle {
     /// that would be 0.
     #[inline]
     pub(crate) fn encode(index: u32, generation: u32, key: u32) -> Option<Handle> {
-        Handle::from_raw(u64::from(generation ^ key) << 32 | u64::from(index))
+        Handle::from_raw((u64::from(generation ^ key) << 32) | u64::from(index))
     }
 }
 
