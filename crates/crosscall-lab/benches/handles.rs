@@ -91,7 +91,11 @@ fn lookups(c: &mut Criterion) {
             .collect(),
     );
     bench(c, "RwLock<HashMap<u64, Arc<T>>>", &|i| {
-        let object = rwlock.read().unwrap().get(&black_box(i as u64 + 1)).cloned();
+        let object = rwlock
+            .read()
+            .unwrap()
+            .get(&black_box(i as u64 + 1))
+            .cloned();
         black_box(object.unwrap().value);
     });
 

@@ -83,7 +83,7 @@ pub(crate) fn rewrite(
         bindings.extend(quote! {
             let #param: &#object = #lookup?;
         });
-        typed.ty = Box::new(syn::parse_quote!(u64));
+        *typed.ty = syn::parse_quote!(u64);
     }
     Ok(bindings)
 }
