@@ -796,3 +796,56 @@ fn random_key() -> u32 {
     let bits = hasher.finish();
     (bits ^ (bits >> 32)) as u32
 }
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+
+    /// Sets the (free) entry of `index` to `generation`, as if it had been reused that often.
+    fn age(table: &Handles<'_, u32>, index: u32, generation: u32) {
+        let entry = table.entries.get(index).unwrap();
+        assert_eq!(entry.word.load(Ordering::Relaxed) & (LIVE | RETIRED), 0);
+        entry.word.store(u64::from(generation), Ordering::Relaxed);
+    }
+
+    #[test]
+    fn an_entry_retires_at_its_last_generation_instead_of_wrapping() {
+        let gate = Gate::new();
+        gate.open();
+        let table = Handles::new(&gate);
+        let _other = table.insert(0).unwrap(); // index 0, so index 1 is the one aged
+        let first = table.insert(1).unwrap();
+        table.remove(first).unwrap();
+        age(&table, first.index(), u32::MAX);
+        let key = table.key.load(Ordering::Relaxed) as u32;
+        let last = table.insert(2).unwrap();
+        assert_eq!(last.index(), first.index());
+        assert_eq!(last.generation(key), u32::MAX);
+        table.remove(last).unwrap();
+        // Retired: never handed out again, and every handle it ever had stays stale.
+        let next = table.insert(3).unwrap();
+        assert_ne!(next.index(), first.index());
+        assert!(table.writer().free.iter().all(|&i| i != first.index()));
+        let pass = gate.enter().unwrap();
+        assert_eq!(table.get(&pass, last), Err(HandleError::Stale));
+        assert_eq!(table.get(&pass, first), Err(HandleError::Stale));
+        assert_eq!(*table.get(&pass, next).unwrap(), 3);
+    }
+
+    #[test]
+    fn index_zero_skips_the_generation_that_would_be_handle_zero() {
+        let gate = Gate::new();
+        gate.open();
+        let table = Handles::new(&gate);
+        let first = table.insert(1).unwrap();
+        assert_eq!(first.index(), 0);
+        table.remove(first).unwrap();
+        let key = table.key.load(Ordering::Relaxed) as u32;
+        age(&table, 0, key);
+        let h = table.insert(2).unwrap();
+        assert_eq!(h.index(), 0);
+        assert_eq!(h.generation(key), key.wrapping_add(1));
+        let pass = gate.enter().unwrap();
+        assert_eq!(*table.get(&pass, h).unwrap(), 2);
+    }
+}
