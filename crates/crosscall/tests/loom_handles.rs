@@ -85,3 +85,25 @@ fn lookup_against_deferred_remove_and_reclaim() {
         assert_eq!(table.get(&pass, h).err(), Some(HandleError::Stale));
     });
 }
+
+/// A reader holding an old handle while its entry is emptied and reused for a new object:
+/// it reads the old object (before the removal's grace period ends) or gets `Stale`, never
+/// the new object through the old handle.
+#[test]
+fn lookup_against_remove_and_reuse_of_the_entry() {
+    loom::model(|| {
+        let (gate, table) = leaked();
+        let old = table.insert(Payload::new(7)).unwrap();
+        let reader = thread::spawn(move || {
+            let pass = gate.enter().unwrap();
+            match table.get(&pass, old) {
+                Ok(payload) => assert_eq!(payload.read(), 7),
+                Err(e) => assert_eq!(e, HandleError::Stale),
+            }
+        });
+        table.remove(old).unwrap();
+        let new = table.insert(Payload::new(8)).unwrap();
+        assert_eq!(new.index(), old.index(), "the entry is reused");
+        reader.join().unwrap();
+    });
+}
