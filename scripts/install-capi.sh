@@ -9,7 +9,7 @@
 #   LIBDIR/libcrosscall.a                     the static library, debug info and bitcode stripped
 #   LIBDIR/pkgconfig/crosscall.pc             pkg-config module `crosscall`
 #
-# ABI is 0.MINOR before 1.0 and MAJOR from then on (crates/crosscall-capi/build.rs sets it).
+# ABI is 0.MINOR before 1.0 and MAJOR from then on; this script sets it when it links.
 #
 #   scripts/install-capi.sh [--prefix DIR] [--libdir DIR] [--includedir DIR]
 #                           [--library-type both|shared|static]
@@ -62,7 +62,7 @@ includedir=${includedir:-$prefix/include}
 [[ $libdir == /* && $includedir == /* ]] || die "--libdir and --includedir must be absolute paths"
 destdir=${DESTDIR:-}
 
-# The version, and from it the ABI part of the SONAME (the same rule as build.rs).
+# The version, and from it the ABI part of the SONAME (Cargo's semver reading, as cargo-c's).
 pkgid=$(cargo pkgid --manifest-path "$root/Cargo.toml" -p crosscall-capi)
 version=${pkgid##*[#@]}
 [[ $version =~ ^([0-9]+)\.([0-9]+)\.([0-9]+)$ ]] || die "cannot read a version from '$pkgid'"
@@ -72,12 +72,14 @@ soname=libcrosscall.so.$abi
 
 # Build. `--print=native-static-libs` makes rustc name the system libraries the static
 # library needs (they go to Libs.private); the JSON messages give the artifacts' paths
-# wherever the target directory is.
+# wherever the target directory is. The SONAME goes on this link line only: a build script's
+# `rustc-cdylib-link-arg` would also rename every user cdylib that depends on the crate.
 log=$(mktemp)
 trap 'rm -f "$log" "$log.json"' EXIT
 echo "install-capi: building crosscall-capi $version (release)" >&2
 cargo rustc --manifest-path "$root/Cargo.toml" -p crosscall-capi --lib --release \
-    --message-format=json-render-diagnostics -- --print=native-static-libs 2>&1 >"$log.json" |
+    --message-format=json-render-diagnostics -- --print=native-static-libs \
+    -C "link-arg=-Wl,-soname,$soname" 2>&1 >"$log.json" |
     tee "$log" >&2 || die "cargo build failed"
 artifact() { # the path of the built file whose name ends in $1
     grep '"reason":"compiler-artifact"' "$log.json" | grep -o "\"[^\"]*/libcrosscall_capi\\.$1\"" |
@@ -92,7 +94,7 @@ native_libs=$(sed -n 's/^.*native-static-libs: //p' "$log" | tail -1)
 if command -v readelf >/dev/null; then
     built_soname=$(readelf -d "$shared_built" | sed -n 's/.*(SONAME).*\[\(.*\)\]/\1/p')
     [[ $built_soname == "$soname" ]] ||
-        die "$shared_built has SONAME '$built_soname', expected '$soname' (see crates/crosscall-capi/build.rs)"
+        die "$shared_built has SONAME '$built_soname', expected '$soname'"
 fi
 
 # Install.
