@@ -20,8 +20,8 @@
 
 use crate::gate::{key_id, open_key};
 use crate::local::{self, EMPTY_KEY};
-use crate::thread_exit;
 use crate::sync::{Arc, AtomicBool, AtomicPtr, AtomicUsize, Ordering};
+use crate::thread_exit;
 use crossbeam_utils::CachePadded;
 use std::ptr;
 

@@ -115,8 +115,15 @@ mod key {
     /// Runs `f` on the calling thread's owned slots; with `create`, makes them first if the
     /// thread has none (arming their release at exit). `None` if there are none (or, with
     /// `create`, if they could not be released at this thread's exit any more).
-    pub(crate) fn with_slots<R>(create: bool, f: impl FnOnce(&RefCell<OwnedSlots>) -> R) -> Option<R> {
-        let state = if create { current_or_armed() } else { current() };
+    pub(crate) fn with_slots<R>(
+        create: bool,
+        f: impl FnOnce(&RefCell<OwnedSlots>) -> R,
+    ) -> Option<R> {
+        let state = if create {
+            current_or_armed()
+        } else {
+            current()
+        };
         // SAFETY: a non-null value of the key is a live `Box<ThreadState>` of this thread
         // (set by `current_or_armed` on this thread; keys are per thread). It is freed only by
         // `release_at_exit`, which gets it after the C library cleared it from the key, so
@@ -189,7 +196,10 @@ mod thread_local_dtor {
     }
 
     /// As the unix version: `None` once the thread's thread-locals are being destroyed.
-    pub(crate) fn with_slots<R>(_create: bool, f: impl FnOnce(&RefCell<OwnedSlots>) -> R) -> Option<R> {
+    pub(crate) fn with_slots<R>(
+        _create: bool,
+        f: impl FnOnce(&RefCell<OwnedSlots>) -> R,
+    ) -> Option<R> {
         OWNED.try_with(f).ok()
     }
 
