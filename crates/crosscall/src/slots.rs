@@ -264,7 +264,9 @@ pub(crate) enum Claim {
 }
 
 /// The calling thread's slot for gate `id` at `gate_addr` (claiming one from `list` on
-/// first use), made the cached one. The caller has attached the thread first: a cached slot implies it.
+/// first use), made the cached one. The caller has attached the thread first: a cached slot
+/// implies it (or that the thread has already detached, when it enters again from a later
+/// round of its exit's destructors: attaching would then be a no-op anyway).
 pub(crate) fn claim_for(id: usize, gate_addr: usize, list: &SlotList) -> Claim {
     let owned = thread_exit::with_slots(true, |owned| {
         let mut owned = owned.borrow_mut();
