@@ -18,7 +18,9 @@
 //! - `on_detach` runs on the exiting thread, at its exit (on unix from a pthread key
 //!   destructor, after the thread's Rust and C++ thread-local destructors; elsewhere from a
 //!   thread-local destructor), after the thread's last entry has returned. Other
-//!   thread-locals may already be gone then, so it should not rely on them.
+//!   thread-locals may already be gone then, so it should not rely on them. On unix the
+//!   thread that ends the process with `exit()` (returning from `main`) is not detached:
+//!   `exit()` runs no pthread key destructors.
 //!
 //! Hooks are read when the event happens: a thread that attached before [`set_hooks`] still
 //! gets the `on_detach` installed at its exit.
