@@ -75,8 +75,8 @@ unsafe extern "C" fn enter_slow(gate: *mut crosscall_gate, wait: Wait) -> c_int 
         match entered.map(Gate::__hold) {
             Ok(Ok(())) => CROSSCALL_OK,
             Ok(Err(unheld)) => {
-                // The thread's thread-locals are already destroyed (a call from a
-                // thread-exit destructor): no slot could count the entry until `leave`.
+                // A call from the thread's exit after its last destructor round that could
+                // still release a slot: no slot could count the entry until `leave`.
                 drop(unheld);
                 crosscall::set_last_error(
                     "crosscall: enter refused: this thread is exiting and can no longer hold \

@@ -147,9 +147,6 @@ int ctest_pointers_at_the_top_of_memory_are_refused(void) {
 
 /* ---- entries from pthread key destructors (after Rust's thread-local destructors ran) ---- */
 
-uint64_t ctest_attach_count(void);
-uint64_t ctest_detach_count(void);
-
 static pthread_key_t late_key;
 static atomic_int late_enter_rc;
 
@@ -171,18 +168,15 @@ int ctest_first_entry_from_a_key_destructor_does_not_outlive_the_thread(void) {
     CHECK(crosscall_gate_open(g) == CROSSCALL_OK);
     CHECK(pthread_key_create(&late_key, enter_from_key_destructor) == 0);
     atomic_store(&late_enter_rc, 1);
-    uint64_t detached_before = ctest_detach_count();
-    uint64_t attached_before = ctest_attach_count();
     pthread_t t;
     CHECK(pthread_create(&t, NULL, arm_key_destructor, g) == 0);
     JOIN_CHECK(t);
     int rc = atomic_load(&late_enter_rc);
-    CHECK(rc == CROSSCALL_OK || rc == CROSSCALL_ERR_INVALID);
-    /* Whatever the entry did, it ended with its thread: close drains. */
+    CHECK(rc == CROSSCALL_OK); /* admitted: released by crosscall's own key destructor */
+    /* The entry ended with its thread: close drains. */
     CHECK(crosscall_gate_close_timeout(g, 2000000000ull) == CROSSCALL_OK);
-    /* A thread that attached also detached (other tests may attach threads meanwhile, so
-     * only "no more attaches than detaches" from this thread is checked). */
-    CHECK(ctest_attach_count() - attached_before <= ctest_detach_count() - detached_before);
+    /* Attach and detach counts are process-wide, and the other tests of this binary attach
+     * threads while this one runs: key_destructor_tests.c checks them exactly, alone. */
     CHECK(pthread_key_delete(late_key) == 0);
     crosscall_gate_free(g);
     return 0;

@@ -97,6 +97,9 @@ c_tests!(
     ctest_handles_bad_input,
     ctest_handles_remove_inside_is_deferred,
     ctest_handles_stress_destroys_each_object_once,
+    ctest_first_entry_from_a_key_destructor_attaches_and_ends_with_the_thread,
+    ctest_entry_again_from_a_later_destructor_round_ends_with_the_thread,
+    ctest_entries_in_every_destructor_round_end_with_the_thread,
 );
 
 extern "C" {

@@ -13,11 +13,10 @@ fn pointers_at_the_top_of_memory_are_refused() {
     c::ctest_pointers_at_the_top_of_memory_are_refused();
 }
 
-/// Known bug (not fixed here): glibc runs Rust's thread-local destructors before pthread key
-/// destructors, so a first entry made from a key destructor registers the owned-slots
-/// destructor too late; it never runs, the held entry never ends and close never returns.
+/// glibc runs Rust's thread-local destructors before pthread key destructors: a first entry
+/// made from a key destructor is released by crosscall's own key destructor in a later round
+/// (`crosscall/src/thread_exit.rs`), so the held entry ends and close returns.
 #[test]
-#[ignore = "known bug: a first C entry from a pthread key destructor is never released"]
 fn first_entry_from_a_key_destructor_does_not_outlive_the_thread() {
     c::ctest_first_entry_from_a_key_destructor_does_not_outlive_the_thread();
 }

@@ -2,7 +2,8 @@
 //!
 //! Go re-attached C-created threads on every callback until 1.21 (about 1–3 µs a call) and
 //! then switched to keeping the thread's state until a pthread key destructor runs at thread
-//! exit. crosscall does the same with a thread-local that has a destructor: the first
+//! exit. crosscall does the same (on unix with a pthread key destructor too; elsewhere with a
+//! thread-local destructor; see `thread_exit.rs` for why the key): the first
 //! [`ensure_attached`] on a thread (created by Rust, by C through `pthread_create`, or by
 //! anything else) runs the slow path once; later calls read one word of a thread-local.
 //! Every first entry attaches: through [`entry`](crate::entry), `#[crosscall::export]`,
@@ -14,22 +15,27 @@
 //!
 //! - `on_attach` runs on the attaching thread, inside its first entry, before the gate is
 //!   entered and before the callback body runs.
-//! - `on_detach` runs on the exiting thread, from its thread-local destructors, after the
-//!   thread's last entry has returned. Other thread-locals may already be gone then, so it
-//!   should not rely on them.
+//! - `on_detach` runs on the exiting thread, at its exit (on unix from a pthread key
+//!   destructor, after the thread's Rust and C++ thread-local destructors; elsewhere from a
+//!   thread-local destructor), after the thread's last entry has returned. Other
+//!   thread-locals may already be gone then, so it should not rely on them. On unix the
+//!   thread that ends the process with `exit()` (returning from `main`) is not detached:
+//!   `exit()` runs no pthread key destructors.
 //!
 //! Hooks are read when the event happens: a thread that attached before [`set_hooks`] still
 //! gets the `on_detach` installed at its exit.
 //!
 //! Hooks must not panic. A panicking hook would otherwise unwind into C code (or out of a
-//! thread-local destructor), so crosscall catches it, prints a message on stderr and aborts
+//! thread-exit destructor), so crosscall catches it, prints a message on stderr and aborts
 //! the process — loudly, as Go's runtime does for broken invariants.
 //!
 //! # Thread exit
 //!
-//! An entry made while the thread's thread-locals are being destroyed (for example from
-//! another thread-local's destructor, after this thread detached) does not register the
-//! thread again: the call still runs, but no attach is counted and no hook runs.
+//! A thread's first entry may come from its exit (a pthread key destructor of a C library,
+//! a thread-local destructor): it attaches, and detaches in a later destructor round. An
+//! entry made after the thread detached (from a later destructor round, or from the
+//! `on_detach` hook) does not register the thread again: the call still runs, but no attach
+//! is counted and no hook runs.
 
 use std::sync::RwLock;
 
@@ -41,13 +47,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 // The attach phase lives in the fast path's one thread-local (`local.rs`), so checking it
 // costs nothing extra on an entry. It has no destructor, so it is readable at thread exit.
-//
-// A plain `std` thread-local gives the detach: attach is defined by the platform's
-// thread-exit destructors, which is what this one has.
-std::thread_local! {
-    // Touched once per thread; its destructor is the detach.
-    static DETACH_GUARD: DetachGuard = const { DetachGuard };
-}
+// What runs the detach at thread exit is `thread_exit` (a pthread key destructor on unix).
 
 /// Attaches counted since process start. Relaxed: a statistic read by tests after a join,
 /// which already orders the attaching thread's writes before the read.
@@ -65,15 +65,12 @@ struct Hooks {
     on_detach: fn(),
 }
 
-struct DetachGuard;
-
-impl Drop for DetachGuard {
-    fn drop(&mut self) {
-        set_phase(PHASE_DETACHED);
-        DETACHES.fetch_add(1, Ordering::Relaxed);
-        if let Some(hooks) = current_hooks() {
-            run_hook(hooks.on_detach, "on_detach");
-        }
+/// The thread's detach, run once by `thread_exit` when an attached thread exits.
+pub(crate) fn detach() {
+    set_phase(PHASE_DETACHED);
+    DETACHES.fetch_add(1, Ordering::Relaxed);
+    if let Some(hooks) = current_hooks() {
+        run_hook(hooks.on_detach, "on_detach");
     }
 }
 
@@ -109,9 +106,9 @@ fn attach_slow() {
     if phase() == PHASE_DETACHED {
         return;
     }
-    // Arm the destructor first: if thread-locals are already being torn down it fails, and
-    // the thread is then left unregistered instead of registering a detach that never runs.
-    if DETACH_GUARD.try_with(|_| ()).is_err() {
+    // Arm the detach first: if the thread's exit is past the point where it could still run
+    // it, the thread is left unregistered instead of registering a detach that never runs.
+    if !crate::thread_exit::arm_detach() {
         set_phase(PHASE_DETACHED);
         return;
     }

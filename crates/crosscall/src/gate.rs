@@ -786,7 +786,7 @@ impl Gate {
 
     /// Not public API: keeps the entry `pass` stands for until [`Gate::__leave_held`] on
     /// this thread, instead of leaving when it drops. Gives the pass back (unheld) when it
-    /// cannot be held: the thread is exiting and its thread-locals are gone.
+    /// cannot be held: the thread is exiting and past the point where it could end the entry.
     #[doc(hidden)]
     #[inline(always)]
     pub fn __hold(pass: Pass<'_>) -> Result<(), Pass<'_>> {

@@ -88,6 +88,7 @@ mod last_error;
 mod local;
 mod slots;
 mod sync;
+mod thread_exit;
 
 pub use barrier::{entry, entry_or_abort};
 pub use bytes::{BytesError, CBuf};

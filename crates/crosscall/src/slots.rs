@@ -1,12 +1,13 @@
 //! Per-thread, cache-padded nesting counters: one per (thread, gate) pair.
 //!
 //! A gate keeps a push-only list of slots. A thread claims a free slot the first time it
-//! enters a gate and keeps it (cached in a thread-local) until it exits; then the slot is
+//! enters a gate and keeps it (in its `thread_exit` state, and cached in the fast path's
+//! thread-local) until it exits; then the slot is
 //! marked free and the next new thread reuses it, so memory follows the number of threads
 //! alive at once, not the number that ever entered.
 //!
 //! Slots are reference counted: the gate's list holds one reference, the owning thread's
-//! thread-local another, so a thread exiting after the gate was dropped still writes to live
+//! state another, so a thread exiting after the gate was dropped still writes to live
 //! memory.
 //!
 //! # The slot word
@@ -20,8 +21,8 @@
 use crate::gate::{key_id, open_key};
 use crate::local::{self, EMPTY_KEY};
 use crate::sync::{Arc, AtomicBool, AtomicPtr, AtomicUsize, Ordering};
+use crate::thread_exit;
 use crossbeam_utils::CachePadded;
-use std::cell::RefCell;
 use std::ptr;
 
 /// Bits of the slot word that hold the nesting depth. 16 keeps `OUTERMOST_ENTRY` a small
@@ -197,8 +198,15 @@ fn release(slot: &PaddedSlot) {
     slot.in_use.store(false, Ordering::Release);
 }
 
-/// The slots the current thread owns, released when the thread exits.
-struct OwnedSlots(Vec<(usize, Arc<PaddedSlot>)>);
+/// The slots the current thread owns, released when the thread exits: dropped at thread exit
+/// by `thread_exit` (a pthread key destructor on unix, a thread-local destructor elsewhere).
+pub(crate) struct OwnedSlots(Vec<(usize, Arc<PaddedSlot>)>);
+
+impl OwnedSlots {
+    pub(crate) const fn new() -> OwnedSlots {
+        OwnedSlots(Vec::new())
+    }
+}
 
 impl Drop for OwnedSlots {
     fn drop(&mut self) {
@@ -208,15 +216,6 @@ impl Drop for OwnedSlots {
             release(&slot);
         }
     }
-}
-
-#[cfg(not(loom))]
-std::thread_local! {
-    static OWNED: RefCell<OwnedSlots> = const { RefCell::new(OwnedSlots(Vec::new())) };
-}
-#[cfg(loom)]
-loom::thread_local! {
-    static OWNED: RefCell<OwnedSlots> = RefCell::new(OwnedSlots(Vec::new()));
 }
 
 /// The calling thread's cached (gate key, slot): the fast path's only lookup, one
@@ -259,15 +258,17 @@ fn forget_cached() {
 pub(crate) enum Claim {
     /// Owned until the thread exits; the pointer stays valid while the gate lives.
     Owned(*const PaddedSlot),
-    /// Claimed for this entry only (the thread is tearing down its thread-locals); the
-    /// entry holds this reference and must [`release_temporary`] it when it leaves.
+    /// Claimed for this entry only (the thread's exit is past the point where it could
+    /// release an owned slot, see `thread_exit`); the entry holds this reference and must [`release_temporary`] it when it leaves.
     Temporary(Arc<PaddedSlot>),
 }
 
 /// The calling thread's slot for gate `id` at `gate_addr` (claiming one from `list` on
-/// first use), made the cached one. The caller has attached the thread first: a cached slot implies it.
+/// first use), made the cached one. The caller has attached the thread first: a cached slot
+/// implies it (or that the thread has already detached, when it enters again from a later
+/// round of its exit's destructors: attaching would then be a no-op anyway).
 pub(crate) fn claim_for(id: usize, gate_addr: usize, list: &SlotList) -> Claim {
-    let owned = OWNED.try_with(|owned| {
+    let owned = thread_exit::with_slots(true, |owned| {
         let mut owned = owned.borrow_mut();
         let slot = match owned.0.iter().find(|(gid, _)| *gid == id) {
             Some((_, slot)) => Arc::as_ptr(slot),
@@ -288,8 +289,8 @@ pub(crate) fn claim_for(id: usize, gate_addr: usize, list: &SlotList) -> Claim {
         slot
     });
     match owned {
-        Ok(slot) => Claim::Owned(slot),
-        Err(_) => Claim::Temporary(list.claim()),
+        Some(slot) => Claim::Owned(slot),
+        None => Claim::Temporary(list.claim()),
     }
 }
 
@@ -298,17 +299,15 @@ pub(crate) fn owned_slot(id: usize) -> Option<*const PaddedSlot> {
     if let Some(slot) = cached(id) {
         return Some(slot);
     }
-    OWNED
-        .try_with(|owned| {
-            owned
-                .borrow()
-                .0
-                .iter()
-                .find(|(gid, _)| *gid == id)
-                .map(|(_, slot)| Arc::as_ptr(slot))
-        })
-        .ok()
-        .flatten()
+    thread_exit::with_slots(false, |owned| {
+        owned
+            .borrow()
+            .0
+            .iter()
+            .find(|(gid, _)| *gid == id)
+            .map(|(_, slot)| Arc::as_ptr(slot))
+    })
+    .flatten()
 }
 
 /// Frees a slot claimed with [`Claim::Temporary`] once its entry has left (depth 0). The

@@ -371,8 +371,10 @@ fn stress_open_late_close_mid_run() {
 #[test]
 fn entering_while_thread_locals_are_destroyed_still_counts() {
     // A thread-local initialized *before* the thread first enters the gate is destroyed
-    // *after* the gate's per-thread state (destructors run in reverse order), so its
-    // destructor enters on the path for threads whose slot cache is gone.
+    // *after* the gate's per-thread state on systems where that state is a thread-local
+    // (destructors run in reverse order), so its destructor enters on the path for threads
+    // whose slot cache is gone; on unix the state outlives every thread-local (it is released
+    // by a pthread key destructor), and the entry uses the thread's own slot.
     static G: Gate = Gate::new();
     static SEEN_INSIDE: AtomicUsize = AtomicUsize::new(usize::MAX);
     struct EnterOnExit;

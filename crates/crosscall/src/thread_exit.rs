@@ -1,0 +1,211 @@
+//! The end of a thread's crosscall state: at thread exit its gate slots are released
+//! (`slots::OwnedSlots`) and it is detached (`attach::detach`), once, from one destructor.
+//!
+//! # Why a pthread key, not a `thread_local!` with `Drop` (unix)
+//!
+//! glibc runs the thread-local destructors of Rust and C++ (`__call_tls_dtors`) *before* the
+//! pthread key destructors (`__nptl_deallocate_tsd`). A thread whose first crosscall entry
+//! comes from a key destructor — a C library cleaning up at thread exit calls into a Rust
+//! library — would register its thread-local destructor after they all ran: it would never
+//! run, the thread's slots would stay claimed, a C API entry it holds would never end, and
+//! `close` would wait forever. Go (1.21 on) keeps a C thread's runtime state until a pthread
+//! key destructor runs; crosscall does the same. On unix the thread's state is a heap
+//! allocation whose pointer is the value of one process-wide key, set on the thread's first
+//! attach or slot claim; the key's destructor ([`release_at_exit`]) releases it.
+//!
+//! A destructor round that sets a key value makes the C library run another round, up to
+//! `PTHREAD_DESTRUCTOR_ITERATIONS` (4 in glibc, musl and macOS; POSIX's minimum). So a first
+//! entry from another key's destructor, and an entry made *after* ours ran (from a later
+//! round of another key's destructor, or from the `on_detach` hook), arm the key again and
+//! are released in a later round. Once ours has run in that many rounds there is
+//! none left: [`with_slots`] then returns `None` and the entry claims a slot for itself alone
+//! (`slots::Claim::Temporary`).
+//!
+//! Known limit: the C library does not say which round it is in, so the rounds are counted by
+//! our destructor's runs. If another key's destructor keeps re-arming itself through every
+//! round, makes this thread's *first* entry in round 1 from a key created after ours, and
+//! enters again in the last round, that last entry arms a round that never comes: its slot
+//! stays claimed (a C API entry held there then keeps `close` waiting).
+//!
+//! Elsewhere (not unix), and under loom (whose modelled threads have their own
+//! thread-locals), the state is a `thread_local!` with a destructor, as before.
+
+#[cfg(all(unix, not(loom)))]
+pub(crate) use key::{arm_detach, with_slots};
+#[cfg(any(not(unix), loom))]
+pub(crate) use thread_local_dtor::{arm_detach, with_slots};
+
+#[cfg(all(unix, not(loom)))]
+mod key {
+    use std::cell::{Cell, RefCell};
+    use std::ffi::c_void;
+    use std::sync::OnceLock;
+
+    use crate::slots::OwnedSlots;
+
+    /// Destructor rounds a thread exit runs at most: `PTHREAD_DESTRUCTOR_ITERATIONS`, which
+    /// is 4 in glibc, musl and macOS (and POSIX's `_POSIX_THREAD_DESTRUCTOR_ITERATIONS`).
+    pub(super) const DESTRUCTOR_ROUNDS: u8 = 4;
+
+    /// What a thread's exit releases. Owned by the key: its value is `Box::into_raw` of one.
+    struct ThreadState {
+        /// The thread's gate slots.
+        slots: RefCell<OwnedSlots>,
+        /// Whether the thread attached: the exit then detaches it.
+        attached: Cell<bool>,
+    }
+
+    // No `Drop`, `const`-initialized: a plain TLS word, readable and writable at any point of
+    // the thread's exit (no lazy initialization, no destructor registered).
+    std::thread_local! {
+        /// How many times [`release_at_exit`] ran on this thread.
+        static ROUNDS_RUN: Cell<u8> = const { Cell::new(0) };
+    }
+
+    /// The process-wide key; created on first use. `std`'s `OnceLock`, not `crate::sync`:
+    /// this module is not built under loom.
+    static KEY: OnceLock<libc::pthread_key_t> = OnceLock::new();
+
+    fn key() -> libc::pthread_key_t {
+        *KEY.get_or_init(|| {
+            let mut key: libc::pthread_key_t = 0;
+            // SAFETY: `key` is a valid out-pointer; `release_at_exit` has the destructor type
+            // pthread expects and never unwinds. The key is never deleted.
+            let rc = unsafe { libc::pthread_key_create(&mut key, Some(release_at_exit)) };
+            if rc != 0 {
+                // As Go's runtime/cgo does: without the key no thread can be released at
+                // exit, and failing later (a `close` that never returns) would be worse.
+                eprintln!(
+                    "crosscall: pthread_key_create failed ({}); aborting",
+                    std::io::Error::from_raw_os_error(rc)
+                );
+                std::process::abort();
+            }
+            key
+        })
+    }
+
+    /// The calling thread's state, or NULL when it has none (never armed, or released).
+    fn current() -> *mut ThreadState {
+        // SAFETY: `key()` is a live key (created above, never deleted).
+        unsafe { libc::pthread_getspecific(key()) }.cast()
+    }
+
+    /// The calling thread's state, created and armed if it has none; NULL if it has none and
+    /// can no longer be released at exit (see the module docs).
+    fn current_or_armed() -> *mut ThreadState {
+        let state = current();
+        if !state.is_null() || ROUNDS_RUN.with(Cell::get) >= DESTRUCTOR_ROUNDS {
+            return state;
+        }
+        let state = Box::into_raw(Box::new(ThreadState {
+            slots: RefCell::new(OwnedSlots::new()),
+            attached: Cell::new(false),
+        }));
+        // SAFETY: `key()` is a live key; the value is only ever read back by this module.
+        if unsafe { libc::pthread_setspecific(key(), state.cast()) } != 0 {
+            // ENOMEM: the library could not allocate the key's storage for this thread.
+            // SAFETY: `state` came from `Box::into_raw` just above and was not published.
+            drop(unsafe { Box::from_raw(state) });
+            return std::ptr::null_mut();
+        }
+        state
+    }
+
+    /// Runs `f` on the calling thread's owned slots; with `create`, makes them first if the
+    /// thread has none (arming their release at exit). `None` if there are none (or, with
+    /// `create`, if they could not be released at this thread's exit any more).
+    pub(crate) fn with_slots<R>(
+        create: bool,
+        f: impl FnOnce(&RefCell<OwnedSlots>) -> R,
+    ) -> Option<R> {
+        let state = if create {
+            current_or_armed()
+        } else {
+            current()
+        };
+        // SAFETY: a non-null value of the key is a live `Box<ThreadState>` of this thread
+        // (set by `current_or_armed` on this thread; keys are per thread). It is freed only by
+        // `release_at_exit`, which gets it after the C library cleared it from the key, so
+        // the pointer read here is not the one being freed even if this runs from inside that
+        // destructor (from the `on_detach` hook), and it stays alive while `f` runs on this
+        // thread. Only shared references are made; mutation goes through the `RefCell`.
+        let state = unsafe { state.as_ref()? };
+        Some(f(&state.slots))
+    }
+
+    /// Makes the calling thread's exit run `attach::detach`; `false` if it cannot any more.
+    pub(crate) fn arm_detach() -> bool {
+        // SAFETY: as in `with_slots`.
+        match unsafe { current_or_armed().as_ref() } {
+            Some(state) => {
+                state.attached.set(true);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// The key's destructor: releases the thread's slots (clearing the fast path's cache
+    /// first), then detaches the thread if it attached, on the exiting thread.
+    unsafe extern "C" fn release_at_exit(value: *mut c_void) {
+        ROUNDS_RUN.with(|rounds| rounds.set(rounds.get().saturating_add(1)));
+        // SAFETY: the key's non-null values all come from `Box::into_raw` in
+        // `current_or_armed`; the C library passes each one once, after clearing it from the
+        // key, so this is its only owner now.
+        let state = unsafe { Box::from_raw(value.cast::<ThreadState>()) };
+        let ThreadState { slots, attached } = *state;
+        // `OwnedSlots::drop`: forgets the cache, then releases (or keeps) each slot.
+        drop(slots);
+        if attached.get() {
+            // May run the `on_detach` hook, which may enter a gate again: that arms a new
+            // state (the one above is already out of the key) for a later round.
+            crate::attach::detach();
+        }
+    }
+}
+
+#[cfg(any(not(unix), loom))]
+mod thread_local_dtor {
+    use std::cell::RefCell;
+
+    use crate::slots::OwnedSlots;
+
+    #[cfg(not(loom))]
+    std::thread_local! {
+        static OWNED: RefCell<OwnedSlots> = const { RefCell::new(OwnedSlots::new()) };
+    }
+    #[cfg(loom)]
+    loom::thread_local! {
+        static OWNED: RefCell<OwnedSlots> = RefCell::new(OwnedSlots::new());
+    }
+
+    // A plain `std` thread-local also under loom: attach is defined by the platform's
+    // thread-exit destructors, which is what this one has.
+    std::thread_local! {
+        // Touched once per thread; its destructor is the detach.
+        static DETACH_GUARD: DetachGuard = const { DetachGuard };
+    }
+
+    struct DetachGuard;
+
+    impl Drop for DetachGuard {
+        fn drop(&mut self) {
+            crate::attach::detach();
+        }
+    }
+
+    /// As the unix version: `None` once the thread's thread-locals are being destroyed.
+    pub(crate) fn with_slots<R>(
+        _create: bool,
+        f: impl FnOnce(&RefCell<OwnedSlots>) -> R,
+    ) -> Option<R> {
+        OWNED.try_with(f).ok()
+    }
+
+    /// As the unix version: arms the destructor; `false` if thread-locals are already
+    /// being torn down (the detach would never run).
+    pub(crate) fn arm_detach() -> bool {
+        DETACH_GUARD.try_with(|_| ()).is_ok()
+    }
+}
