@@ -97,6 +97,10 @@ c_tests!(
     ctest_handles_bad_input,
     ctest_handles_remove_inside_is_deferred,
     ctest_handles_stress_destroys_each_object_once,
+    ctest_state_bad_arguments,
+    ctest_state_close_destroys_and_reopen_installs,
+    ctest_state_destroy_runs_on_the_closing_thread_after_the_drain,
+    ctest_state_reopen_cycles_under_load,
 );
 
 extern "C" {
