@@ -29,6 +29,12 @@ pub(crate) struct Installed {
 }
 
 impl Installed {
+    /// No state: NULL for `crosscall_gate_enter_state`, nothing to destroy.
+    const NONE: Installed = Installed {
+        state: std::ptr::null_mut(),
+        destroy: None,
+    };
+
     /// Calls the destructor (if any) on the calling thread.
     ///
     /// # Safety
@@ -43,9 +49,9 @@ impl Installed {
     }
 }
 
-/// The gate's current state, `None` while no generation is open (or a plain open carried
-/// none).
-pub(crate) struct StateSlot(UnsafeCell<Option<Installed>>);
+/// The gate's current state: [`Installed::NONE`] while no generation is open (or a plain open
+/// carried none), so reading it on entry is one load.
+pub(crate) struct StateSlot(UnsafeCell<Installed>);
 
 // SAFETY: the cell is written only inside the gate's opening and closing transitions (lock
 // held, no call admitted; see the module docs) and read only by admitted calls, which those
@@ -57,7 +63,7 @@ unsafe impl Send for StateSlot {}
 
 impl StateSlot {
     pub(crate) const fn empty() -> StateSlot {
-        StateSlot(UnsafeCell::new(None))
+        StateSlot(UnsafeCell::new(Installed::NONE))
     }
 
     /// The state an admitted call sees: NULL if the generation carries none.
@@ -67,7 +73,7 @@ impl StateSlot {
     /// The calling thread is inside the gate that owns this slot.
     unsafe fn current(&self) -> *mut c_void {
         // SAFETY: inside the gate nothing writes the slot (module docs).
-        unsafe { (*self.0.get()).map_or(std::ptr::null_mut(), |s| s.state) }
+        unsafe { (*self.0.get()).state }
     }
 
     /// Installs a generation's state.
@@ -77,7 +83,7 @@ impl StateSlot {
     /// Only from the gate's opening `install` (lock held, no call admitted).
     unsafe fn install(&self, installed: Installed) {
         // SAFETY: forwarded contract: no concurrent access.
-        unsafe { *self.0.get() = Some(installed) };
+        unsafe { *self.0.get() = installed };
     }
 
     /// Takes the state out, leaving the slot empty.
@@ -85,9 +91,9 @@ impl StateSlot {
     /// # Safety
     ///
     /// Only from the gate's closing `take` (drained, lock held), or with exclusive access.
-    pub(crate) unsafe fn take(&self) -> Option<Installed> {
+    pub(crate) unsafe fn take(&self) -> Installed {
         // SAFETY: forwarded contract: no concurrent access.
-        unsafe { (*self.0.get()).take() }
+        unsafe { std::mem::replace(&mut *self.0.get(), Installed::NONE) }
     }
 }
 
@@ -95,11 +101,10 @@ impl Drop for StateSlot {
     /// `crosscall_gate_free` of a gate that was never closed: its state is destroyed on the
     /// freeing thread (free already checked that no call is inside or waiting).
     fn drop(&mut self) {
-        if let Some(installed) = self.0.get_mut().take() {
-            // SAFETY: exclusive access (`&mut self`); the state was installed once and not
-            // destroyed yet (a close would have taken it).
-            unsafe { installed.destroy() };
-        }
+        let installed = std::mem::replace(self.0.get_mut(), Installed::NONE);
+        // SAFETY: exclusive access (`&mut self`); the state was installed once and not
+        // destroyed yet (a close would have taken it, leaving NONE, which destroys nothing).
+        unsafe { installed.destroy() };
     }
 }
 
@@ -168,19 +173,34 @@ pub unsafe extern "C" fn crosscall_gate_enter_state(
     gate: *mut crosscall_gate,
     state: *mut *mut c_void,
 ) -> c_int {
+    // The admitted path of `crosscall_gate_enter`, then one load and one store: the state.
+    // SAFETY: as in `crosscall_gate_enter` (non-NULL and aligned; the caller promises a live
+    // gate, and anything else most likely fails the gate's key comparison).
+    if !state.is_null() && plausible(gate) && unsafe { &*gate }.gate.__enter_held_fast() {
+        // SAFETY: admitted just above, so `gate` is live and this thread is inside it; the
+        // caller promised `state` (checked non-NULL) is valid for writing.
+        unsafe { state.write((*gate).state.current()) };
+        return CROSSCALL_OK;
+    }
+    // SAFETY: forwarded contract.
+    unsafe { enter_state_slow(gate, state) }
+}
+
+/// Everything but an immediate admission: a NULL out-pointer, the first entry on a thread,
+/// waiting, refusals, bad pointers (`crosscall_gate_enter`'s slow path).
+///
+/// `extern "C"`: nounwind, so the fast path reaches it with a tail call and needs no frame.
+///
+/// # Safety
+///
+/// As for `crosscall_gate_enter_state()`.
+#[cold]
+#[inline(never)]
+unsafe extern "C" fn enter_state_slow(gate: *mut crosscall_gate, state: *mut *mut c_void) -> c_int {
     if state.is_null() {
         crosscall::set_last_error("crosscall: the state out-pointer is NULL");
         return CROSSCALL_ERR_INVALID;
     }
-    // The admitted path of `crosscall_gate_enter`, then one load: the state.
-    // SAFETY: as in `crosscall_gate_enter` (non-NULL and aligned; the caller promises a live
-    // gate, and anything else most likely fails the gate's key comparison).
-    if plausible(gate) && unsafe { &*gate }.gate.__enter_held_fast() {
-        // SAFETY: admitted just above: `gate` is live and this thread is inside it.
-        unsafe { state.write((*gate).state.current()) };
-        return CROSSCALL_OK;
-    }
-    // Everything else (first entry on this thread, waiting, refusals, bad pointers).
     // SAFETY: forwarded contract.
     let code = unsafe { crosscall_gate_enter(gate) };
     let current = if code == CROSSCALL_OK {
@@ -253,7 +273,7 @@ pub(crate) fn close_destroying(handle: &crosscall_gate, timeout: Option<Duration
     });
     match closed {
         Ok(taken) => {
-            if let Some(installed) = taken.flatten() {
+            if let Some(installed) = taken {
                 // SAFETY: taken exactly once by the close that ended its generation; no call
                 // can read it any more. Called after the gate's lock is released, so a
                 // destructor that calls back into the gate does not deadlock.
