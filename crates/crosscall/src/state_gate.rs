@@ -25,8 +25,10 @@
 //! - *Install → readers.* The value is written only by an opening (`open`, `open_with`,
 //!   `reopen`, `reopen_with`), with the gate's transition lock held and the state not open,
 //!   so no call is admitted and none reads the cell. The opening then stores the open state
-//!   with Release; an entry is admitted only after loading that open state with Acquire, so
-//!   the write happens before every read of the generation it opens.
+//!   and the fast path's key with Release; an entry is admitted only after loading one of
+//!   them with Acquire and finding it open, so the write happens before every read of the
+//!   generation it opens. (The key is the same in every generation — threads keep their
+//!   slots — which is harmless: see the third point.)
 //! - *Readers → take.* A call reads the cell only while its [`StatePass`] is alive. Leaving
 //!   is a Release store to the thread's own slot; `close` sees every slot at zero with
 //!   Acquire loads before it moves the value out (with the lock held, the state `Closing`, so
@@ -36,8 +38,9 @@
 //!   take, and both run under the same lock: the old value is gone before the new one is
 //!   written. An entry that raced the whole close → reopen sequence either announced itself
 //!   before the close's barrier (then the close waited for it, and it was admitted to the old
-//!   generation) or loads the state after it: `Closing`/`Closed` (refused) or the new open
-//!   state, whose Acquire load orders the new value before its reads.
+//!   generation) or loads the state or key after it: `Closing`/`Closed` (refused) or the
+//!   new generation's open state or key, whose Acquire load (it reads the new generation's
+//!   Release store) orders the new value before its reads.
 //!
 //! The model `tests/loom_state_gate.rs` checks these three edges under loom with a
 //! race-detecting cell; `tests/state_gate.rs` hammers close/reopen cycles on real threads.
