@@ -11,12 +11,12 @@ use std::cell::UnsafeCell;
 use std::ffi::{c_int, c_void};
 use std::time::Duration;
 
-use crosscall::GateState;
+use crosscall::{Gate, GateState};
 
 use crate::barrier::guarded;
 use crate::codes::{close_code, CROSSCALL_ERR_CLOSED, CROSSCALL_ERR_INVALID, CROSSCALL_OK};
 use crate::enter::crosscall_gate_enter;
-use crate::handle::{checked, crosscall_gate, plausible};
+use crate::handle::{checked, crosscall_gate, gate_ptr};
 
 /// A state's destructor as C passes it (`void (*destroy)(void *state)`, may be NULL).
 pub(crate) type Destroy = Option<unsafe extern "C" fn(state: *mut c_void)>;
@@ -174,9 +174,10 @@ pub unsafe extern "C" fn crosscall_gate_enter_state(
     state: *mut *mut c_void,
 ) -> c_int {
     // The admitted path of `crosscall_gate_enter`, then one load and one store: the state.
-    // SAFETY: as in `crosscall_gate_enter` (non-NULL and aligned; the caller promises a live
-    // gate, and anything else most likely fails the gate's key comparison).
-    if !state.is_null() && plausible(gate) && unsafe { &*gate }.gate.__enter_held_fast() {
+    // SAFETY: as in `crosscall_gate_enter`: the pointer is read only if it is the gate this
+    // thread entered last, which the caller's contract (a live gate) keeps alive; anything
+    // else takes the slow path, which checks it.
+    if !state.is_null() && unsafe { Gate::__enter_held_fast_at(gate_ptr(gate)) } {
         // SAFETY: admitted just above, so `gate` is live and this thread is inside it; the
         // caller promised `state` (checked non-NULL) is valid for writing.
         unsafe { state.write((*gate).state.current()) };
