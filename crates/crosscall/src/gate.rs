@@ -407,6 +407,7 @@ impl Gate {
             .map_err(|found| OpenError::new((), found).state())
     }
 
+    /// [`Gate::__open_installing`] for this crate, with the finer state it found.
     pub(crate) fn open_installing(
         &self,
         from: Reopen,
