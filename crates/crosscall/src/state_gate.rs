@@ -124,7 +124,21 @@ impl<T: std::panic::RefUnwindSafe> std::panic::RefUnwindSafe for StateGate<T> {}
 /// Proof that the calling thread is inside a [`StateGate`], and a borrow of its state; it
 /// leaves the gate when dropped.
 ///
-/// Dereferences to the `T` of the generation the call was admitted to.
+/// Dereferences to the `T` of the generation the call was admitted to. Like a [`Pass`], it
+/// cannot be sent to another thread; the `&T` it gives can be shared for as long as it lives.
+///
+/// ```
+/// let lib = crosscall::StateGate::new();
+/// lib.open(vec![1u32, 2, 3]).unwrap();
+/// let pass = lib.enter().unwrap();
+/// let total: u32 = std::thread::scope(|s| {
+///     let state: &Vec<u32> = &pass; // borrowed from the pass, shared with a scoped thread
+///     s.spawn(move || state.iter().sum()).join().unwrap()
+/// });
+/// assert_eq!(total, 6);
+/// drop(pass); // leaves the gate
+/// assert_eq!(lib.in_flight(), 0);
+/// ```
 #[must_use = "the call leaves the gate as soon as the StatePass is dropped"]
 pub struct StatePass<'g, T> {
     // Field order matters: the read handle ends (loom stops counting a read) before the
