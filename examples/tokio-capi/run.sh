@@ -18,19 +18,10 @@ cargo build --quiet --manifest-path "$root/Cargo.toml" -p tokio-capi
 target_dir=${CARGO_TARGET_DIR:-$root/target}
 out="$target_dir/tokio-capi"
 mkdir -p "$out"
-# Linked against the .so, as a C host links a Rust library (the deployed shape). The program
-# records the library's SONAME, which is not necessarily libtokio_capi.so: Cargo passes the
-# SONAME that crosscall-capi's build script sets for its own cdylib on to the cdylibs that
-# depend on it. So the library is copied into $out under both names, and found there.
-so="$target_dir/debug/libtokio_capi.so"
-cp "$so" "$out/libtokio_capi.so"
-soname=$(objdump -p "$so" | awk '$1 == "SONAME" { print $2 }')
-if [[ -n $soname && $soname != libtokio_capi.so ]]; then
-    ln -sf libtokio_capi.so "$out/$soname"
-fi
+# Linked against the .so, as a C host links a Rust library (the deployed shape).
 ${CC:-cc} -std=c11 -D_POSIX_C_SOURCE=200809L -Wall -Wextra -Werror -g -O1 -pthread \
     -I "$root/include" -I "$here" \
-    "$here/main.c" -L "$out" -ltokio_capi -Wl,-rpath,"$out" \
+    "$here/main.c" -L "$target_dir/debug" -ltokio_capi -Wl,-rpath,"$target_dir/debug" \
     -lpthread -o "$out/main"
 
 if ((valgrind)); then
