@@ -183,6 +183,8 @@ crosscall_gate *crosscall_gate_new(void);
  * or threads blocked waiting in `enter`/`close` on it, would pull memory out from under them:
  * crosscall detects this, prints a message to stderr and aborts the process rather than
  * corrupt memory. A pointer that is not a live gate is refused with a last-error message.
+ * A gate freed while it still holds a state (opened with `crosscall_gate_open_state()` and
+ * not closed) calls that state's `destroy` here, on the freeing thread.
  *
  * # Safety
  *
@@ -339,6 +341,13 @@ int crosscall_gate_open_with(crosscall_gate *gate, void (*init)(void *ctx), void
  * `CROSSCALL_ERR_WOULD_DEADLOCK` if the calling thread is itself inside the gate (leave
  * first); `CROSSCALL_ERR_INVALID` for NULL or not a gate.
  *
+ * If the gate was opened with a state (`crosscall_gate_open_state()` or
+ * `crosscall_gate_reopen_state()`), the close that ends the generation calls
+ * `destroy(state)` exactly once, on its own thread, after the drain and before it returns
+ * (a second close, or a concurrent one that did not end the generation, does not). The
+ * destructor may call back into the gate: entries are refused as closed, and a close
+ * returns `CROSSCALL_OK`.
+ *
  * # Safety
  *
  * `gate` must be NULL or a live pointer from `crosscall_gate_new`.
@@ -349,7 +358,8 @@ int crosscall_gate_close(crosscall_gate *gate);
  * Like `crosscall_gate_close()`, waiting at most `timeout_ns` nanoseconds for the drain.
  *
  * `CROSSCALL_ERR_TIMEOUT` if calls are still in flight then; the gate stays `CLOSING` (no
- * new admissions) and the call may be repeated.
+ * new admissions, the state is kept) and the call may be repeated; the close that finishes
+ * the drain destroys the state, as `crosscall_gate_close()` does.
  *
  * # Safety
  *
@@ -378,6 +388,58 @@ int crosscall_gate_state(const crosscall_gate *gate);
  * `gate` must be NULL or a live pointer from `crosscall_gate_new`.
  */
 int64_t crosscall_gate_in_flight(const crosscall_gate *gate);
+
+/**
+ * Opens an `UNINIT` gate with a state: every admitted call can read `state` with
+ * `crosscall_gate_enter_state()`, and `crosscall_gate_close()` calls `destroy(state)` once,
+ * on the closing thread, after the last call has left and before it returns.
+ *
+ * `destroy` may be NULL (nothing is called). Waiting callers are woken and admitted.
+ * Errors (nothing changes, and the caller keeps ownership of `state`):
+ * `CROSSCALL_ERR_CLOSED` if the gate is closing or closed (use
+ * `crosscall_gate_reopen_state()`), `CROSSCALL_ERR_INVALID` if it is already open or being
+ * opened by another thread, or for NULL or not a gate. A gate freed while still open
+ * destroys its state in `crosscall_gate_free()`.
+ *
+ * # Safety
+ *
+ * `gate` must be NULL or a live pointer from `crosscall_gate_new`; `destroy` must be NULL or
+ * a function that may be called once with `state`, from any thread, and returns normally.
+ * `state` must stay valid until then (or for as long as the gate lives, if `destroy` is
+ * NULL).
+ */
+int crosscall_gate_open_state(crosscall_gate *gate, void *state, void (*destroy)(void *state));
+
+/**
+ * Reopens a `CLOSED` gate with a new state: a new generation begins, and callers arriving
+ * from now on are admitted and see `state`.
+ *
+ * On a gate that is not `CLOSED` (never opened, open, or still closing) it returns
+ * `CROSSCALL_ERR_INVALID` and changes nothing (the caller keeps `state`);
+ * `CROSSCALL_ERR_INVALID` also for NULL or not a gate. Plain `crosscall_gate_open()` never
+ * reopens a closed gate. Threads keep their per-thread slots across generations.
+ *
+ * # Safety
+ *
+ * As for `crosscall_gate_open_state()`.
+ */
+int crosscall_gate_reopen_state(crosscall_gate *gate, void *state, void (*destroy)(void *state));
+
+/**
+ * Enters the gate like `crosscall_gate_enter()` and writes the current generation's state
+ * to `*state` (NULL if the gate was opened without one). Leave with `crosscall_gate_leave()`;
+ * the state may be used until then.
+ *
+ * A NULL `state` out-pointer is `CROSSCALL_ERR_INVALID` and enters nothing. On any error
+ * `*state` is set to NULL and there is nothing to leave; the codes are those of
+ * `crosscall_gate_enter()`.
+ *
+ * # Safety
+ *
+ * `gate` must be NULL or a live pointer from `crosscall_gate_new`; `state` must be NULL or
+ * valid for writing a pointer.
+ */
+int crosscall_gate_enter_state(crosscall_gate *gate, void **state);
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -241,7 +241,8 @@ dump="$tmp/stderr" check_py "deployed: unexpected JSON (its stderr above)" "$tmp
 import json, shutil, sys
 report = json.load(open(sys.argv[1]))
 rows = {r["shape"]: r for r in report["rows"]}
-want = ["local", "ungated", "export", "export-abort", "capi", "static-none", "static-crosscall"]
+want = ["local", "ungated", "export", "export-abort", "export-state", "capi", "capi-state",
+        "static-none", "static-crosscall"]
 assert list(rows) == want, list(rows)
 counted = shutil.which("valgrind") is not None
 for r in rows.values():
@@ -252,9 +253,9 @@ if counted:
     assert rows["export"]["instructions_per_call"] > rows["ungated"]["instructions_per_call"], rows
 EOF
 if command -v valgrind >/dev/null; then
-    pass "deployed: 7 shapes at 1 and 2 threads, with instruction counts"
+    pass "deployed: 9 shapes at 1 and 2 threads, with instruction counts"
 else
-    pass "deployed: 7 shapes at 1 and 2 threads (valgrind not installed: no instruction counts)"
+    pass "deployed: 9 shapes at 1 and 2 threads (valgrind not installed: no instruction counts)"
 fi
 
 echo "lab smoke passed in $((SECONDS - started)) s"

@@ -11,6 +11,7 @@ fn main() {
         "c/close_race_tests.c",
         "c/handles_tests.c",
         "c/key_destructor_tests.c",
+        "c/state_tests.c",
     ];
     for path in sources
         .iter()

@@ -33,6 +33,8 @@ pub struct crosscall_gate {
     /// `close`). Only slow paths touch it, so the admitted fast path writes nothing shared.
     /// `crosscall_gate_free` reads it to refuse freeing memory that a waiter still uses.
     blocked: AtomicUsize,
+    /// The current generation's state (`crosscall_gate_open_state`); see `state.rs`.
+    pub(crate) state: crate::state::StateSlot,
 }
 
 impl crosscall_gate {
@@ -115,6 +117,7 @@ pub extern "C" fn crosscall_gate_new() -> *mut crosscall_gate {
         gate: Gate::__new_leave_at_exit(),
         magic: AtomicU64::new(LIVE),
         blocked: AtomicUsize::new(0),
+        state: crate::state::StateSlot::empty(),
     };
     // SAFETY: `ptr` is non-NULL, freshly allocated with the layout of crosscall_gate, so it
     // is valid and aligned for this write; nothing else has seen it yet.
@@ -132,6 +135,8 @@ pub extern "C" fn crosscall_gate_new() -> *mut crosscall_gate {
 /// or threads blocked waiting in `enter`/`close` on it, would pull memory out from under them:
 /// crosscall detects this, prints a message to stderr and aborts the process rather than
 /// corrupt memory. A pointer that is not a live gate is refused with a last-error message.
+/// A gate freed while it still holds a state (opened with `crosscall_gate_open_state()` and
+/// not closed) calls that state's `destroy` here, on the freeing thread.
 ///
 /// # Safety
 ///

@@ -33,6 +33,7 @@ mod handle;
 mod handles;
 mod last_error;
 mod lifecycle;
+mod state;
 
 pub use codes::*;
 pub use enter::*;
@@ -41,3 +42,6 @@ pub use handle::{crosscall_gate_free, crosscall_gate_new};
 pub use handles::*;
 pub use last_error::*;
 pub use lifecycle::*;
+pub use state::{
+    crosscall_gate_enter_state, crosscall_gate_open_state, crosscall_gate_reopen_state,
+};

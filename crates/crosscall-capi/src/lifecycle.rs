@@ -3,11 +3,11 @@
 use std::ffi::{c_int, c_void};
 use std::time::Duration;
 
-use crosscall::{CloseError, GateState};
+use crosscall::GateState;
 
 use crate::barrier::guarded;
 use crate::codes::{
-    close_code, CROSSCALL_ERR_CLOSED, CROSSCALL_ERR_INVALID, CROSSCALL_OK, CROSSCALL_STATE_CLOSED,
+    CROSSCALL_ERR_CLOSED, CROSSCALL_ERR_INVALID, CROSSCALL_OK, CROSSCALL_STATE_CLOSED,
     CROSSCALL_STATE_CLOSING, CROSSCALL_STATE_OPEN, CROSSCALL_STATE_UNINIT,
 };
 use crate::handle::{checked, crosscall_gate};
@@ -84,15 +84,12 @@ pub unsafe extern "C" fn crosscall_gate_open_with(
     })
 }
 
-/// Shared body of the two `close` forms.
+/// Shared body of the two `close` forms (`timeout` `None`: wait for ever).
 ///
 /// # Safety
 ///
 /// As for [`checked`].
-unsafe fn close_with(
-    gate: *mut crosscall_gate,
-    close: impl FnOnce(&crosscall::Gate) -> Result<(), CloseError>,
-) -> c_int {
+unsafe fn close_with(gate: *mut crosscall_gate, timeout: Option<Duration>) -> c_int {
     guarded(|| {
         // SAFETY: forwarded contract.
         let handle = match unsafe { checked(gate) } {
@@ -100,13 +97,7 @@ unsafe fn close_with(
             Err(code) => return code,
         };
         let _blocked = handle.block();
-        match close(&handle.gate) {
-            Ok(()) => CROSSCALL_OK,
-            Err(e) => {
-                crosscall::set_last_error(format!("crosscall: close failed: {e}"));
-                close_code(e)
-            }
-        }
+        crate::state::close_destroying(handle, timeout)
     })
 }
 
@@ -117,19 +108,27 @@ unsafe fn close_with(
 /// `CROSSCALL_ERR_WOULD_DEADLOCK` if the calling thread is itself inside the gate (leave
 /// first); `CROSSCALL_ERR_INVALID` for NULL or not a gate.
 ///
+/// If the gate was opened with a state (`crosscall_gate_open_state()` or
+/// `crosscall_gate_reopen_state()`), the close that ends the generation calls
+/// `destroy(state)` exactly once, on its own thread, after the drain and before it returns
+/// (a second close, or a concurrent one that did not end the generation, does not). The
+/// destructor may call back into the gate: entries are refused as closed, and a close
+/// returns `CROSSCALL_OK`.
+///
 /// # Safety
 ///
 /// `gate` must be NULL or a live pointer from `crosscall_gate_new`.
 #[no_mangle]
 pub unsafe extern "C" fn crosscall_gate_close(gate: *mut crosscall_gate) -> c_int {
     // SAFETY: forwarded contract.
-    unsafe { close_with(gate, crosscall::Gate::close) }
+    unsafe { close_with(gate, None) }
 }
 
 /// Like `crosscall_gate_close()`, waiting at most `timeout_ns` nanoseconds for the drain.
 ///
 /// `CROSSCALL_ERR_TIMEOUT` if calls are still in flight then; the gate stays `CLOSING` (no
-/// new admissions) and the call may be repeated.
+/// new admissions, the state is kept) and the call may be repeated; the close that finishes
+/// the drain destroys the state, as `crosscall_gate_close()` does.
 ///
 /// # Safety
 ///
@@ -141,7 +140,7 @@ pub unsafe extern "C" fn crosscall_gate_close_timeout(
 ) -> c_int {
     let timeout = Duration::from_nanos(timeout_ns);
     // SAFETY: forwarded contract.
-    unsafe { close_with(gate, |g| g.close_timeout(timeout)) }
+    unsafe { close_with(gate, Some(timeout)) }
 }
 
 /// The gate's lifecycle state: one of the `CROSSCALL_STATE_*` values, or

@@ -100,6 +100,10 @@ c_tests!(
     ctest_first_entry_from_a_key_destructor_attaches_and_ends_with_the_thread,
     ctest_entry_again_from_a_later_destructor_round_ends_with_the_thread,
     ctest_entries_in_every_destructor_round_end_with_the_thread,
+    ctest_state_bad_arguments,
+    ctest_state_close_destroys_and_reopen_installs,
+    ctest_state_destroy_runs_on_the_closing_thread_after_the_drain,
+    ctest_state_reopen_cycles_under_load,
 );
 
 extern "C" {

@@ -10,9 +10,11 @@
 //! | `hb_ungated_add1`       | none: the baseline                                           |
 //! | `hb_export_add1`        | `#[crosscall::export(gate = LIB, on_panic = -1)]`            |
 //! | `hb_export_abort_add1`  | the same with `abort_on_panic` (no `catch_unwind`)           |
+//! | `hb_export_state_add1`  | `#[crosscall::export(state = STATE, on_panic = -1)]`: the    |
+//! |                         | body adds the `1` it reads from the library's state          |
 //!
-//! [`hb_init`] opens the library's gate (calls made before wait for it), [`hb_shutdown`]
-//! closes it (calls made after return `-1` and set the last error, which C reads with
+//! [`hb_init`] opens the library's gates (calls made before wait for it), [`hb_shutdown`]
+//! closes them (calls made after return `-1` and set the last error, which C reads with
 //! `crosscall_last_error_message()`, exported from this library as well).
 //!
 //! `crosscall-lab deployed` builds this crate in release and drives it from
@@ -34,7 +36,7 @@
 
 use std::ffi::c_int;
 
-use crosscall::Gate;
+use crosscall::{Gate, StateGate};
 
 // The C API's symbols (crosscall_last_error_message, ...) in this same .so.
 pub use crosscall_capi;
@@ -79,6 +81,17 @@ pub extern "C" fn hb_export_abort_add1(x: i32) -> i32 {
     x.wrapping_add(1)
 }
 
+/// The state-carrying gate of [`hb_export_state_add1`]: its state is the `1` the body adds.
+static STATE: StateGate<i32> = StateGate::new();
+
+/// `x + 1` behind a state-carrying gate: the `1` is the library's state, borrowed for the
+/// call (the entry plus one load, against [`hb_export_add1`]).
+#[crosscall::export(state = STATE, on_panic = -1)]
+#[no_mangle]
+pub extern "C" fn hb_export_state_add1(one: &i32, x: i32) -> i32 {
+    x.wrapping_add(*one)
+}
+
 /// Opens the library: calls waiting in the gated functions proceed, later ones are admitted.
 /// Does nothing if it is already open or was shut down.
 ///
@@ -90,6 +103,8 @@ pub extern "C" fn hb_export_abort_add1(x: i32) -> i32 {
 #[no_mangle]
 pub extern "C" fn hb_init() {
     LIB.open();
+    // Refused (and ignored) once open or shut down, as `LIB.open()` is.
+    let _ = STATE.open(1);
 }
 
 /// Shuts the library down: stops admitting calls and waits for those inside to return.
@@ -104,8 +119,8 @@ pub extern "C" fn hb_init() {
 /// ```
 #[no_mangle]
 pub extern "C" fn hb_shutdown() -> c_int {
-    match LIB.close() {
-        Ok(()) => 0,
+    match LIB.close().and_then(|()| STATE.close()) {
+        Ok(_) => 0,
         Err(err) => {
             crosscall::set_last_error(format_args!("hb_shutdown: {err}"));
             -1

@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 
 use criterion::measurement::WallTime;
 use criterion::{BenchmarkGroup, BenchmarkId, Criterion};
-use crosscall::Gate;
+use crosscall::{Gate, StateGate};
 use crosscall_lab::gates::{
     ArcSwapGate, AtomicGate, CgoCthreadGate, CounterGate, EntryGate, MutexGate, NoGate, RwLockGate,
 };
@@ -27,6 +27,8 @@ use crosscall_lab::gates::{
 static CROSSCALL: Gate = Gate::new();
 /// The same gate forced onto the `fence(SeqCst)` fallback.
 static CROSSCALL_FENCE: Gate = Gate::new_fence_fallback();
+/// The state-carrying gate (fastest fence), holding a `u64` the body reads.
+static CROSSCALL_STATE: StateGate<u64> = StateGate::new();
 
 /// Measures `op` alone, then on two threads at once (see the module docs).
 /// Both go through the same timing loop ([`on_threads`]), so the two figures
@@ -138,6 +140,20 @@ fn main() {
     });
     one_and_two_threads(&mut group, "crosscall::entry_or_abort", &|| {
         black_box(crosscall::entry_or_abort(&CROSSCALL, 0, || black_box(1)));
+    });
+    CROSSCALL_STATE
+        .open(1)
+        .expect("the state gate opens once, here");
+    one_and_two_threads(&mut group, "crosscall state gate", &|| {
+        black_box(match CROSSCALL_STATE.enter() {
+            Ok(state) => black_box(*state),
+            Err(_) => 0,
+        });
+    });
+    one_and_two_threads(&mut group, "crosscall::entry_state", &|| {
+        black_box(crosscall::entry_state(&CROSSCALL_STATE, 0, |state| {
+            black_box(*state)
+        }));
     });
     group.finish();
     criterion.final_summary();

@@ -14,6 +14,9 @@
  *                                     libcrosscall_capi.so) x + 1 inside
  *                                     crosscall_gate_enter(g) / crosscall_gate_leave(g) on a
  *                                     gate main() created and opened
+ *   capi-state                        (the same build) x + *state inside
+ *                                     crosscall_gate_enter_state(g, &state) / leave, on a
+ *                                     gate opened with crosscall_gate_open_state(g, &one)
  *
  * Each thread makes WARMUP calls (its first entry attaches it), waits at a barrier, then
  * makes CALLS calls in a tight loop timed with clock_gettime(CLOCK_MONOTONIC). The results
@@ -69,6 +72,19 @@ __attribute__((noinline)) static int32_t capi_add1(int32_t x) {
         return -1;
     }
     int32_t result = x + 1;
+    crosscall_gate_leave(capi_gate);
+    return result;
+}
+
+/* The same with library state: the 1 is read from the state the gate hands out. */
+static int32_t capi_one = 1;
+
+__attribute__((noinline)) static int32_t capi_state_add1(int32_t x) {
+    void *state;
+    if (crosscall_gate_enter_state(capi_gate, &state) != CROSSCALL_OK) {
+        return -1;
+    }
+    int32_t result = x + *(const int32_t *)state;
     crosscall_gate_leave(capi_gate);
     return result;
 }
@@ -152,7 +168,7 @@ static void usage(const char *why) {
             "usage: host_driver [-t THREADS] [-n CALLS] [-r REPEAT] [-w WARMUP] MODE ...\n"
             "  MODE: local | dlopen LIB SYMBOL [INIT_SYMBOL]"
 #ifdef HOST_DRIVER_CAPI
-            " | capi"
+            " | capi | capi-state"
 #endif
             "\n",
             why);
@@ -235,6 +251,20 @@ int main(int argc, char **argv) {
             DIE("creating and opening a gate failed: %s", crosscall_last_error_message());
         }
         target = capi_add1;
+#else
+        usage("this host_driver was built without the C API (-DHOST_DRIVER_CAPI)");
+#endif
+    } else if (strcmp(mode, "capi-state") == 0) {
+#ifdef HOST_DRIVER_CAPI
+        if (nrest != 0) {
+            usage("capi-state takes no arguments");
+        }
+        capi_gate = crosscall_gate_new();
+        if (capi_gate == NULL ||
+            crosscall_gate_open_state(capi_gate, &capi_one, NULL) != CROSSCALL_OK) {
+            DIE("creating and opening a gate failed: %s", crosscall_last_error_message());
+        }
+        target = capi_state_add1;
 #else
         usage("this host_driver was built without the C API (-DHOST_DRIVER_CAPI)");
 #endif

@@ -26,8 +26,14 @@ pub enum ShapeKind {
     Export,
     /// `hb_export_abort_add1`: `#[crosscall::export]` with `abort_on_panic`.
     ExportAbort,
+    /// `hb_export_state_add1`: `#[crosscall::export(state = …)]`, the body adding the `1` it
+    /// reads from the library's state.
+    ExportState,
     /// `crosscall_gate_enter` + `x + 1` + `crosscall_gate_leave` through `libcrosscall_capi.so`.
     Capi,
+    /// `crosscall_gate_enter_state` + `x + *state` + `crosscall_gate_leave` through
+    /// `libcrosscall_capi.so` (the gate opened with `crosscall_gate_open_state`).
+    CapiState,
     /// The lab's `run --gate none --workload empty --queue partitioned` (statically linked).
     StaticNone,
     /// The lab's `run --gate crosscall --workload empty --queue partitioned`.
@@ -36,12 +42,14 @@ pub enum ShapeKind {
 
 impl ShapeKind {
     /// Every built-in shape, in table order.
-    pub const ALL: [ShapeKind; 7] = [
+    pub const ALL: [ShapeKind; 9] = [
         ShapeKind::Local,
         ShapeKind::Ungated,
         ShapeKind::Export,
         ShapeKind::ExportAbort,
+        ShapeKind::ExportState,
         ShapeKind::Capi,
+        ShapeKind::CapiState,
         ShapeKind::StaticNone,
         ShapeKind::StaticCrosscall,
     ];
@@ -53,7 +61,9 @@ impl ShapeKind {
             ShapeKind::Ungated => "ungated",
             ShapeKind::Export => "export",
             ShapeKind::ExportAbort => "export-abort",
+            ShapeKind::ExportState => "export-state",
             ShapeKind::Capi => "capi",
+            ShapeKind::CapiState => "capi-state",
             ShapeKind::StaticNone => "static-none",
             ShapeKind::StaticCrosscall => "static-crosscall",
         }
@@ -66,7 +76,9 @@ impl ShapeKind {
             ShapeKind::Ungated => "cdylib ungated (dlopen)",
             ShapeKind::Export => "cdylib #[export] (dlopen)",
             ShapeKind::ExportAbort => "cdylib #[export] abort_on_panic",
+            ShapeKind::ExportState => "cdylib #[export(state)] (dlopen)",
             ShapeKind::Capi => "C API enter+leave via .so",
+            ShapeKind::CapiState => "C API enter_state+leave via .so",
             ShapeKind::StaticNone => "static Rust: none",
             ShapeKind::StaticCrosscall => "static Rust: crosscall",
         }
@@ -83,8 +95,10 @@ impl ShapeKind {
     pub fn baseline(self) -> Option<ShapeKind> {
         match self {
             ShapeKind::Local | ShapeKind::StaticNone => None,
-            ShapeKind::Ungated | ShapeKind::Capi => Some(ShapeKind::Local),
-            ShapeKind::Export | ShapeKind::ExportAbort => Some(ShapeKind::Ungated),
+            ShapeKind::Ungated | ShapeKind::Capi | ShapeKind::CapiState => Some(ShapeKind::Local),
+            ShapeKind::Export | ShapeKind::ExportAbort | ShapeKind::ExportState => {
+                Some(ShapeKind::Ungated)
+            }
             ShapeKind::StaticCrosscall => Some(ShapeKind::StaticNone),
         }
     }
@@ -142,9 +156,18 @@ impl Shape {
                 "hb_export_abort_add1",
                 Some("hb_init"),
             )),
+            ShapeKind::ExportState => driver(dlopen_mode(
+                &host.hostbench,
+                "hb_export_state_add1",
+                Some("hb_init"),
+            )),
             ShapeKind::Capi => How::Driver(DriverCall {
                 program: host.capi_driver.clone(),
                 mode: vec!["capi".into()],
+            }),
+            ShapeKind::CapiState => How::Driver(DriverCall {
+                program: host.capi_driver.clone(),
+                mode: vec!["capi-state".into()],
             }),
             ShapeKind::StaticNone => How::Static(GateKind::None),
             ShapeKind::StaticCrosscall => How::Static(GateKind::Crosscall),

@@ -70,7 +70,9 @@ fn json_has_every_shape_at_every_thread_count_with_deltas_over_the_baseline() {
             "ungated",
             "export",
             "export-abort",
+            "export-state",
             "capi",
+            "capi-state",
             "static-none",
             "static-crosscall"
         ]

@@ -1,12 +1,13 @@
 //! Checks the annotated function and rewrites its body into a guarded call.
 
 use proc_macro2::TokenStream;
-use quote::{quote, quote_spanned, ToTokens};
+use quote::{format_ident, quote, quote_spanned, ToTokens};
 use syn::spanned::Spanned;
 use syn::{FnArg, GenericArgument, GenericParam, ItemFn, PathArguments, ReturnType, Type};
 
 use crate::handle_param::Guarded;
 use crate::options::Options;
+use crate::state_param;
 
 /// Produces the wrapped function, or an error pointing at the first unsupported part.
 pub(crate) fn export(options: Options, function: ItemFn) -> syn::Result<TokenStream> {
@@ -19,10 +20,13 @@ pub(crate) fn export(options: Options, function: ItemFn) -> syn::Result<TokenStr
     } = function;
     let Options {
         gate,
+        with_state,
         on_panic,
         abort_on_panic,
         handles,
     } = options;
+    // `state = PATH`: the leading `&T` parameter is the macro's to supply, not C's.
+    let state = state_param::split(with_state, &mut sig)?;
 
     let written_output = match &sig.output {
         ReturnType::Default => quote!(()),
@@ -34,10 +38,14 @@ pub(crate) fn export(options: Options, function: ItemFn) -> syn::Result<TokenStr
     };
     let returns_result = ok_type.is_some();
     let runner = match (returns_result, abort_on_panic) {
-        (false, false) => quote!(entry),
-        (false, true) => quote!(entry_or_abort),
-        (true, false) => quote!(export_result),
-        (true, true) => quote!(export_result_or_abort),
+        (false, false) => format_ident!("entry"),
+        (false, true) => format_ident!("entry_or_abort"),
+        (true, false) => format_ident!("export_result"),
+        (true, true) => format_ident!("export_result_or_abort"),
+    };
+    let (runner, closure_head) = match &state {
+        Some(param) => (state_param::runner(&runner), param.closure_head()),
+        None => (runner, quote!(move ||)),
     };
     if let (Some(ok), ReturnType::Type(arrow, _)) = (ok_type, &sig.output) {
         // C sees only the success type; `Err` becomes `on_panic` plus the last error.
@@ -72,7 +80,7 @@ pub(crate) fn export(options: Options, function: ItemFn) -> syn::Result<TokenStr
     Ok(quote! {
         #(#attrs)*
         #vis #sig {
-            #runner(#gate_ref, #err_value, move || -> #written_output #block)
+            #runner(#gate_ref, #err_value, #closure_head -> #written_output #block)
         }
     })
 }

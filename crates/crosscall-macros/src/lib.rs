@@ -8,6 +8,7 @@
 mod expand;
 mod handle_param;
 mod options;
+mod state_param;
 
 use proc_macro::TokenStream;
 

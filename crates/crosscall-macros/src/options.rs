@@ -1,5 +1,5 @@
-//! The options of `#[export(...)]`: `gate = PATH`, `on_panic = EXPR`, `abort_on_panic`,
-//! `handles(param = TABLE, ...)`.
+//! The options of `#[export(...)]`: `gate = PATH` or `state = PATH`, `on_panic = EXPR`,
+//! `abort_on_panic`, `handles(param = TABLE, ...)`.
 
 use proc_macro2::Span;
 use syn::meta::ParseNestedMeta;
@@ -10,8 +10,12 @@ use crate::handle_param::{self, HandleParam};
 
 /// The options as written by the user, checked for completeness.
 pub(crate) struct Options {
-    /// Path to the `crosscall::Gate` (usually a `static`) the function enters.
+    /// Path to the `crosscall::Gate` (usually a `static`) the function enters; with
+    /// `state = PATH`, the `crosscall::StateGate` instead.
     pub(crate) gate: Path,
+    /// Set by `state = PATH`: the gate carries state, passed to the body as its leading
+    /// `&T` parameter (see `state_param.rs`).
+    pub(crate) with_state: bool,
     /// The value returned when the call is refused, panics, or returns `Err`.
     pub(crate) on_panic: Expr,
     /// Set when a panic should abort the process instead of being caught.
@@ -20,13 +24,14 @@ pub(crate) struct Options {
     pub(crate) handles: Vec<HandleParam>,
 }
 
-const KNOWN: &str =
-    "expected `gate = PATH`, `on_panic = EXPR`, `abort_on_panic` or `handles(param = TABLE)`";
+const KNOWN: &str = "expected `gate = PATH`, `state = PATH`, `on_panic = EXPR`, \
+                     `abort_on_panic` or `handles(param = TABLE)`";
 
 impl Options {
     /// Parses the attribute arguments; every mistake is an error spanning the offending token.
     pub(crate) fn parse(input: ParseStream<'_>) -> syn::Result<Options> {
         let mut gate: Option<Path> = None;
+        let mut state: Option<Path> = None;
         let mut on_panic: Option<Expr> = None;
         let mut abort_on_panic: Option<Span> = None;
         let mut handles: Option<Vec<HandleParam>> = None;
@@ -34,6 +39,9 @@ impl Options {
             if meta.path.is_ident("gate") {
                 reject_duplicate(&meta, gate.is_some(), "gate")?;
                 gate = Some(meta.value()?.parse()?);
+            } else if meta.path.is_ident("state") {
+                reject_duplicate(&meta, state.is_some(), "state")?;
+                state = Some(meta.value()?.parse()?);
             } else if meta.path.is_ident("on_panic") {
                 reject_duplicate(&meta, on_panic.is_some(), "on_panic")?;
                 on_panic = Some(meta.value()?.parse()?);
@@ -52,12 +60,32 @@ impl Options {
             Ok(())
         });
         parser.parse2(input.parse()?)?;
-        let gate = gate.ok_or_else(|| {
-            syn::Error::new(
-                Span::call_site(),
-                "missing `gate = PATH`: name the crosscall::Gate this function enters",
-            )
-        })?;
+        let with_state = state.is_some();
+        if let (Some(state), Some(_)) = (&state, &handles) {
+            return Err(syn::Error::new_spanned(
+                state,
+                "`state` and `handles(...)` cannot be combined: handle tables belong to a \
+                 crosscall::Gate (use `gate = PATH` with `handles`)",
+            ));
+        }
+        let gate = match (gate, state) {
+            (Some(gate), None) => gate,
+            (None, Some(state)) => state,
+            (Some(_), Some(state)) => {
+                return Err(syn::Error::new_spanned(
+                    state,
+                    "`gate` and `state` are exclusive: a function enters one gate (a \
+                     crosscall::StateGate is a gate)",
+                ))
+            }
+            (None, None) => {
+                return Err(syn::Error::new(
+                    Span::call_site(),
+                    "missing `gate = PATH`: name the crosscall::Gate this function enters \
+                     (or `state = PATH` for a crosscall::StateGate)",
+                ))
+            }
+        };
         let on_panic = on_panic.ok_or_else(|| {
             syn::Error::new(
                 Span::call_site(),
@@ -67,6 +95,7 @@ impl Options {
         })?;
         Ok(Options {
             gate,
+            with_state,
             on_panic,
             abort_on_panic: abort_on_panic.is_some(),
             handles: handles.unwrap_or_default(),

@@ -2,7 +2,7 @@
 //!
 //! ```text
 //! cargo build --release -p crosscall --example entry_cost
-//! for v in none membarrier fallback entry; do
+//! for v in none membarrier fallback entry state entry_state; do
 //!   valgrind --tool=callgrind --callgrind-out-file=/dev/null \
 //!     target/release/examples/entry_cost $v 1000000 2>&1 | grep refs
 //! done
@@ -11,11 +11,13 @@
 //! (total refs of a variant − total refs of `none`) / N = instructions the entry adds per
 //! call. Instruction counts are repeatable on a noisy machine, unlike nanoseconds.
 
-use crosscall::Gate;
+use crosscall::{Gate, StateGate};
 use std::hint::black_box;
 
 static MEMBARRIER: Gate = Gate::new();
 static FALLBACK: Gate = Gate::new_fence_fallback();
+/// The state-carrying gate: the body gets the state (`&u64`) instead of nothing.
+static STATE: StateGate<u64> = StateGate::new();
 
 #[inline(never)]
 fn body(x: u64) -> u64 {
@@ -31,6 +33,7 @@ fn main() {
         .unwrap_or(1_000_000);
     MEMBARRIER.open();
     FALLBACK.open();
+    STATE.open(1).expect("opened once, here");
     let one: fn(u64) -> u64 = match variant.as_str() {
         "none" => body,
         "membarrier" => |i| {
@@ -42,8 +45,17 @@ fn main() {
             body(i)
         },
         "entry" => |i| crosscall::entry(&MEMBARRIER, 0, || body(i)),
+        // The body also reads the state (one load): compare with `membarrier` / `entry`.
+        "state" => |i| {
+            let state = STATE.enter().expect("open");
+            body(i ^ *state)
+        },
+        "entry_state" => |i| crosscall::entry_state(&STATE, 0, |state| body(i ^ *state)),
         other => {
-            eprintln!("unknown variant {other:?}: none | membarrier | fallback | entry");
+            eprintln!(
+                "unknown variant {other:?}: none | membarrier | fallback | entry | state | \
+                 entry_state"
+            );
             std::process::exit(2);
         }
     };

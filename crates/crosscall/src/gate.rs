@@ -2,6 +2,7 @@
 
 use crate::fence;
 use crate::local;
+use crate::open_error::OpenError;
 use crate::slots::{self, depth, Claim, PaddedSlot, SlotList, DEPTH_MASK, OUTERMOST_ENTRY};
 use crate::sync::{self, Arc, AtomicU8, AtomicUsize, Condvar, Mutex, MutexGuard, Ordering};
 use std::fmt;
@@ -173,6 +174,10 @@ pub struct Gate {
     /// `new_fence_fallback`: never open as `OPEN_LIGHT`.
     force_fence: bool,
     slots: SlotList,
+    /// Openings so far (`open`, `open_with`, `reopen`): the current generation. Written only
+    /// under `lock`, before the Release stores of the open state and key that it numbers;
+    /// never read on the fast path.
+    generation: AtomicUsize,
     /// Guards state transitions and the thread running `open_with`; waiters sleep on `changed`.
     lock: Mutex<Transition>,
     /// Signalled on open, on close, and when a refused entry withdraws its announcement.
@@ -248,6 +253,7 @@ impl Gate {
             force_fence,
             key: AtomicUsize::new(0),
             slots: SlotList::new(leave_at_exit),
+            generation: AtomicUsize::new(0),
             lock: Mutex::new(Transition { opener: None }),
             changed: Condvar::new(),
         }
@@ -273,6 +279,7 @@ impl Gate {
             force_fence,
             key: AtomicUsize::new(0),
             slots: SlotList::new(false),
+            generation: AtomicUsize::new(0),
             lock: Mutex::new(Transition { opener: None }),
             changed: Condvar::new(),
             loom_fence: AtomicUsize::new(0),
@@ -280,7 +287,8 @@ impl Gate {
     }
 
     /// Marks initialization done: wakes every waiting `enter` and admits from now on.
-    /// Does nothing if the gate is already open, closing or closed.
+    /// Does nothing if the gate is already open, closing or closed (a closed gate opens
+    /// again only through [`reopen`](Gate::reopen)).
     ///
     /// ```
     /// let gate = crosscall::Gate::new();
@@ -291,10 +299,7 @@ impl Gate {
         let _guard = self.transition();
         let state = self.state.load(Ordering::Relaxed);
         if state == UNINIT || state == OPENING {
-            // Release: what the opener wrote is visible to whoever loads the open state with
-            // Acquire.
-            self.set_state(self.open_state());
-            self.changed.notify_all();
+            self.publish_open();
         }
     }
 
@@ -318,35 +323,122 @@ impl Gate {
     /// assert!(gate.enter().is_ok());
     /// ```
     pub fn open_with<R>(&self, init: impl FnOnce() -> R) -> Option<R> {
-        {
-            let mut t = self.transition();
-            if self.state.load(Ordering::Relaxed) != UNINIT {
-                return None;
-            }
-            t.opener = Some(sync::current_thread_id());
-            self.set_state(OPENING);
-        }
-        struct Reset<'a>(&'a Gate);
-        impl Drop for Reset<'_> {
-            fn drop(&mut self) {
-                let mut t = self.0.transition();
-                t.opener = None;
-                if self.0.state.load(Ordering::Relaxed) == OPENING {
-                    self.0.set_state(UNINIT);
-                }
-            }
-        }
-        let reset = Reset(self);
+        let opening = self.begin_opening(Reopen::No).ok()?;
         let value = init();
-        std::mem::forget(reset);
-        let mut t = self.transition();
-        t.opener = None;
-        if self.state.load(Ordering::Relaxed) == OPENING {
-            // Release (in `set_state`): `init`'s writes are visible to every admitted call.
-            self.set_state(self.open_state());
-        }
-        self.changed.notify_all();
+        opening.finish(|| ());
         Some(value)
+    }
+
+    /// Opens a `Closed` gate again: a new [generation](Gate::generation) begins and `enter`
+    /// admits once more. Threads keep the slots they had (no re-registration).
+    ///
+    /// Plain [`open`](Gate::open) never does this, so code that treats "closed" as final
+    /// keeps its meaning; reopening is the explicit init → shutdown → init cycle (as
+    /// `SDL_Init`/`SDL_Quit` allow, and as test suites need). Calls refused while the gate
+    /// was closed stay refused; callers that arrive after `reopen` are admitted.
+    ///
+    /// # Errors
+    ///
+    /// [`OpenError`] if the gate is not `Closed` (never opened, open, or still closing);
+    /// nothing changes then.
+    ///
+    /// ```
+    /// use crosscall::{Gate, GateState};
+    /// let gate = Gate::new();
+    /// assert!(gate.reopen().is_err()); // never opened: use `open`
+    /// gate.open();
+    /// gate.close().unwrap();
+    /// gate.open(); // refused: closed stays closed...
+    /// assert_eq!(gate.state(), GateState::Closed);
+    /// gate.reopen().unwrap(); // ...unless reopened explicitly
+    /// assert_eq!(gate.generation(), 2);
+    /// assert!(gate.enter().is_ok());
+    /// ```
+    pub fn reopen(&self) -> Result<(), OpenError> {
+        self.open_installing(Reopen::Yes, || ())
+            .map_err(|found| OpenError::new((), found))
+    }
+
+    /// How many times the gate has been opened: 0 before the first opening, 1 after it, and
+    /// one more for every [`reopen`](Gate::reopen). Inside a [`Pass`] this is the generation
+    /// the call was admitted to (it cannot change until the call has left).
+    ///
+    /// ```
+    /// let gate = crosscall::Gate::new();
+    /// assert_eq!(gate.generation(), 0);
+    /// gate.open();
+    /// assert_eq!(gate.generation(), 1);
+    /// ```
+    pub fn generation(&self) -> u64 {
+        // Relaxed: written under the lock before the Release store of the open state, so a
+        // caller admitted by that state (Acquire) sees it; elsewhere it is a snapshot.
+        self.generation.load(Ordering::Relaxed) as u64
+    }
+
+    // ---- opening (shared with `StateGate` and the C API's state) -----------------------
+
+    /// Stores the open state (with the lock held): a new generation begins.
+    fn publish_open(&self) {
+        // Relaxed: ordered before the open state by the Release store below.
+        let generation = self.generation.load(Ordering::Relaxed);
+        self.generation.store(generation + 1, Ordering::Relaxed);
+        // Release (in `set_state`, on the state and the key): what the opener wrote (and
+        // `install`ed) is visible to whoever loads the open state or key with Acquire, i.e.
+        // to every admitted call.
+        self.set_state(self.open_state());
+        self.changed.notify_all();
+    }
+
+    /// Opens the gate now if it is `Uninit` (`Reopen::No`) or `Closed` (`Reopen::Yes`):
+    /// runs `install` with the transition lock held, then publishes the open state.
+    ///
+    /// `install` is where a state-carrying gate writes its state: nobody is admitted while
+    /// the state is not open, so it writes without a race, and the Release store that
+    /// follows publishes the write to every call admitted in the new generation. It runs
+    /// under the lock, so it must not call back into this gate (moving a value in is fine).
+    ///
+    /// # Errors
+    ///
+    /// The state found when it is not the one `reopen` asks for; `install` did not run.
+    #[doc(hidden)]
+    pub fn __open_installing(&self, reopen: bool, install: impl FnOnce()) -> Result<(), GateState> {
+        let from = if reopen { Reopen::Yes } else { Reopen::No };
+        self.open_installing(from, install)
+            .map_err(|found| OpenError::new((), found).state())
+    }
+
+    /// [`Gate::__open_installing`] for this crate, with the finer state it found.
+    pub(crate) fn open_installing(
+        &self,
+        from: Reopen,
+        install: impl FnOnce(),
+    ) -> Result<(), Found> {
+        let _guard = self.transition();
+        let found = Found::of(self.state.load(Ordering::Relaxed));
+        if found != from.expects() {
+            return Err(found);
+        }
+        install();
+        self.publish_open();
+        Ok(())
+    }
+
+    /// Starts an opening whose initializer runs without the lock: the state becomes
+    /// `OPENING` (callers wait; an entry from this thread is refused as `WouldDeadlock`).
+    /// Finish with [`Opening::finish`]; dropping the `Opening` instead (a panicking
+    /// initializer) puts the state back.
+    pub(crate) fn begin_opening(&self, from: Reopen) -> Result<Opening<'_>, Found> {
+        let mut t = self.transition();
+        let found = Found::of(self.state.load(Ordering::Relaxed));
+        if found != from.expects() {
+            return Err(found);
+        }
+        t.opener = Some(sync::current_thread_id());
+        self.set_state(OPENING);
+        Ok(Opening {
+            gate: self,
+            back_to: if from == Reopen::Yes { CLOSED } else { UNINIT },
+        })
     }
 
     /// Enters the gate, waiting while it is not open yet.
@@ -884,6 +976,35 @@ impl Gate {
     // ---- closing ----------------------------------------------------------------------
 
     fn close_until(&self, wait: Wait) -> Result<(), CloseError> {
+        self.close_taking(wait, || ()).map(drop)
+    }
+
+    /// `close` for callers that need the gate's state back: takes the C API's state
+    /// (`timeout` `None` waits for ever). See [`Gate::close_taking`].
+    ///
+    /// # Errors
+    ///
+    /// As [`close_timeout`](Gate::close_timeout).
+    #[doc(hidden)]
+    pub fn __close_taking<R>(
+        &self,
+        timeout: Option<Duration>,
+        take: impl FnOnce() -> R,
+    ) -> Result<Option<R>, CloseError> {
+        self.close_taking(timeout.map_or(Wait::Forever, Wait::until), take)
+    }
+
+    /// Closes like `close`; the thread that moves the gate from `Closing` to `Closed` (after
+    /// the drain) runs `take` with the lock held and gets `Some` of its result. Every other
+    /// successful close (already closed, never opened, or another closer finished the drain)
+    /// gets `None`. So a state-carrying gate's value is taken exactly once per generation,
+    /// after every call of that generation has left, and before a `reopen` can install the
+    /// next one.
+    pub(crate) fn close_taking<R>(
+        &self,
+        wait: Wait,
+        take: impl FnOnce() -> R,
+    ) -> Result<Option<R>, CloseError> {
         if self.entered_here() {
             return Err(CloseError::WouldDeadlock);
         }
@@ -895,9 +1016,9 @@ impl Gate {
                     // not open.
                     self.set_state(CLOSED);
                     self.changed.notify_all();
-                    return Ok(());
+                    return Ok(None);
                 }
-                CLOSED => return Ok(()),
+                CLOSED => return Ok(None),
                 OPEN_LIGHT | OPEN_FENCED => self.set_state(CLOSING),
                 _ => {} // CLOSING: an earlier close timed out or another thread is closing
             }
@@ -915,6 +1036,12 @@ impl Gate {
             if self.announced() == 0 {
                 break;
             }
+            // Another closer finished the drain (and a `reopen` may even have followed):
+            // the calls this close waits for have all left; do not wait for the next
+            // generation's.
+            if self.state.load(Ordering::Acquire) != CLOSING {
+                return Ok(None);
+            }
             let mut nap = poll;
             if let Some(deadline) = deadline {
                 let now = Instant::now();
@@ -930,11 +1057,15 @@ impl Gate {
             poll = (poll * 2).min(Duration::from_millis(1));
         }
         let _t = self.transition();
-        if self.state.load(Ordering::Relaxed) == CLOSING {
-            self.set_state(CLOSED);
-            self.changed.notify_all();
+        if self.state.load(Ordering::Relaxed) != CLOSING {
+            return Ok(None); // another closer finished first
         }
-        Ok(())
+        // The scan above saw every slot at 0 with Acquire, pairing with each leaving call's
+        // Release: every access of this generation's calls happened before `take`.
+        let taken = take();
+        self.set_state(CLOSED);
+        self.changed.notify_all();
+        Ok(Some(taken))
     }
 
     /// The closing half of the asymmetric fence pair (the entering half is in `try_admit`):
@@ -1103,14 +1234,14 @@ impl fmt::Debug for Pass<'_> {
 
 /// How long a slow-path operation may wait.
 #[derive(Clone, Copy)]
-enum Wait {
+pub(crate) enum Wait {
     Never,
     Forever,
     Until(Instant),
 }
 
 impl Wait {
-    fn until(timeout: Duration) -> Wait {
+    pub(crate) fn until(timeout: Duration) -> Wait {
         match Instant::now().checked_add(timeout) {
             Some(deadline) => Wait::Until(deadline),
             None => Wait::Forever, // a timeout past the end of time is no timeout
@@ -1121,5 +1252,83 @@ impl Wait {
             Wait::Until(d) => Some(d),
             _ => None,
         }
+    }
+}
+
+/// Which opening a transition is: the first (`Uninit → Open`) or a reopening
+/// (`Closed → Open`).
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Reopen {
+    No,
+    Yes,
+}
+
+impl Reopen {
+    fn expects(self) -> Found {
+        match self {
+            Reopen::No => Found::Uninit,
+            Reopen::Yes => Found::Closed,
+        }
+    }
+}
+
+/// The internal state an opening found, for its error (finer than [`GateState`]: it tells
+/// "another thread is initializing" from "never opened").
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Found {
+    Uninit,
+    Opening,
+    Open,
+    Closing,
+    Closed,
+}
+
+impl Found {
+    fn of(state: u8) -> Found {
+        match state {
+            UNINIT => Found::Uninit,
+            OPENING => Found::Opening,
+            OPEN_LIGHT | OPEN_FENCED => Found::Open,
+            CLOSING => Found::Closing,
+            _ => Found::Closed,
+        }
+    }
+}
+
+/// An opening in progress (state `OPENING`); see [`Gate::begin_opening`].
+pub(crate) struct Opening<'g> {
+    gate: &'g Gate,
+    /// The state to go back to if the initializer panics.
+    back_to: u8,
+}
+
+impl Opening<'_> {
+    /// Ends the opening: unless a `close` intervened, runs `install` (with the lock held,
+    /// nobody admitted) and publishes the open state. Returns whether the gate opened.
+    pub(crate) fn finish(self, install: impl FnOnce()) -> bool {
+        let gate = self.gate;
+        std::mem::forget(self);
+        let mut t = gate.transition();
+        t.opener = None;
+        if gate.state.load(Ordering::Relaxed) == OPENING {
+            install();
+            gate.publish_open();
+            true
+        } else {
+            gate.changed.notify_all();
+            false
+        }
+    }
+}
+
+impl Drop for Opening<'_> {
+    /// The initializer panicked: back to where the opening started (waiters keep waiting).
+    fn drop(&mut self) {
+        let mut t = self.gate.transition();
+        t.opener = None;
+        if self.gate.state.load(Ordering::Relaxed) == OPENING {
+            self.gate.set_state(self.back_to);
+        }
+        self.gate.changed.notify_all();
     }
 }

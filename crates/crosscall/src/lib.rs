@@ -10,6 +10,9 @@
 //! | is this thread known to us? | [`attach`]: once per thread, released at thread exit |
 //! | will a panic unwind into C? | [`entry`]: a panic becomes an error value + [`last_error`] |
 //!
+//! [`StateGate<T>`] is a gate that carries the library's state: opened with a value,
+//! entered for `&T`, closed to get the value back on the closing thread, reopened with a new
+//! one ([`export`]'s `state = PATH` hands the body that `&T`).
 //! [`export`] wraps an `extern "C" fn` with all four; [`bytes`] moves buffers across the
 //! boundary (cgo's `C.CBytes`, `C.GoBytes`, `C.malloc`); the `crosscall-capi` crate offers
 //! the gate to C and C++ hosts.
@@ -86,7 +89,11 @@ mod handle_entries;
 pub mod handles;
 mod last_error;
 mod local;
+mod open_error;
 mod slots;
+#[cfg(not(loom))]
+mod state_entry;
+mod state_gate;
 mod sync;
 mod thread_exit;
 
@@ -97,6 +104,10 @@ pub use gate::{CloseError, EnterError, Gate, GateState, Pass};
 pub use handle::Handle;
 pub use handles::{HandleError, Handles, InsertError};
 pub use last_error::{clear_last_error, last_error, set_last_error};
+pub use open_error::OpenError;
+#[cfg(not(loom))]
+pub use state_entry::{entry_state, entry_state_or_abort};
+pub use state_gate::{StateGate, StatePass};
 
 /// Wraps an `extern "C" fn` with gate entry, thread attach and the panic barrier.
 ///
@@ -104,14 +115,20 @@ pub use last_error::{clear_last_error, last_error, set_last_error};
 /// #[crosscall::export(gate = PATH, on_panic = EXPR)]                  // catch panics
 /// #[crosscall::export(gate = PATH, on_panic = EXPR, abort_on_panic)]  // abort on panic
 /// #[crosscall::export(gate = PATH, on_panic = EXPR, handles(p = TABLE))] // p: &T from a u64
+/// #[crosscall::export(state = PATH, on_panic = EXPR)]                 // body gets `&T`
 /// ```
 ///
 /// - `gate`: path to the [`Gate`] the call enters (usually a `static`).
+/// - `state` (instead of `gate`): path to a [`StateGate<T>`]. The function's first parameter
+///   must then be a shared reference `&T` (any pattern, no named lifetime): the macro
+///   supplies it with the state of the generation the call was admitted to, and removes it
+///   from the signature C sees. The body runs as in [`entry_state`].
 /// - `on_panic`: the value C receives when the gate refuses the call, the body panics, or
 ///   it returns `Err`. Evaluated on every call, before the body: keep it a constant.
 /// - `abort_on_panic`: use [`entry_or_abort`] instead of [`entry`].
 /// - `handles(p = TABLE, ...)`: parameter `p`, written `p: &T`, is a handle into `TABLE` (a
-///   [`Handles<T>`](Handles) of the same gate): C passes the `u64`, the body gets `&T`.
+///   [`Handles<T>`](Handles) of the same gate; not with `state`): C passes the `u64`, the
+///   body gets `&T`.
 ///   A bad handle returns `on_panic` with a last error naming the parameter and the check
 ///   that failed (stale, never issued by this table, a table of another gate). The lookup
 ///   takes a nested pass of `gate` (about 1 ns), so a call admitted just before `close`
@@ -174,6 +191,40 @@ pub use last_error::{clear_last_error, last_error, set_last_error};
 /// ACCOUNTS.remove(crosscall::Handle::from_raw(h).unwrap()).unwrap();
 /// assert_eq!(account_balance(h), i64::MIN);
 /// assert!(crosscall::last_error().unwrap().contains("stale"));
+/// ```
+///
+/// With library state: C calls `counter_add(u64)`; the body also gets `&Counter`.
+///
+/// ```
+/// use crosscall::StateGate;
+/// use std::sync::atomic::{AtomicU64, Ordering};
+///
+/// struct Counter {
+///     total: AtomicU64,
+///     limit: u64,
+/// }
+///
+/// static COUNTER: StateGate<Counter> = StateGate::new();
+///
+/// #[crosscall::export(state = COUNTER, on_panic = -1)]
+/// #[no_mangle]
+/// pub extern "C" fn counter_add(counter: &Counter, n: u64) -> Result<i64, String> {
+///     let total = counter.total.fetch_add(n, Ordering::Relaxed) + n;
+///     if total > counter.limit {
+///         return Err(format!("limit {} exceeded", counter.limit));
+///     }
+///     Ok(total as i64)
+/// }
+///
+/// // What C sees: `int64_t counter_add(uint64_t n);`
+/// let c_view: extern "C" fn(u64) -> i64 = counter_add;
+/// COUNTER.open(Counter { total: AtomicU64::new(0), limit: 10 }).unwrap();
+/// assert_eq!(c_view(4), 4);
+/// assert_eq!(c_view(7), -1);
+/// assert_eq!(crosscall::last_error().as_deref(), Some("limit 10 exceeded"));
+/// let counter = COUNTER.close().unwrap().unwrap(); // dropped here, on this thread
+/// assert_eq!(counter.total.into_inner(), 11);
+/// assert_eq!(c_view(1), -1); // closed
 /// ```
 pub use crosscall_macros::export;
 

@@ -29,3 +29,9 @@ pub fn resolve_handle<'a, T>(
         .get_raw(pass, raw)
         .map_err(|e| format!("crosscall: handle argument `{name}` ({raw:#018x}): {e}"))
 }
+
+#[cfg(not(loom))]
+pub use crate::state_entry::{
+    entry_state, entry_state_or_abort, export_state_result, export_state_result_or_abort,
+};
+pub use crate::state_gate::StateGate;

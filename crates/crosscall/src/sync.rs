@@ -35,3 +35,53 @@ pub(crate) fn current_thread_id() -> loom::thread::ThreadId {
 pub(crate) type ThreadId = std::thread::ThreadId;
 #[cfg(loom)]
 pub(crate) type ThreadId = loom::thread::ThreadId;
+
+/// A cell whose reads and writes loom checks for races (`loom::cell::UnsafeCell`); under std
+/// a thin wrapper with the same interface that compiles to plain pointer arithmetic.
+#[cfg(loom)]
+pub(crate) use loom::cell::{ConstPtr, UnsafeCell};
+
+/// `std` stand-in for `loom::cell::UnsafeCell` (the subset crosscall uses).
+#[cfg(not(loom))]
+pub(crate) struct UnsafeCell<T>(std::cell::UnsafeCell<T>);
+
+#[cfg(not(loom))]
+impl<T> UnsafeCell<T> {
+    pub(crate) const fn new(value: T) -> UnsafeCell<T> {
+        UnsafeCell(std::cell::UnsafeCell::new(value))
+    }
+
+    /// A read handle; loom counts the cell as being read while it lives.
+    #[inline(always)]
+    pub(crate) fn get(&self) -> ConstPtr<T> {
+        ConstPtr(self.0.get())
+    }
+
+    /// The raw pointer, for reads loom need not see (code that is compiled out under loom).
+    #[inline(always)]
+    pub(crate) fn as_ptr(&self) -> *const T {
+        self.0.get()
+    }
+
+    /// Runs `f` with write access.
+    #[inline(always)]
+    pub(crate) fn with_mut<R>(&self, f: impl FnOnce(*mut T) -> R) -> R {
+        f(self.0.get())
+    }
+}
+
+/// `std` stand-in for `loom::cell::ConstPtr`.
+#[cfg(not(loom))]
+pub(crate) struct ConstPtr<T>(*const T);
+
+#[cfg(not(loom))]
+impl<T> ConstPtr<T> {
+    /// # Safety
+    ///
+    /// As dereferencing a `*const T`: the cell is alive and nobody writes it meanwhile.
+    #[inline(always)]
+    pub(crate) unsafe fn deref(&self) -> &T {
+        // SAFETY: forwarded to the caller.
+        unsafe { &*self.0 }
+    }
+}
