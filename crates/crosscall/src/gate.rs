@@ -833,6 +833,13 @@ impl Gate {
             return id;
         }
         let fresh = NEXT_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        if fresh > usize::MAX >> (KEY_BITS + 1) {
+            // A reused id could match a dead gate's key still cached by some thread, admitting
+            // an entry its closer would not wait for. Unreachable on 64-bit targets (2^61
+            // gates); on 32-bit ones after 2^29 gates created in one process.
+            eprintln!("crosscall: gate ids exhausted (too many gates created in this process)");
+            std::process::abort();
+        }
         let bits = key_bits(self.state.load(Ordering::Relaxed));
         // Release: as in `set_state`.
         self.key.store(fresh << KEY_BITS | bits, Ordering::Release);
