@@ -9,10 +9,10 @@
 //! path needs in one `const`-initialized, `Drop`-free struct makes that one access per entry
 //! instead of one per thread-local.
 //!
-//! On x86_64 Linux with glibc the struct is not a `thread_local!` at all but a hidden `.tbss`
-//! symbol declared with `global_asm!` and addressed with the initial-exec model
-//! (`%fs:0 + sym@GOTTPOFF`): two instructions, no call, in an executable and in a shared
-//! object alike. The price, for a shared object loaded with `dlopen()`, is that glibc must
+//! On x86_64 Linux with glibc the struct is not a `thread_local!` at all but a hidden `.tdata`
+//! symbol declared with `global_asm!` and addressed with the initial-exec model (the offset
+//! from the GOT's `sym@GOTTPOFF` entry, then loads through `%fs`): one extra load, no call, in
+//! an executable and in a shared object alike. The price, for a shared object loaded with `dlopen()`, is that glibc must
 //! carve the 32 bytes out of its static TLS surplus (a few hundred bytes to ~1.6 KB per
 //! process, shared by every such library); when it is exhausted `dlopen()` fails with
 //! "cannot allocate memory in static TLS block". Building crosscall without its default
@@ -32,13 +32,12 @@ use crate::slots::PaddedSlot;
 /// What the fast path knows about the calling thread.
 #[repr(C)]
 pub(crate) struct Local {
-    /// The key the gate whose slot is cached in `slot` has while it is open (its id and an
-    /// "open" bit, see `Gate::key`). Set only after the thread
-    /// attached (see `Gate::enter_slow`), so a match also means "attached". [`EMPTY_KEY`]
-    /// when none.
+    /// The key the gate whose slot is cached in `slot` has while it is open (its id and the
+    /// "open" bits, see `Gate::key`). Set only after the thread attached (see
+    /// `Gate::enter_slow`), so a match also means "attached". [`EMPTY_KEY`] when none.
     pub(crate) gate_key: usize,
-    /// This thread's slot in gate `gate_id`; owned by the thread's `OwnedSlots`, which clears
-    /// this cache before it lets the slot go.
+    /// This thread's slot in the cached gate; owned by the thread's slot list (`slots.rs`),
+    /// whose release at thread exit clears this cache before it lets the slot go.
     pub(crate) slot: *const PaddedSlot,
     /// Address of the gate whose slot is cached ([`empty_addr`] when none): lets a caller
     /// holding only a pointer (the C API) recognize the gate before dereferencing it.
@@ -48,7 +47,8 @@ pub(crate) struct Local {
 }
 
 /// `Local::gate_key` when no slot is cached (then `slot` is [`empty_slot`]). Gate keys are
-/// `id << 1 | open` with ids far below `usize::MAX >> 1`, so none equals it.
+/// `id << 2 | open bits` with ids far below `usize::MAX >> 2` (`Gate::id` aborts before), so
+/// none equals it.
 pub(crate) const EMPTY_KEY: usize = usize::MAX;
 /// `Local::gate_addr` when no slot is cached on the portable path: not the address of any
 /// gate (misaligned). The initial-exec path uses a private gate's address instead.
@@ -216,8 +216,9 @@ mod imp {
         // initial-exec TLS sequence of the x86_64 psABI. It writes nothing but the output
         // register and the flags, touches no stack, and yields the address of the calling
         // thread's copy of `__crosscall_local_v0_1`, a 32-byte, 8-aligned object laid out
-        // and initialized as `Local`. `readonly` (not `nomem`): the compiler must not reuse
-        // the result across code that might resume on another thread.
+        // and initialized as `Local`. `pure, readonly`: the compiler may merge
+        // two of these in one function (the address is fixed for the thread, and nothing
+        // moves a thread mid-call: a `Pass` is not `Send`).
         unsafe {
             std::arch::asm!(
                 "mov {ptr}, qword ptr fs:[0]",
