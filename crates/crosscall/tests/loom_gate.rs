@@ -26,36 +26,7 @@ fn model(f: impl Fn(fn() -> Gate) + Sync + Send + 'static) {
 /// `close`. It is admitted only if close has not returned, and close waits for it.
 #[test]
 fn cached_entry_races_close() {
-    model(|new_gate| {
-        let g = Arc::new(new_gate());
-        g.open();
-        let inside = Arc::new(AtomicBool::new(false));
-        let closed = Arc::new(AtomicBool::new(false));
-        let t = {
-            let (g, inside, closed) = (g.clone(), inside.clone(), closed.clone());
-            thread::spawn(move || {
-                // Warm up: attach, claim and cache this thread's slot (may already race).
-                drop(g.try_enter());
-                match g.try_enter() {
-                    Ok(pass) => {
-                        inside.store(true, SeqCst);
-                        assert!(!closed.load(SeqCst), "admitted after close returned");
-                        inside.store(false, SeqCst);
-                        drop(pass);
-                    }
-                    Err(e) => assert_eq!(e, EnterError::Closed),
-                }
-            })
-        };
-        g.close().unwrap();
-        assert!(
-            !inside.load(SeqCst),
-            "close returned while a Pass was alive"
-        );
-        closed.store(true, SeqCst);
-        t.join().unwrap();
-        assert_eq!(g.in_flight(), 0);
-    });
+    model(|new_gate| entry_races_close(new_gate, true));
 }
 
 /// Two gates alternate on one thread: the cached slot belongs to the other gate when the
@@ -92,37 +63,43 @@ fn alternating_gates_on_one_thread() {
 /// never returns while it is inside.
 #[test]
 fn close_never_returns_while_a_pass_is_alive() {
-    model(|new_gate| {
-        let g = Arc::new(new_gate());
-        g.open();
-        let inside = Arc::new(AtomicBool::new(false));
-        let closed = Arc::new(AtomicBool::new(false));
-        let t = {
-            let (g, inside, closed) = (g.clone(), inside.clone(), closed.clone());
-            thread::spawn(move || match g.try_enter() {
+    model(|new_gate| entry_races_close(new_gate, false));
+}
+
+/// One thread enters (after a warm-up entry that caches its slot, if `warm_up`) while the
+/// main thread closes: admitted only before close returns, and close waits for it.
+fn entry_races_close(new_gate: fn() -> Gate, warm_up: bool) {
+    let g = Arc::new(new_gate());
+    g.open();
+    let inside = Arc::new(AtomicBool::new(false));
+    let closed = Arc::new(AtomicBool::new(false));
+    let t = {
+        let (g, inside, closed) = (g.clone(), inside.clone(), closed.clone());
+        thread::spawn(move || {
+            if warm_up {
+                // Attach, claim and cache this thread's slot (may already race the close).
+                drop(g.try_enter());
+            }
+            match g.try_enter() {
                 Ok(pass) => {
                     inside.store(true, SeqCst);
                     assert!(!closed.load(SeqCst), "admitted after close returned");
                     inside.store(false, SeqCst);
                     drop(pass);
-                    true
                 }
-                Err(e) => {
-                    assert_eq!(e, EnterError::Closed);
-                    false
-                }
-            })
-        };
-        g.close().unwrap();
-        assert!(
-            !inside.load(SeqCst),
-            "close returned while a Pass was alive"
-        );
-        assert_eq!(g.in_flight(), 0);
-        closed.store(true, SeqCst);
-        t.join().unwrap();
-        assert_eq!(g.state(), GateState::Closed);
-    });
+                Err(e) => assert_eq!(e, EnterError::Closed),
+            }
+        })
+    };
+    g.close().unwrap();
+    assert!(
+        !inside.load(SeqCst),
+        "close returned while a Pass was alive"
+    );
+    assert_eq!(g.in_flight(), 0);
+    closed.store(true, SeqCst);
+    t.join().unwrap();
+    assert_eq!(g.state(), GateState::Closed);
 }
 
 /// Nobody is admitted before open; a waiter parked before open is woken and admitted.
