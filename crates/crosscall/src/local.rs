@@ -144,8 +144,8 @@ mod imp {
     static EMPTY_GATE: Gate = Gate::new();
 
     // The initial image below spells out
-    // `Local { EMPTY_KEY, &EMPTY_SLOT, &EMPTY_GATE, PHASE_NEVER }`, and `cached` reads the
-    // first two fields at offsets 0 and 8.
+    // `Local { EMPTY_KEY, &EMPTY_SLOT, &EMPTY_GATE, PHASE_NEVER }`, and `local_word!` reads
+    // the first three fields at offsets 0, 8 and 16.
     const _: () = assert!(std::mem::offset_of!(Local, gate_key) == 0);
     const _: () = assert!(std::mem::offset_of!(Local, slot) == 8);
     const _: () = assert!(EMPTY_KEY == usize::MAX);
@@ -208,70 +208,75 @@ mod imp {
         ptr
     }
 
+    /// This thread's `Local`, as an offset from the thread pointer: the GOT entry the linker
+    /// fills for `sym@GOTTPOFF` (the initial-exec TLS model of the x86_64 psABI).
     #[inline(always)]
-    pub(super) fn local() -> *mut Local {
-        let ptr: *mut Local;
-        // SAFETY: reads the thread pointer (`%fs:0` holds its own address on x86_64 glibc)
-        // and the GOT entry the linker fills with the symbol's offset from it: the
-        // initial-exec TLS sequence of the x86_64 psABI. It writes nothing but the output
-        // register and the flags, touches no stack, and yields the address of the calling
-        // thread's copy of `__crosscall_local_v0_1`, a 32-byte, 8-aligned object laid out
-        // and initialized as `Local`. `pure, readonly`: the compiler may merge
-        // two of these in one function (the address is fixed for the thread, and nothing
-        // moves a thread mid-call: a `Pass` is not `Send`).
+    fn tp_offset() -> usize {
+        let off: usize;
+        // SAFETY: loads one GOT entry (the offset of this thread's copy of
+        // `__crosscall_local_v0_1` from the thread pointer); writes only the output register,
+        // no stack, no flags. `pure, readonly`: the compiler may merge two of these in one
+        // function (the offset is the same for every thread, and nothing moves a thread
+        // mid-call: a `Pass` is not `Send`).
         unsafe {
             std::arch::asm!(
-                "mov {ptr}, qword ptr fs:[0]",
-                "add {ptr}, qword ptr [rip + __crosscall_local_v0_1@GOTTPOFF]",
-                ptr = out(reg) ptr,
-                options(pure, readonly, nostack),
+                "mov {off}, qword ptr [rip + __crosscall_local_v0_1@GOTTPOFF]",
+                off = out(reg) off,
+                options(pure, readonly, nostack, preserves_flags),
             );
         }
-        ptr
+        off
+    }
+
+    /// Reads the word at byte `$at` (a literal: 0, 8 or 16) of the calling thread's `Local`
+    /// through `%fs`, given [`tp_offset`]. One instruction; unused reads are dropped.
+    macro_rules! local_word {
+        ($off:expr, $at:literal) => {{
+            let word: usize;
+            // SAFETY: `$off` is `tp_offset()`, so `%fs:[$off + $at]` is a word of the
+            // calling thread's `Local` (`#[repr(C)]`, offsets asserted above). Reads only;
+            // writes nothing but the output register; no stack, no flags.
+            unsafe {
+                std::arch::asm!(
+                    concat!("mov {word}, qword ptr fs:[{off} + ", $at, "]"),
+                    off = in(reg) $off,
+                    word = out(reg) word,
+                    options(pure, readonly, nostack, preserves_flags),
+                );
+            }
+            word
+        }};
+    }
+
+    #[inline(always)]
+    pub(super) fn local() -> *mut Local {
+        let tp: usize;
+        // SAFETY: reads the thread pointer (`%fs:0` holds its own address on x86_64 glibc);
+        // writes only the output register. Plus `tp_offset()`, that is the address of the
+        // calling thread's copy of `__crosscall_local_v0_1`, a 32-byte, 8-aligned object
+        // laid out and initialized as `Local`.
+        unsafe {
+            std::arch::asm!(
+                "mov {tp}, qword ptr fs:[0]",
+                tp = out(reg) tp,
+                options(pure, readonly, nostack, preserves_flags),
+            );
+        }
+        tp.wrapping_add(tp_offset()) as *mut Local
     }
 
     #[inline(always)]
     pub(super) fn cached() -> (usize, *const PaddedSlot) {
-        let key: usize;
-        let slot: *const PaddedSlot;
-        // SAFETY: as in `cached_with_addr`, reading the first two words only.
-        unsafe {
-            std::arch::asm!(
-                "mov {off}, qword ptr [rip + __crosscall_local_v0_1@GOTTPOFF]",
-                "mov {key}, qword ptr fs:[{off}]",
-                "mov {slot}, qword ptr fs:[{off} + 8]",
-                off = out(reg) _,
-                key = out(reg) key,
-                slot = out(reg) slot,
-                options(pure, readonly, nostack, preserves_flags),
-            );
-        }
+        let (key, slot, _) = cached_with_addr();
         (key, slot)
     }
 
     #[inline(always)]
     pub(super) fn cached_with_addr() -> (usize, *const PaddedSlot, usize) {
-        let key: usize;
-        let slot: *const PaddedSlot;
-        let addr: usize;
-        // SAFETY: loads the symbol's offset from the thread pointer (the initial-exec GOT
-        // entry, as in `local`) and reads the first three words of the calling thread's
-        // `Local` through `%fs` (`gate_key` at 0, `slot` at 8, `gate_addr` at 16, per
-        // `#[repr(C)]`). Reads only; writes nothing but the output registers; no stack,
-        // flags untouched.
-        unsafe {
-            std::arch::asm!(
-                "mov {off}, qword ptr [rip + __crosscall_local_v0_1@GOTTPOFF]",
-                "mov {key}, qword ptr fs:[{off}]",
-                "mov {slot}, qword ptr fs:[{off} + 8]",
-                "mov {addr}, qword ptr fs:[{off} + 16]",
-                off = out(reg) _,
-                key = out(reg) key,
-                slot = out(reg) slot,
-                addr = out(reg) addr,
-                options(pure, readonly, nostack, preserves_flags),
-            );
-        }
+        let off = tp_offset();
+        let key = local_word!(off, "0");
+        let slot = local_word!(off, "8") as *const PaddedSlot;
+        let addr = local_word!(off, "16");
         (key, slot, addr)
     }
 }
