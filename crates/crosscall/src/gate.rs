@@ -896,24 +896,14 @@ impl Gate {
         Ok(())
     }
 
-    /// Not public API: the fast path of `enter` for an entry held without a `Pass`: `true`
-    /// if admitted right away (then leave with [`Gate::__leave_held`]); `false` means "take
-    /// the slow path", nothing was entered. Never panics.
-    ///
-    /// A `false` is also what a pointer to freed memory or to something that is not a gate
-    /// most likely gets: admission needs the gate's key to equal the one this thread cached
-    /// for a live, open gate, which no other bytes are expected to hold. Callers that check
-    /// a handle do it on their slow path.
-    #[doc(hidden)]
-    #[inline(always)]
-    pub fn __enter_held_fast(&self) -> bool {
-        self.enter_fast_slot().is_some()
-    }
-
-    /// Not public API: [`Gate::__enter_held_fast`] for a caller holding only a pointer
-    /// that may not be a gate at all (a handle from C): `gate` is dereferenced only if it is
-    /// the address of the gate this thread entered last, so NULL, misaligned and foreign
-    /// pointers are refused (`false`) without being read.
+    /// Not public API: the fast path of `enter` for an entry held without a `Pass` (the C
+    /// API), for a caller holding only a pointer that may not be a gate at all: `true` if
+    /// admitted right away (then leave with [`Gate::__leave_held_fast_at`] or
+    /// [`Gate::__leave_held`]); `false` means "take the slow path", nothing was entered.
+    /// Never panics. `gate` is dereferenced only if it is the address of the gate this thread
+    /// entered last, so NULL, misaligned and foreign pointers are refused (`false`) without
+    /// being read; a freed one most likely fails the key comparison (its key is no longer
+    /// the open one this thread cached).
     ///
     /// # Safety
     ///
@@ -936,8 +926,9 @@ impl Gate {
         gate.enter_cached_slot(cached_key, slot).is_some()
     }
 
-    /// Not public API: [`Gate::__leave_held_fast`] for a pointer that may not be a gate, as
-    /// [`Gate::__enter_held_fast_at`]; `gate` is never dereferenced.
+    /// Not public API: [`Gate::__leave_held`] when `gate` is the gate this thread entered
+    /// last; `false` otherwise (nothing left: try `__leave_held`). For a pointer that may not
+    /// be a gate, as [`Gate::__enter_held_fast_at`]; `gate` is never dereferenced.
     #[doc(hidden)]
     #[inline(always)]
     pub fn __leave_held_fast_at(gate: *const Gate) -> bool {
@@ -953,28 +944,11 @@ impl Gate {
     }
 
     /// Not public API: leaves one held entry of this gate on the calling thread. `false`
-    /// (and nothing changes) if the thread holds none.
+    /// (and nothing changes) if the thread holds none. The C API's slow path: the thread's
+    /// slot is looked up by gate id (the cached one first), so this works for any gate the
+    /// thread entered, open or closing.
     #[doc(hidden)]
-    #[inline(always)]
     pub fn __leave_held(&self) -> bool {
-        self.__leave_held_fast() || self.leave_held_slow()
-    }
-
-    /// Not public API: [`Gate::__leave_held`] when this gate is open and its slot is the
-    /// cached one; `false` otherwise (nothing left: try `__leave_held`). Never panics.
-    #[doc(hidden)]
-    #[inline(always)]
-    pub fn __leave_held_fast(&self) -> bool {
-        let (cached_key, slot) = slots::cached_any();
-        // Relaxed: only compared with the key this thread cached; equal keys mean the cached
-        // slot is this gate's (an empty cache's key matches no gate).
-        self.key.load(Ordering::Relaxed) == cached_key && leave_slot(slot)
-    }
-
-    /// `__leave_held` on a gate that is not open (closing) or not the cached one.
-    #[cold]
-    #[inline(never)]
-    fn leave_held_slow(&self) -> bool {
         self.existing_id()
             .and_then(slots::owned_slot)
             .is_some_and(leave_slot)
