@@ -19,8 +19,8 @@
 use std::marker::PhantomData;
 use std::time::Duration;
 
+use crate::gate::slots::{depth, outermost_entries, PaddedSlot};
 use crate::gate::{CloseError, Gate};
-use crate::slots::{depth, outermost_entries, PaddedSlot};
 use crate::sync::Ordering;
 
 /// A grace period in progress: the slots that were inside when it began.

@@ -78,7 +78,6 @@
 //! fence strategies.
 #![deny(unsafe_op_in_unsafe_fn, missing_docs)]
 
-pub mod attach;
 mod barrier;
 pub mod bytes;
 mod fence;
@@ -88,23 +87,20 @@ mod handle;
 mod handle_entries;
 pub mod handles;
 mod last_error;
-mod local;
-mod open_error;
-mod slots;
 #[cfg(not(loom))]
 mod state_entry;
 mod state_gate;
 mod sync;
-mod thread_exit;
 
 pub use barrier::{entry, entry_or_abort};
 pub use bytes::{BytesError, CBuf};
 pub use fence::DISABLE_MEMBARRIER_ENV;
+pub use gate::attach;
+pub use gate::open_error::OpenError;
 pub use gate::{CloseError, EnterError, Gate, GateState, Pass};
 pub use handle::Handle;
 pub use handles::{HandleError, Handles, InsertError};
 pub use last_error::{clear_last_error, last_error, set_last_error};
-pub use open_error::OpenError;
 #[cfg(not(loom))]
 pub use state_entry::{entry_state, entry_state_or_abort};
 pub use state_gate::{StateGate, StatePass};

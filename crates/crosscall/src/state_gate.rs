@@ -51,8 +51,8 @@ use std::mem::MaybeUninit;
 use std::ops::Deref;
 use std::time::Duration;
 
+use crate::gate::open_error::OpenError;
 use crate::gate::{Reopen, Wait};
-use crate::open_error::OpenError;
 use crate::sync::{ConstPtr, UnsafeCell};
 use crate::{CloseError, EnterError, Gate, GateState, Pass};
 

@@ -18,10 +18,10 @@
 //! almost never outside the gate: if the count moved, the thread was at depth 0 in between,
 //! so every call it had in progress before has left.
 
+use crate::gate::local::{self, EMPTY_KEY};
+use crate::gate::thread_exit;
 use crate::gate::{key_id, open_key};
-use crate::local::{self, EMPTY_KEY};
 use crate::sync::{Arc, AtomicBool, AtomicPtr, AtomicUsize, Ordering};
-use crate::thread_exit;
 use crossbeam_utils::CachePadded;
 use std::ptr;
 

@@ -41,7 +41,7 @@ mod key {
     use std::ffi::c_void;
     use std::sync::OnceLock;
 
-    use crate::slots::OwnedSlots;
+    use crate::gate::slots::OwnedSlots;
 
     /// Destructor rounds a thread exit runs at most: `PTHREAD_DESTRUCTOR_ITERATIONS`, which
     /// is 4 in glibc, musl and macOS (and POSIX's `_POSIX_THREAD_DESTRUCTOR_ITERATIONS`).
@@ -160,7 +160,7 @@ mod key {
         if attached.get() {
             // May run the `on_detach` hook, which may enter a gate again: that arms a new
             // state (the one above is already out of the key) for a later round.
-            crate::attach::detach();
+            crate::gate::attach::detach();
         }
     }
 }
@@ -169,7 +169,7 @@ mod key {
 mod thread_local_dtor {
     use std::cell::RefCell;
 
-    use crate::slots::OwnedSlots;
+    use crate::gate::slots::OwnedSlots;
 
     #[cfg(not(loom))]
     std::thread_local! {
@@ -191,7 +191,7 @@ mod thread_local_dtor {
 
     impl Drop for DetachGuard {
         fn drop(&mut self) {
-            crate::attach::detach();
+            crate::gate::attach::detach();
         }
     }
 

@@ -1,9 +1,9 @@
 //! The lifecycle gate: wait-until-open, drain-on-close, no shared writes on the fast path.
 
 use crate::fence;
-use crate::local;
-use crate::open_error::OpenError;
-use crate::slots::{self, depth, Claim, PaddedSlot, SlotList, DEPTH_MASK, OUTERMOST_ENTRY};
+use crate::gate::local;
+use crate::gate::open_error::OpenError;
+use crate::gate::slots::{self, depth, Claim, PaddedSlot, SlotList, DEPTH_MASK, OUTERMOST_ENTRY};
 use crate::sync::{self, Arc, AtomicU8, AtomicUsize, Condvar, Mutex, MutexGuard, Ordering};
 use std::fmt;
 use std::marker::PhantomData;
@@ -760,7 +760,7 @@ impl Gate {
     #[cold]
     fn enter_slow(&self, wait: Wait) -> Result<Pass<'_>, EnterError> {
         // Attach before the slot is cached: a cached slot means "attached" to the fast path.
-        crate::attach::ensure_attached();
+        crate::gate::attach::ensure_attached();
         loop {
             // Try to get in (claims and caches this thread's slot on first use).
             match slots::claim_for(self.id(), self as *const Gate as usize, &self.slots) {

@@ -39,7 +39,7 @@
 
 use std::sync::RwLock;
 
-use crate::local::{phase, set_phase, PHASE_ATTACHED, PHASE_DETACHED};
+use crate::gate::local::{phase, set_phase, PHASE_ATTACHED, PHASE_DETACHED};
 
 // `std` atomics, not `crate::sync`: these are process-wide statistics outside every model
 // checked under loom, and loom atomics cannot be built in a `static` initializer.
@@ -108,7 +108,7 @@ fn attach_slow() {
     }
     // Arm the detach first: if the thread's exit is past the point where it could still run
     // it, the thread is left unregistered instead of registering a detach that never runs.
-    if !crate::thread_exit::arm_detach() {
+    if !crate::gate::thread_exit::arm_detach() {
         set_phase(PHASE_DETACHED);
         return;
     }

@@ -27,7 +27,7 @@
 //! a readable gate whose key matches nothing. The portable path starts with a NULL slot and
 //! an address no gate has, and checks the slot for NULL before it reads the gate.
 
-use crate::slots::PaddedSlot;
+use crate::gate::slots::PaddedSlot;
 
 /// What the fast path knows about the calling thread.
 #[repr(C)]
@@ -134,8 +134,8 @@ pub(crate) fn local() -> *mut Local {
 ))]
 mod imp {
     use super::{Local, EMPTY_KEY, PHASE_NEVER};
+    use crate::gate::slots::PaddedSlot;
     use crate::gate::Gate;
-    use crate::slots::PaddedSlot;
 
     pub(super) const SLOT_NEVER_NULL: bool = true;
 
@@ -290,7 +290,7 @@ mod imp {
 )))]
 mod imp {
     use super::{Local, EMPTY_ADDR, EMPTY_KEY, PHASE_NEVER};
-    use crate::slots::PaddedSlot;
+    use crate::gate::slots::PaddedSlot;
     use std::cell::UnsafeCell;
     use std::ptr;
 

@@ -1,0 +1,28 @@
+//! The gate and the per-thread machinery behind its fast path.
+//!
+//! These files form one concept: a thread's entry through a gate reads the thread's cache,
+//! claims a slot once, attaches once, and gives both back when the thread exits. The layering,
+//! from the bottom up (a file may use the ones above it; the upward uses are named):
+//!
+//! - `local.rs` — the one thread-local the fast path reads (cached gate key, slot, attach
+//!   phase); initial-exec TLS where supported. Uses nothing here.
+//! - `attach.rs` — a thread's attach/detach and the user's hooks; reads the attach phase in
+//!   `local`.
+//! - `slots.rs` — per-thread cache-padded slot words and a gate's slot list; a thread's owned
+//!   slots live in `thread_exit`'s per-thread state.
+//! - `thread_exit.rs` — what ends a thread's state at exit: releases its slots and detaches it
+//!   (calls up into `slots` and `attach`).
+//! - `open_error.rs` — the error of a refused open/reopen.
+//! - `lifecycle.rs` — [`Gate`] itself: states and key, enter/open/close, the drain. Uses all of
+//!   the above; `slots` and `open_error` name the gate's key helpers and `Found` from here (the
+//!   one intended cycle: the slot cache is keyed by the gate's key).
+
+pub mod attach;
+mod lifecycle;
+pub(crate) mod local;
+pub(crate) mod open_error;
+pub(crate) mod slots;
+pub(crate) mod thread_exit;
+
+pub(crate) use lifecycle::{key_id, leave_entered, open_key, Found, Reopen, Wait};
+pub use lifecycle::{CloseError, EnterError, Gate, GateState, Pass};
