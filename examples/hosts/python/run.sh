@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# The Python host test: libhostkv from Python threads through ctypes and through cffi.
+#   bash examples/hosts/python/run.sh          # build the library, run both bindings
+#   bash examples/hosts/python/run.sh --bench  # the per-call overhead figures (release build)
+# Installs cffi from PyPI if it is missing. Exits non-zero on any failure.
+set -euo pipefail
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+
+python3 -c 'import cffi' 2>/dev/null || python3 -m pip install --quiet cffi
+
+if [[ ${1:-} == --bench ]]; then
+    lib_dir=$(bash "$here/../build-lib.sh" --release)
+    exec env HOSTBENCH_LIB="$lib_dir/libcrosscall_hostbench.so" python3 "$here/bench.py"
+fi
+
+lib_dir=$(bash "$here/../build-lib.sh")
+export HOSTKV_LIB="$lib_dir/libhostkv.so"
+# The test panics on purpose; keep the panic hook's report to one line per panic.
+export RUST_BACKTRACE=0
+cd "$here"
+for binding in ctypes cffi; do
+    for mode in lifecycle exit-while-waiting; do
+        timeout 120 python3 test_kv.py "$binding" "$mode"
+    done
+done
