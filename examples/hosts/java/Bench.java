@@ -1,0 +1,90 @@
+import com.sun.jna.Native;
+import com.sun.jna.NativeLibrary;
+import java.util.Arrays;
+
+/**
+ * Per-call cost of a gated export from Java (JNA direct mapping), beside the same function
+ * ungated.
+ *
+ * <p>Calls hb_ungated_add1 and hb_export_add1 (crates/crosscall-hostbench: body {@code x + 1},
+ * the second behind #[crosscall::export]) from 1 and 2 threads. Rounds interleave the two
+ * (ABBA order) so load drift hits both alike, after one warm-up round for the JIT; prints the
+ * median ns per call of each, the median per-round difference and the ratio. With 2 threads a
+ * round's figure is the slower thread's. ROUNDS and CALLS in the environment override the
+ * defaults.
+ */
+public final class Bench {
+    static {
+        Native.register(Bench.class, NativeLibrary.getInstance(System.getProperty("hostbench.lib")));
+    }
+
+    public static native int hb_ungated_add1(int x);
+    public static native int hb_export_add1(int x);
+    public static native void hb_init();
+
+    static int envOr(String name, int fallback) {
+        String value = System.getenv(name);
+        return value == null ? fallback : Integer.parseInt(value);
+    }
+
+    static double nsPerCall(boolean gated, int calls) {
+        int x = 0;
+        long start = System.nanoTime();
+        if (gated) {
+            for (int i = 0; i < calls; i++) x = hb_export_add1(x);
+        } else {
+            for (int i = 0; i < calls; i++) x = hb_ungated_add1(x);
+        }
+        long elapsed = System.nanoTime() - start;
+        if (x != calls) throw new AssertionError("wrong result " + x);
+        return (double) elapsed / calls;
+    }
+
+    static double median(double[] v) {
+        double[] s = v.clone();
+        Arrays.sort(s);
+        return s[s.length / 2];
+    }
+
+    public static void main(String[] args) throws Exception {
+        int rounds = envOr("ROUNDS", 21), calls = envOr("CALLS", 2_000_000);
+        hb_init();
+        System.out.printf("# Java %s (JNA direct mapping), %d rounds x %d calls, ns per call%n",
+                System.getProperty("java.version"), rounds, calls);
+        System.out.printf("%-16s%8s%10s%10s%9s%8s%n", "host", "threads", "ungated", "gated", "delta", "ratio");
+        for (int threads : new int[] {1, 2}) {
+            // figures[t][r][s]: thread t, round r (0 is the warm-up), shape s (0 ungated, 1 gated).
+            double[][][] figures = new double[threads][rounds + 1][2];
+            java.util.concurrent.CyclicBarrier start = new java.util.concurrent.CyclicBarrier(threads);
+            Thread[] workers = new Thread[threads];
+            for (int t = 0; t < threads; t++) {
+                final int id = t;
+                workers[t] = new Thread(() -> {
+                    try {
+                        for (int r = 0; r <= rounds; r++) {
+                            for (int k = 0; k < 2; k++) {
+                                int shape = r % 2 == 0 ? k : 1 - k;
+                                start.await();
+                                figures[id][r][shape] = nsPerCall(shape == 1, calls);
+                            }
+                        }
+                    } catch (Exception e) {
+                        throw new RuntimeException(e);
+                    }
+                });
+                workers[t].start();
+            }
+            for (Thread w : workers) w.join();
+            double[] u = new double[rounds], g = new double[rounds], d = new double[rounds];
+            for (int r = 1; r <= rounds; r++) {
+                for (int t = 0; t < threads; t++) {
+                    u[r - 1] = Math.max(u[r - 1], figures[t][r][0]);
+                    g[r - 1] = Math.max(g[r - 1], figures[t][r][1]);
+                }
+                d[r - 1] = g[r - 1] - u[r - 1];
+            }
+            double mu = median(u), mg = median(g);
+            System.out.printf("%-16s%8d%10.2f%10.2f%+9.2f%8.3f%n", "Java JNA", threads, mu, mg, median(d), mg / mu);
+        }
+    }
+}
