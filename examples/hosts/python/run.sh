@@ -2,18 +2,28 @@
 # The Python host test: libhostkv from Python threads through ctypes and through cffi.
 #   bash examples/hosts/python/run.sh          # build the library, run both bindings
 #   bash examples/hosts/python/run.sh --bench  # the per-call overhead figures (release build)
-# Installs cffi from PyPI if it is missing. Exits non-zero on any failure.
+# Installs cffi from PyPI if Python lacks it (into the target directory, with pip --target:
+# Debian's system Python refuses pip installs into itself). Exits non-zero on any failure.
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 
-python3 -c 'import cffi' 2>/dev/null || python3 -m pip install --quiet cffi
+ensure_cffi() {
+    python3 -c 'import cffi' 2>/dev/null && return
+    local site="$1/hosts-python/site-packages"
+    if ! PYTHONPATH="$site" python3 -c 'import cffi' 2>/dev/null; then
+        python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore --target "$site" cffi >&2
+    fi
+    export PYTHONPATH="$site${PYTHONPATH:+:$PYTHONPATH}"
+}
 
 if [[ ${1:-} == --bench ]]; then
     lib_dir=$(bash "$here/../build-lib.sh" --release)
+    ensure_cffi "$lib_dir/.."
     exec env HOSTBENCH_LIB="$lib_dir/libcrosscall_hostbench.so" python3 "$here/bench.py"
 fi
 
 lib_dir=$(bash "$here/../build-lib.sh")
+ensure_cffi "$lib_dir/.."
 export HOSTKV_LIB="$lib_dir/libhostkv.so"
 # The test panics on purpose; keep the panic hook's report to one line per panic.
 export RUST_BACKTRACE=0

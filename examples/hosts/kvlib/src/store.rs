@@ -50,6 +50,5 @@ pub unsafe fn key_from_c<'a>(key: *const c_char) -> Result<&'a str, String> {
     }
     // SAFETY: non-NULL, and the caller guarantees a NUL-terminated string living for 'a.
     let key = unsafe { CStr::from_ptr(key) };
-    key.to_str()
-        .map_err(|e| format!("key is not UTF-8 ({e})"))
+    key.to_str().map_err(|e| format!("key is not UTF-8 ({e})"))
 }
