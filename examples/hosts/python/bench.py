@@ -1,6 +1,8 @@
 """Per-call cost of a gated export from Python, beside the same function ungated.
 
     HOSTBENCH_LIB=.../libcrosscall_hostbench.so python3 bench.py   # or: run.sh --bench
+    HOSTBENCH_LIB=... python3 bench.py count ctypes|cffi ungated|gated CALLS
+                                        # just CALLS calls, for callgrind (run.sh --count)
 
 Calls `hb_ungated_add1` and `hb_export_add1` (crates/crosscall-hostbench: body `x + 1`,
 the second behind #[crosscall::export]) through ctypes and cffi, from 1 and 2 threads.
@@ -76,7 +78,20 @@ def measure(functions, threads):
     ]
 
 
+def count(binding, shape, calls):
+    functions = ctypes_functions() if binding == "ctypes" else cffi_functions()
+    function = functions[("ungated", "gated").index(shape)]
+    x = 0
+    for _ in range(calls):
+        x = function(x)
+    if x != calls:
+        sys.exit(f"wrong result {x}")
+
+
 def main():
+    if sys.argv[1:2] == ["count"]:
+        count(sys.argv[2], sys.argv[3], int(sys.argv[4]))
+        return
     print(f"# python {sys.version.split()[0]}, {ROUNDS} rounds x {CALLS} calls, ns per call")
     print(f"{'host':<16}{'threads':>8}{'ungated':>10}{'gated':>10}{'delta':>9}{'ratio':>8}")
     for name, functions in (("python ctypes", ctypes_functions()), ("python cffi", cffi_functions())):
