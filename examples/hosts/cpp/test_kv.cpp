@@ -43,18 +43,20 @@ void lifecycle() {
 
     // Early callers wait for kv_init.
     std::atomic<bool> initialized{false};
-    std::atomic<int> returned{0};
+    std::atomic<int> started{0}, returned{0};
     std::vector<uint64_t> early(kThreads, 0);
     {
         std::vector<std::thread> threads;
         for (int i = 0; i < kThreads; i++) {
             threads.emplace_back([&, i] {
+                started++;
                 early[i] = kv_store_new();
                 returned++;
                 expect(initialized.load(), "kv_store_new returned before kv_init");
                 expect(early[i] != 0, "kv_store_new after waiting: " + last_error());
             });
         }
+        while (started.load() < kThreads) std::this_thread::yield();  // all about to call
         std::this_thread::sleep_for(std::chrono::milliseconds(200));
         expect(returned.load() == 0, "a call before kv_init returned instead of waiting");
         initialized = true;
@@ -146,7 +148,7 @@ void exit_while_waiting() {
         error = last_error();
         done = true;
     });
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
     expect(!done.load(), "the call before kv_init must wait");
     // Done without ever initializing: shut down so the waiter returns and can be joined.
     expect(kv_shutdown() == 0, last_error());

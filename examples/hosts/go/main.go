@@ -61,19 +61,23 @@ func lifecycle() {
 
 	// Early callers wait for Init (each blocked goroutine holds an OS thread meanwhile).
 	var initialized atomic.Bool
-	var returned atomic.Int32
+	var started, returned atomic.Int32
 	stores := make([]kv.Store, goroutines)
 	var wg sync.WaitGroup
 	for i := range stores {
 		wg.Add(1)
 		go func(i int) {
 			defer wg.Done()
+			started.Add(1)
 			store, err := kv.NewStore()
 			returned.Add(1)
 			expect(initialized.Load(), "NewStore returned before Init")
 			expect(err == nil, "NewStore after waiting: %v", err)
 			stores[i] = store
 		}(i)
+	}
+	for started.Load() < goroutines { // every goroutine is about to call
+		time.Sleep(time.Millisecond)
 	}
 	time.Sleep(200 * time.Millisecond)
 	expect(returned.Load() == 0, "a call before Init returned instead of waiting")
@@ -183,7 +187,7 @@ func exitWhileWaiting() {
 	select {
 	case err := <-done:
 		expect(false, "the call before Init must wait, returned %v", err)
-	case <-time.After(100 * time.Millisecond):
+	case <-time.After(200 * time.Millisecond):
 	}
 	// Done without ever initializing: Go exits without waiting for that goroutine, but a
 	// program that waits for its goroutines (or a host runtime that waits for its threads)

@@ -50,12 +50,14 @@ public final class KvTest {
 
         // Early callers wait for kv_init.
         AtomicBoolean initialized = new AtomicBoolean();
+        AtomicInteger started = new AtomicInteger();
         AtomicInteger returned = new AtomicInteger();
         long[] stores = new long[THREADS];
         List<Thread> early = new ArrayList<>();
         for (int i = 0; i < THREADS; i++) {
             final int id = i;
             Thread t = new Thread(() -> {
+                started.incrementAndGet();
                 stores[id] = HostKv.kv_store_new();
                 returned.incrementAndGet();
                 expect(initialized.get(), "kv_store_new returned before kv_init");
@@ -64,6 +66,7 @@ public final class KvTest {
             early.add(t);
             t.start();
         }
+        while (started.get() < THREADS) Thread.sleep(1); // every thread is about to call
         Thread.sleep(200);
         expect(returned.get() == 0, "a call before kv_init returned instead of waiting");
         initialized.set(true);
@@ -146,7 +149,7 @@ public final class KvTest {
             error[0] = lastError();
         });
         waiter.start();
-        Thread.sleep(100);
+        Thread.sleep(200);
         expect(waiter.isAlive(), "the call before kv_init must wait");
         // Done without ever initializing: shut down so the waiter returns and the JVM can exit.
         expect(HostKv.kv_shutdown() == 0, "kv_shutdown: " + lastError());

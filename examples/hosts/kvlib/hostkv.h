@@ -16,7 +16,7 @@ extern "C" {
 #define KV_ERROR INT64_MIN
 
 /* Lifecycle. */
-int32_t kv_init(void);                    /* 0, or -1 (already open, shutdown running) */
+int32_t kv_init(void);                    /* 0, or -1 (already open) */
 int64_t kv_shutdown(void);                /* kv_add calls served since kv_init, or -1 */
 int32_t kv_wait_ready(uint32_t timeout_ms); /* 0 once initialized; -1 timed out or shut down */
 const char *kv_last_error(void);          /* this thread's last error, or NULL; valid until

@@ -25,12 +25,15 @@ const failed = (v) => kv.big(v) === kv.KV_ERROR;
 // ---- worker side: one long-lived worker per thread, doing what the main thread asks ----
 
 function workerMain() {
-  // counters[i]: worker i's progress (returned calls, or successful adds while hammering).
+  // counters[i]: worker i's progress (returned calls, or successful adds while hammering);
+  // started[i]: 1 once worker i is about to make its first call.
   const counters = new BigInt64Array(workerData.counters);
+  const started = new Int32Array(workerData.started);
   const id = workerData.id;
   parentPort.on('message', (task) => {
     switch (task.kind) {
       case 'new-store': {
+        Atomics.store(started, id, 1);
         const store = kv.kv_store_new(); // before kv_init: waits here
         Atomics.add(counters, id, 1n);
         parentPort.postMessage({ store: kv.big(store), error: store ? null : kv.lastError() });
@@ -71,11 +74,18 @@ const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 class Pool {
   constructor(size) {
     this.counters = new BigInt64Array(new SharedArrayBuffer(8 * size));
+    this.started = new Int32Array(new SharedArrayBuffer(4 * size));
     this.workers = Array.from({ length: size }, (_, id) => {
-      const worker = new Worker(__filename, { workerData: { id, counters: this.counters.buffer } });
+      const workerData = { id, counters: this.counters.buffer, started: this.started.buffer };
+      const worker = new Worker(__filename, { workerData });
       worker.on('error', (e) => expect(false, `worker ${id}: ${e.stack}`));
       return worker;
     });
+  }
+
+  // Resolves once every worker has begun its first call (worker start-up takes a while).
+  async allStarted() {
+    while (!this.started.every((_, i) => Atomics.load(this.started, i) === 1)) await sleep(1);
   }
 
   // Sends task(i) to every worker; resolves to their replies, in order.
@@ -103,7 +113,8 @@ async function lifecycle() {
   // Early callers (workers) wait for kv_init.
   const pool = new Pool(WORKERS);
   const early = pool.ask(() => ({ kind: 'new-store' }));
-  await sleep(300);
+  await pool.allStarted();
+  await sleep(200);
   expect(pool.counters.every((_, i) => Atomics.load(pool.counters, i) === 0n), 'a call before kv_init returned instead of waiting');
   expect(kv.kv_init() === 0, `kv_init: ${kv.lastError()}`);
   const replies = await early;
@@ -165,7 +176,8 @@ async function lifecycle() {
 async function exitWhileWaiting(shutdown) {
   const pool = new Pool(1);
   const waiting = pool.ask(() => ({ kind: 'new-store' }));
-  await sleep(100);
+  await pool.allStarted();
+  await sleep(200);
   expect(Atomics.load(pool.counters, 0) === 0n, 'the call before kv_init must wait');
   if (!shutdown) {
     pool.workers[0].terminate(); // returns a promise that never settles: the worker is in C

@@ -77,9 +77,10 @@ def lifecycle(kv):
 
     # Early callers wait for kv_init (the GIL is released while they wait).
     initialized = threading.Event()
-    returned = []
+    started, returned = [], []
 
     def early(_):
+        started.append(True)
         store = lib.kv_store_new()
         returned.append(store)
         expect(initialized.is_set(), "kv_store_new returned before kv_init")
@@ -87,6 +88,8 @@ def lifecycle(kv):
         return store
 
     join_early = start_threads(early)
+    while len(started) < THREADS:  # every thread is about to call
+        time.sleep(0.001)
     time.sleep(0.2)
     expect(not returned, "a call before kv_init returned instead of waiting")
     initialized.set()
@@ -174,7 +177,7 @@ def exit_while_waiting(kv):
 
     t = threading.Thread(target=waiter)
     t.start()
-    time.sleep(0.1)
+    time.sleep(0.2)
     expect(t.is_alive(), "the call before kv_init must wait")
     # The program is done without ever initializing: shut down so the waiter returns
     # (otherwise the interpreter would wait for that thread at exit, forever).

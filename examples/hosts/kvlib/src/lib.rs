@@ -50,6 +50,7 @@ mod store;
 
 use std::ffi::{c_char, CStr};
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
 use crosscall::{Gate, GateState, Handle, Handles};
@@ -66,6 +67,16 @@ static LIB: Gate = Gate::new();
 /// The stores hosts hold, by handle. Emptied by [`kv_shutdown`].
 static STORES: Handles<Store> = Handles::new(&LIB);
 
+/// Held by [`kv_init`] and [`kv_shutdown`] for their whole run, so a `kv_init` racing a
+/// shutdown cannot reopen the gate between its close and its freeing of the stores (which
+/// would free the new generation's stores too).
+static LIFECYCLE: Mutex<()> = Mutex::new(());
+
+fn lifecycle() -> MutexGuard<'static, ()> {
+    // Nothing panics while it is held; a poisoned lock guards no data anyway.
+    LIFECYCLE.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 /// `kv_add` calls that succeeded since `kv_init`. Relaxed: counted inside the gate, read by
 /// `kv_shutdown` after `LIB.close()` drained every call, which orders those increments
 /// before the read.
@@ -74,9 +85,10 @@ static SERVED: AtomicU64 = AtomicU64::new(0);
 /// Opens the library: calls waiting for it proceed, later calls are admitted. After a
 /// [`kv_shutdown`] it opens a new generation (old handles stay stale).
 ///
-/// Returns 0, or -1 with the last error set (already open, or a shutdown still running).
+/// Returns 0, or -1 with the last error set (already open).
 #[no_mangle]
 pub extern "C" fn kv_init() -> i32 {
+    let _lifecycle = lifecycle();
     let opened = match LIB.state() {
         GateState::Uninit => {
             LIB.open();
@@ -84,7 +96,8 @@ pub extern "C" fn kv_init() -> i32 {
         }
         GateState::Closed => LIB.reopen().map_err(|e| e.to_string()),
         GateState::Open => Err("the library is already initialized".to_owned()),
-        GateState::Closing => Err("a kv_shutdown is still running".to_owned()),
+        // Not seen while the lifecycle lock is held (only kv_shutdown closes); kept for safety.
+        GateState::Closing => Err("the library is shutting down".to_owned()),
     };
     match opened {
         Ok(()) => 0,
@@ -103,6 +116,7 @@ pub extern "C" fn kv_init() -> i32 {
 /// down), or -1 with the last error set (called from inside a call of this library).
 #[no_mangle]
 pub extern "C" fn kv_shutdown() -> i64 {
+    let _lifecycle = lifecycle();
     if let Err(e) = LIB.close() {
         crosscall::set_last_error(format_args!("kv_shutdown: {e}"));
         return -1;
