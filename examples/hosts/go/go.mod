@@ -1,0 +1,3 @@
+module example.invalid/hostkv
+
+go 1.22
