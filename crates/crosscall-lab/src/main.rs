@@ -7,12 +7,14 @@ use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use crosscall_lab::cli_values::{repeat_count, task_count, worker_count, worker_list};
+use crosscall_lab::deployed::deployed_cmd;
+use crosscall_lab::go::go_cmd;
 use crosscall_lab::model::calibrate::Calibration;
-use crosscall_lab::progress::Progress;
-use crosscall_lab::report::{self, QueueCost};
-use crosscall_lab::runner::{self, GateKind, QueueKind, RunConfig, RunResult, Workload};
-use crosscall_lab::sweep::{self, SweepConfig};
-use crosscall_lab::{deployed_cmd, go_cmd, model_cmd};
+use crosscall_lab::model::model_cmd;
+use crosscall_lab::report::comparison::{self as report, QueueCost};
+use crosscall_lab::report::progress::Progress;
+use crosscall_lab::run::runner::{self, GateKind, QueueKind, RunConfig, RunResult, Workload};
+use crosscall_lab::run::sweep::{self, SweepConfig};
 
 /// Reproduces, measures and explains many-core C→host callback contention.
 ///

@@ -35,7 +35,7 @@ use crate::model::capacity;
 use crate::model::reading::{self, plain_reading, reading_against};
 use crate::model::units::si;
 use crate::model::usl::{self, FitError, UslFit};
-use crate::plot::{PlotOptions, Series};
+use crate::report::plot::{PlotOptions, Series};
 
 /// Worker counts projected to unless told otherwise.
 pub const DEFAULT_PROJECTION: [usize; 5] = [8, 16, 32, 64, 128];

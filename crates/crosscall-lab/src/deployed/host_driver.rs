@@ -351,13 +351,13 @@ fn join_lossy(args: &[OsString]) -> String {
 /// [`HostError::Output`] when a line is malformed or the median line is missing.
 ///
 /// ```
-/// use crosscall_lab::host_driver::parse_driver_output;
+/// use crosscall_lab::deployed::host_driver::parse_driver_output;
 /// let run = parse_driver_output(
 ///     "repeat 1 slowest_ns_per_call 2.5 threads_ns_per_call 2.4 2.5\n\
 ///      median_slowest_ns_per_call 2.5\n",
 /// )?;
 /// assert_eq!((run.slowest_ns_per_call, run.median_slowest_ns_per_call), (vec![2.5], 2.5));
-/// # Ok::<(), crosscall_lab::host_driver::HostError>(())
+/// # Ok::<(), crosscall_lab::deployed::host_driver::HostError>(())
 /// ```
 pub fn parse_driver_output(output: &str) -> Result<DriverRun, HostError> {
     let bad = |why: String| HostError::Output {
@@ -454,7 +454,7 @@ pub fn instructions_per_call(
 /// `summary:` line.
 ///
 /// ```
-/// use crosscall_lab::host_driver::parse_callgrind_total;
+/// use crosscall_lab::deployed::host_driver::parse_callgrind_total;
 /// assert_eq!(parse_callgrind_total("events: Ir\nsummary: 6947751\ntotals: 6947751\n"), Some(6947751));
 /// assert_eq!(parse_callgrind_total("events: Ir\n"), None);
 /// ```

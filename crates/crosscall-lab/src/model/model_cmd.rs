@@ -18,9 +18,9 @@ use std::path::PathBuf;
 use crate::model::calibrate::ScalingAt;
 use crate::model::reading;
 use crate::model::scaling_model::{self, GateModel, Measured};
-use crate::plot::{self, Series};
-use crate::runner::GateKind;
-use crate::sweep::SweepFile;
+use crate::report::plot::{self, Series};
+use crate::run::runner::GateKind;
+use crate::run::sweep::SweepFile;
 
 pub use crate::model::scaling_model::DEFAULT_PROJECTION;
 

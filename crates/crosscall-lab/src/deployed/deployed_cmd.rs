@@ -1,7 +1,7 @@
 //! `crosscall-lab deployed`: entry cost where crosscall is deployed — a Rust cdylib that a
 //! C host dlopen()s, and the C API through `libcrosscall_capi.so` — measured from C threads
-//! ([`crate::host_driver`]) next to the static figures of the lab's own runs
-//! ([`crate::host_shape`]), in one table: ns per call (slowest thread, median of the
+//! ([`crate::deployed::host_driver`]) next to the static figures of the lab's own runs
+//! ([`crate::deployed::host_shape`]), in one table: ns per call (slowest thread, median of the
 //! repeats) per thread count, instructions per call (callgrind), and the extra cost over
 //! each row's baseline.
 //!
@@ -14,11 +14,11 @@
 use std::error::Error;
 use std::path::PathBuf;
 
-use crate::go_cshared;
-use crate::goref;
-use crate::host_driver::{self, HostArtifacts};
-use crate::host_shape::{Shape, ShapeKind};
-use crate::stats::Spread;
+use crate::deployed::host_driver::{self, HostArtifacts};
+use crate::deployed::host_shape::{Shape, ShapeKind};
+use crate::go::go_cshared;
+use crate::go::goref;
+use crate::report::stats::Spread;
 
 /// Call counts of the two callgrind runs (one thread); their difference gives per-call counts.
 pub const CALLGRIND_CALLS: (u64, u64) = (100_000, 200_000);
@@ -174,7 +174,7 @@ pub struct Measured {
 /// element is (key, label, baseline key, measurements).
 ///
 /// ```
-/// use crosscall_lab::deployed_cmd::{summarize, Measured};
+/// use crosscall_lab::deployed::deployed_cmd::{summarize, Measured};
 /// let m = |ns: f64| Measured { calls: 10, runs: vec![(1, vec![ns])], instructions: Some(ns) };
 /// let rows = summarize(&[
 ///     ("ungated".into(), "ungated".into(), None, m(2.0)),
@@ -323,8 +323,8 @@ pub fn render(rows: &[Row], threads: &[usize], repeat: u64, notes: &[String]) ->
 /// order.
 ///
 /// ```
-/// use crosscall_lab::deployed_cmd::selected_shapes;
-/// use crosscall_lab::host_shape::ShapeKind;
+/// use crosscall_lab::deployed::deployed_cmd::selected_shapes;
+/// use crosscall_lab::deployed::host_shape::ShapeKind;
 /// assert_eq!(selected_shapes(&[ShapeKind::Capi]), [ShapeKind::Local, ShapeKind::Capi]);
 /// ```
 pub fn selected_shapes(asked: &[ShapeKind]) -> Vec<ShapeKind> {

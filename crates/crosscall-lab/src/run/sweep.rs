@@ -9,9 +9,9 @@ use std::path::{Path, PathBuf};
 use crate::model::calibrate::{self, Calibration};
 use crate::model::reading;
 use crate::model::scaling_model::{self, GateModel, Measured, Normalization, DEFAULT_PROJECTION};
-use crate::plot;
-use crate::runner::{self, GateKind, QueueKind, RunConfig, RunResult, Workload};
-use crate::stats::Spread;
+use crate::report::plot;
+use crate::report::stats::Spread;
+use crate::run::runner::{self, GateKind, QueueKind, RunConfig, RunResult, Workload};
 
 /// What to sweep.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -1,12 +1,12 @@
 //! SVG plots of throughput against worker count, one series per gate or
-//! toolchain, each gate in its fixed colour ([`crate::gate_colours`]):
+//! toolchain, each gate in its fixed colour ([`crate::report::gate_colours`]):
 //! measured points as markers joined by solid lines, the fitted
 //! scalability model ([`crate::model::usl`]) as a dashed line of the same colour,
 //! and, when the model was fitted to adjusted points (capacity-normalized,
 //! [`crate::model::capacity`]), those points as hollow markers.
 //!
 //! ```no_run
-//! use crosscall_lab::plot::{throughput_svg, Series};
+//! use crosscall_lab::report::plot::{throughput_svg, Series};
 //!
 //! let series = [Series {
 //!     name: "crosscall".into(),
@@ -27,9 +27,9 @@ use plotters::coord::ranged1d::ValueFormatter;
 use plotters::element::DashedPathElement;
 use plotters::prelude::*;
 
-use crate::gate_colours::{self, Rgb};
 use crate::model::usl::UslFit;
-use crate::runner::GateKind;
+use crate::report::gate_colours::{self, Rgb};
+use crate::run::runner::GateKind;
 
 /// One line on the plot.
 #[derive(Clone, Debug, PartialEq)]

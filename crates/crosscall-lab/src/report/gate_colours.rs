@@ -4,7 +4,7 @@
 //! least 3:1 contrast on the white background (WCAG 2 non-text contrast).
 //! Series that are not gates (points given on the command line, Go
 //! toolchains) are drawn in greys that meet the same bar.
-use crate::runner::GateKind;
+use crate::run::runner::GateKind;
 
 /// An sRGB colour.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -13,8 +13,8 @@ pub struct Rgb(pub u8, pub u8, pub u8);
 /// The colour of `gate` (exhaustive: a new gate must be given one).
 ///
 /// ```
-/// use crosscall_lab::gate_colours::{colour_of_gate, Rgb};
-/// use crosscall_lab::runner::GateKind;
+/// use crosscall_lab::report::gate_colours::{colour_of_gate, Rgb};
+/// use crosscall_lab::run::runner::GateKind;
 ///
 /// assert_eq!(colour_of_gate(GateKind::Crosscall), Rgb(0x00, 0x72, 0xB2)); // Okabe–Ito blue
 /// ```

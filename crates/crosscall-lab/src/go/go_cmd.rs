@@ -1,4 +1,4 @@
-//! `crosscall-lab go`: the Go reference program ([`crate::goref`]) built with
+//! `crosscall-lab go`: the Go reference program ([`crate::go::goref`]) built with
 //! every Go toolchain found, run next to the Rust gates on the same workload
 //! (seed), interleaved, in one table with the speed-up of crosscall over each.
 //! Both drain a shared queue filled before the clock starts: Go a buffered
@@ -11,17 +11,17 @@
 //! ```
 //!
 //! A second table puts each toolchain's C-host shape — C-created pthreads calling an
-//! `//export`ed Go function in a `-buildmode=c-shared` library ([`crate::go_cshared`]) —
+//! `//export`ed Go function in a `-buildmode=c-shared` library ([`crate::go::go_cshared`]) —
 //! beside crosscall's `#[export]` cdylib and C API, all driven by the same C host with the
-//! same call count (see [`crate::deployed_cmd`]).
+//! same call count (see [`crate::deployed::deployed_cmd`]).
 
 use std::error::Error;
 use std::path::PathBuf;
 
-use crate::deployed_cmd;
-use crate::goref::{self, GoProgram};
-use crate::runner::{self, GateKind, QueueKind, RunConfig, Workload};
-use crate::stats::Spread;
+use crate::deployed::deployed_cmd;
+use crate::go::goref::{self, GoProgram};
+use crate::report::stats::Spread;
+use crate::run::runner::{self, GateKind, QueueKind, RunConfig, Workload};
 
 /// Output format of `go`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]

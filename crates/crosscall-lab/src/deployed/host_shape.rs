@@ -1,7 +1,7 @@
 //! The shapes `crosscall-lab deployed` compares: one body (`x + 1`), reached from C threads
 //! in the ways crosscall is deployed, plus the static figures of the lab's own runs.
 //!
-//! A shape is measured by the C host ([`crate::host_driver`]) or, for the static rows, by
+//! A shape is measured by the C host ([`crate::deployed::host_driver`]) or, for the static rows, by
 //! [`runner::run`] in this process (workload `empty`, queue `partitioned`: entry cost and a
 //! per-worker slice of the task array, no shared write per task). Each row names the row it
 //! is compared with ([`Shape::baseline`]), so the difference is the cost of one entry:
@@ -11,8 +11,8 @@
 use std::ffi::OsString;
 use std::path::Path;
 
-use crate::host_driver::{self, DriverCall, HostArtifacts, HostError};
-use crate::runner::{self, GateKind, QueueKind, RunConfig, Workload};
+use crate::deployed::host_driver::{self, DriverCall, HostArtifacts, HostError};
+use crate::run::runner::{self, GateKind, QueueKind, RunConfig, Workload};
 
 /// The built-in shapes (the Go rows are added per toolchain, see [`Shape::go_cshared`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, clap::ValueEnum, serde::Serialize)]
@@ -87,7 +87,7 @@ impl ShapeKind {
     /// The shape this one's extra cost is measured against.
     ///
     /// ```
-    /// use crosscall_lab::host_shape::ShapeKind;
+    /// use crosscall_lab::deployed::host_shape::ShapeKind;
     /// assert_eq!(ShapeKind::Export.baseline(), Some(ShapeKind::Ungated));
     /// assert_eq!(ShapeKind::Capi.baseline(), Some(ShapeKind::Local));
     /// assert_eq!(ShapeKind::Local.baseline(), None);
