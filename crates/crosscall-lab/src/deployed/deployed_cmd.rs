@@ -55,7 +55,7 @@ pub enum DeployedFormat {
 #[derive(Clone, Debug, clap::Args)]
 pub struct DeployedArgs {
     /// Thread counts (comma-separated); each thread is created by the C host.
-    #[arg(long, value_delimiter = ',', default_value = "1,2", value_parser = thread_count)]
+    #[arg(long, allow_negative_numbers = true, value_delimiter = ',', default_value = "1,2", value_parser = thread_count)]
     pub threads: Vec<usize>,
     /// Timed calls per thread [default: sized per shape for about --seconds per run].
     #[arg(long, value_parser = call_count)]

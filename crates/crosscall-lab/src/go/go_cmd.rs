@@ -45,7 +45,7 @@ pub struct GoArgs {
     #[arg(long)]
     pub no_discover: bool,
     /// Worker counts (comma-separated; default: the number of CPUs).
-    #[arg(long, value_delimiter = ',', value_parser = crate::cli_values::worker_count)]
+    #[arg(long, allow_negative_numbers = true, value_delimiter = ',', value_parser = crate::cli_values::worker_count)]
     pub workers: Vec<usize>,
     /// Tasks per run (the seed default, as in the original repro).
     #[arg(long, default_value_t = 10_000_000, value_parser = crate::cli_values::task_count)]
@@ -152,6 +152,8 @@ pub fn run(args: &GoArgs) -> Result<(), Box<dyn Error>> {
     } else {
         args.workers.clone()
     };
+    let most_workers = workers.iter().copied().max().unwrap_or(1);
+    crate::cli_values::tasks_cover_workers(args.tasks, most_workers)?;
     let gates = if args.gate.is_empty() {
         GateKind::ALL.to_vec()
     } else {
