@@ -250,8 +250,8 @@ dump="$tmp/stderr" check_py "deployed: unexpected JSON (its stderr above)" "$tmp
 import json, shutil, sys
 report = json.load(open(sys.argv[1]))
 rows = {r["shape"]: r for r in report["rows"]}
-want = ["local", "ungated", "export", "export-abort", "export-state", "capi", "capi-state",
-        "static-none", "static-crosscall"]
+want = ["local", "ungated", "export", "export-abort", "export-state", "pair", "capi",
+        "capi-state", "static-none", "static-crosscall"]
 assert list(rows) == want, list(rows)
 counted = shutil.which("valgrind") is not None
 for r in rows.values():
@@ -260,11 +260,16 @@ for r in rows.values():
     assert not counted or r["instructions_per_call"] > 0, r
 if counted:
     assert rows["export"]["instructions_per_call"] > rows["ungated"]["instructions_per_call"], rows
+ratios = {(r["shape"], r["yardstick"]): r for r in report["ratios"]}
+assert set(ratios) == {("capi", "pair"), ("export", "ungated"), ("static-crosscall", "static-none")}, ratios
+for r in ratios.values():
+    assert [t for t, _ in r["time_by_threads"]] == [1, 2] and all(x > 0 for _, x in r["time_by_threads"]), r
+    assert (r["instructions"] is not None) == counted, r
 EOF
 if command -v valgrind >/dev/null; then
-    pass "deployed: 9 shapes at 1 and 2 threads, with instruction counts"
+    pass "deployed: 10 shapes at 1 and 2 threads, with instruction counts and the ratios"
 else
-    pass "deployed: 9 shapes at 1 and 2 threads (valgrind not installed: no instruction counts)"
+    pass "deployed: 10 shapes at 1 and 2 threads, with the ratios (valgrind not installed: no instruction counts)"
 fi
 
 echo "lab smoke passed in $((SECONDS - started)) s"

@@ -71,6 +71,7 @@ fn json_has_every_shape_at_every_thread_count_with_deltas_over_the_baseline() {
             "export",
             "export-abort",
             "export-state",
+            "pair",
             "capi",
             "capi-state",
             "static-none",

@@ -29,10 +29,15 @@ pub enum ShapeKind {
     /// `hb_export_state_add1`: `#[crosscall::export(state = …)]`, the body adding the `1` it
     /// reads from the library's state.
     ExportState,
-    /// `crosscall_gate_enter` + `x + 1` + `crosscall_gate_leave` through `libcrosscall_capi.so`.
+    /// `trivial_pair_enter` + `x + 1` + `trivial_pair_leave`: two trivial calls into a
+    /// shared library (each reads and bumps one thread-local word), linked as the C API is:
+    /// the yardstick the C API pair is measured against.
+    Pair,
+    /// `crosscall_gate_enter` + `x + 1` + `crosscall_gate_leave` through the C API's shared
+    /// library (`libcrosscall_capi.so` as built; installed as `libcrosscall.so`).
     Capi,
     /// `crosscall_gate_enter_state` + `x + *state` + `crosscall_gate_leave` through
-    /// `libcrosscall_capi.so` (the gate opened with `crosscall_gate_open_state`).
+    /// the C API's shared library (the gate opened with `crosscall_gate_open_state`).
     CapiState,
     /// The lab's `run --gate none --workload empty --queue partitioned` (statically linked).
     StaticNone,
@@ -42,12 +47,13 @@ pub enum ShapeKind {
 
 impl ShapeKind {
     /// Every built-in shape, in table order.
-    pub const ALL: [ShapeKind; 9] = [
+    pub const ALL: [ShapeKind; 10] = [
         ShapeKind::Local,
         ShapeKind::Ungated,
         ShapeKind::Export,
         ShapeKind::ExportAbort,
         ShapeKind::ExportState,
+        ShapeKind::Pair,
         ShapeKind::Capi,
         ShapeKind::CapiState,
         ShapeKind::StaticNone,
@@ -62,6 +68,7 @@ impl ShapeKind {
             ShapeKind::Export => "export",
             ShapeKind::ExportAbort => "export-abort",
             ShapeKind::ExportState => "export-state",
+            ShapeKind::Pair => "pair",
             ShapeKind::Capi => "capi",
             ShapeKind::CapiState => "capi-state",
             ShapeKind::StaticNone => "static-none",
@@ -77,6 +84,7 @@ impl ShapeKind {
             ShapeKind::Export => "cdylib #[export] (dlopen)",
             ShapeKind::ExportAbort => "cdylib #[export] abort_on_panic",
             ShapeKind::ExportState => "cdylib #[export(state)] (dlopen)",
+            ShapeKind::Pair => "trivial enter+leave via .so",
             ShapeKind::Capi => "C API enter+leave via .so",
             ShapeKind::CapiState => "C API enter_state+leave via .so",
             ShapeKind::StaticNone => "static Rust: none",
@@ -95,7 +103,9 @@ impl ShapeKind {
     pub fn baseline(self) -> Option<ShapeKind> {
         match self {
             ShapeKind::Local | ShapeKind::StaticNone => None,
-            ShapeKind::Ungated | ShapeKind::Capi | ShapeKind::CapiState => Some(ShapeKind::Local),
+            ShapeKind::Ungated | ShapeKind::Pair | ShapeKind::Capi | ShapeKind::CapiState => {
+                Some(ShapeKind::Local)
+            }
             ShapeKind::Export | ShapeKind::ExportAbort | ShapeKind::ExportState => {
                 Some(ShapeKind::Ungated)
             }
@@ -164,6 +174,10 @@ impl Shape {
             ShapeKind::Capi => How::Driver(DriverCall {
                 program: host.capi_driver.clone(),
                 mode: vec!["capi".into()],
+            }),
+            ShapeKind::Pair => How::Driver(DriverCall {
+                program: host.capi_driver.clone(),
+                mode: vec!["pair".into()],
             }),
             ShapeKind::CapiState => How::Driver(DriverCall {
                 program: host.capi_driver.clone(),
