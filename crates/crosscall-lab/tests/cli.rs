@@ -225,41 +225,52 @@ fn sweep_writes_json_csv_and_svg_with_one_point_per_gate_and_worker_count() {
     let svg = std::fs::read_to_string(dir.path().join("sweep.svg")).unwrap();
     assert!(svg.contains("<svg") && svg.contains("crosscall"));
 
-    // Three worker counts and a per-count calibration: both gates get a
-    // normalized and a raw model row and a reading, and the plot projects
-    // the normalized model to 64 workers on a logarithmic axis.
+    // Three worker counts and a per-count calibration: both gates get one
+    // line of the normalized model and a reading; the plot draws the model
+    // dashed with its legend, and the range of the repeats as bars.
     assert!(!out.contains("not fitted"), "{out}");
     for label in [
-        "capacity-normalized (one core per worker): X'(n) = X(n)·n/c(n), c = 1.00@1 ",
-        "raw (this machine): ",
-        "reading (capacity-normalized (one core per worker) fit, at 64 workers):",
+        "figures below: capacity-normalized (one core per worker), X'(n) = X(n)·n/c(n), c = 1.00@1 ",
+        "The raw (this machine) fits, and every interval: --format json.",
+        "what each gate's fit says, read at 64 workers:",
     ] {
         assert!(out.contains(label), "no {label:?} in {out}");
     }
     for gate in ["none", "crosscall"] {
         let rows = out
             .lines()
-            .filter(|l| l.split_whitespace().next() == Some(gate))
-            .filter(|l| l.split_whitespace().count() > 10)
+            .filter(|l| !l.starts_with(' ') && l.split_whitespace().next() == Some(gate))
+            .filter(|l| l.split_whitespace().count() >= 10)
             .count();
-        assert_eq!(
-            rows, 2,
-            "{gate}: want a normalized and a raw model row in {out}"
-        );
+        assert_eq!(rows, 1, "{gate}: want one model line in {out}");
         assert!(
-            out.contains(&format!("  {gate}: ")),
+            out.lines().any(|l| l.starts_with(&format!("  {gate} "))),
             "no reading for {gate}"
         );
     }
+    // Every `—` has its reason under a letter.
+    for cell in out
+        .split_whitespace()
+        .filter(|w| w.starts_with('—') && w.len() > 3)
+    {
+        let letter = cell.trim_start_matches('—').trim_end_matches(')');
+        assert!(
+            out.contains(&format!("\n  {letter}: ")),
+            "no reason {letter} in {out}"
+        );
+    }
     assert!(
-        svg.contains("USL fit to the capacity-normalized (one core per worker) points, projected"),
-        "no projected normalized model in the plot"
+        svg.contains("dashed: USL fit to the"),
+        "no model legend in the plot"
     );
     assert!(
         svg.contains("measured, raw (this machine)"),
         "no raw legend"
     );
-    assert!(svg.lines().any(|l| l.trim() == "64"), "no 64-worker tick");
+    assert!(
+        svg.contains("bar: lowest–highest run of the repeats"),
+        "no range bars"
+    );
 
     // The machine's ceiling at the largest worker count, and at each count,
     // in the file and the text.

@@ -1,9 +1,13 @@
 //! SVG plots of throughput against worker count, one series per gate or
-//! toolchain, each gate in its fixed colour ([`crate::report::gate_colours`]):
-//! measured points as markers joined by solid lines, the fitted
-//! scalability model ([`crate::model::usl`]) as a dashed line of the same colour,
-//! and, when the model was fitted to adjusted points (capacity-normalized,
-//! [`crate::model::capacity`]), those points as hollow markers.
+//! toolchain, each gate in its fixed colour and marker
+//! ([`crate::report::gate_colours`]): measured medians as markers joined by
+//! solid lines, the lowest–highest run at each point as a bar, the fitted
+//! scalability model ([`crate::model::usl`]) as a dashed line of the same
+//! colour — only as far as the model projects, with the reason in the legend
+//! where it stops — and, when the model was fitted to adjusted points
+//! (capacity-normalized, [`crate::model::capacity`]), those points as hollow
+//! markers. The legend sits in a panel right of the data; the worker axis
+//! has whole-number ticks and ends at the last point drawn.
 //!
 //! ```no_run
 //! use crosscall_lab::report::plot::{throughput_svg, Series};
@@ -11,10 +15,8 @@
 //! let series = [Series {
 //!     name: "crosscall".into(),
 //!     points: vec![(1.0, 9.0e6), (2.0, 17.5e6), (3.0, 25.0e6)],
-//!     fitted_points: vec![],
-//!     fit: None,
-//!     fit_cap: None,
-//!     fit_until: None,
+//!     ranges: vec![(1.0, 8.8e6, 9.1e6), (2.0, 17.0e6, 17.9e6), (3.0, 24.1e6, 25.3e6)],
+//!     ..Series::default()
 //! }];
 //! throughput_svg("lab-out/sweep.svg".as_ref(), "seed workload", &series)?;
 //! # Ok::<(), Box<dyn std::error::Error>>(())
@@ -26,18 +28,22 @@ use std::path::Path;
 use plotters::coord::ranged1d::ValueFormatter;
 use plotters::element::DashedPathElement;
 use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use crate::model::usl::UslFit;
-use crate::report::gate_colours::{self, Rgb};
+use crate::report::gate_colours::{self, Marker, Rgb};
 use crate::run::runner::GateKind;
 
 /// One line on the plot.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct Series {
     /// Legend label (a gate such as `crosscall`, or a toolchain such as `go1.22.10`).
     pub name: String,
-    /// Measured `(workers, throughput)` points.
+    /// Measured `(workers, throughput)` points (medians, when repeated).
     pub points: Vec<(f64, f64)>,
+    /// `(workers, lowest, highest)` of the repeats behind each point, drawn as
+    /// a bar; empty when there were none.
+    pub ranges: Vec<(f64, f64, f64)>,
     /// The points `fit` was made to when they are not `points` (e.g. the
     /// capacity-normalized ones), drawn as hollow markers; empty otherwise.
     pub fitted_points: Vec<(f64, f64)>,
@@ -46,37 +52,40 @@ pub struct Series {
     /// A curve the dashed model never goes above (the no-gate baseline's
     /// model, for a gate: a gate only adds cost to the ungated call).
     pub fit_cap: Option<UslFit>,
-    /// Draw the dashed model only up to this many workers (where the lab
-    /// still projects; `None`: as far as the plot goes).
+    /// Draw the dashed model up to this many workers (where the lab still
+    /// projects); `None`: over the measured range only.
     pub fit_until: Option<f64>,
+    /// Why the dashed model stops where it does (or is missing), for the legend.
+    pub note: Option<String>,
 }
 
 /// How a plot is laid out beyond its data.
 #[derive(Clone, Debug, PartialEq)]
 pub struct PlotOptions {
-    /// Draw the fitted models out to this many workers (beyond the measurements),
-    /// so a 2-core sweep can be read at 64 cores. `None`: up to the last measurement.
+    /// The most workers a model may be drawn to (each series' `fit_until`
+    /// says how far it actually goes); the axis ends at the last point drawn.
     pub project_to: Option<f64>,
     /// Y-axis label, with its unit.
     pub y_label: String,
-    /// Size of the image in pixels.
+    /// Size of the image in pixels, legend panel included.
     pub size: (u32, u32),
-    /// A logarithmic worker axis (1, 2, 4, … evenly spaced): for projections
-    /// far beyond the measurements, which a linear axis squeezes into a corner.
-    /// Ignored when a worker count is 0.
+    /// A logarithmic worker axis (1, 2, 4, … evenly spaced) when a model is
+    /// drawn more than 4× past the measurements, which a linear axis would
+    /// squeeze into a corner. Ignored otherwise, and when a worker count is 0.
     pub log_workers: bool,
     /// A logarithmic throughput axis: for projections tens of times the
     /// measurements, which a linear axis squeezes against the bottom.
     pub log_throughput: bool,
-    /// What each series' legend calls its fit: `mutex  (model: α=…, β=…)`.
+    /// What each series' legend calls its fit: `model: α=…, β=…`.
     pub model_label: String,
-    /// The legend line of the dashed curves (`, projected` is added when
-    /// `project_to` is set).
+    /// The legend line of the dashed curves.
     pub fit_legend: String,
     /// A legend line for the solid lines, if they need saying.
     pub measured_legend: Option<String>,
     /// The legend line of the hollow markers (shown only when there are some).
     pub fitted_points_legend: String,
+    /// A note under the legend that holds for every series (e.g. why none was fitted).
+    pub footnote: Option<String>,
 }
 
 impl Default for PlotOptions {
@@ -84,16 +93,20 @@ impl Default for PlotOptions {
         PlotOptions {
             project_to: None,
             y_label: "throughput (tasks/s)".to_owned(),
-            size: (960, 600),
+            size: (1120, 620),
             log_workers: false,
             log_throughput: false,
             model_label: "model".to_owned(),
             fit_legend: "dashed: Universal Scalability Law fit".to_owned(),
             measured_legend: None,
             fitted_points_legend: "hollow: the points the fit was made to".to_owned(),
+            footnote: None,
         }
     }
 }
+
+/// Width of the legend panel right of the chart, in pixels.
+const LEGEND_WIDTH: u32 = 360;
 
 /// Writes an SVG of throughput vs workers for `series` to `path`, fits drawn
 /// dashed over the measured range (see [`throughput_svg_with`] to project them).
@@ -118,9 +131,13 @@ pub fn throughput_svg_with(
     series: &[Series],
     options: &PlotOptions,
 ) -> Result<(), Box<dyn Error>> {
-    let measured = series
-        .iter()
-        .flat_map(|s| s.points.iter().chain(&s.fitted_points).copied());
+    let measured = series.iter().flat_map(|s| {
+        s.points
+            .iter()
+            .chain(&s.fitted_points)
+            .copied()
+            .chain(s.ranges.iter().flat_map(|&(n, lo, hi)| [(n, lo), (n, hi)]))
+    });
     if let Some((n, x)) = measured
         .clone()
         .find(|&(n, x)| !(n.is_finite() && x.is_finite() && n >= 0.0 && x >= 0.0))
@@ -141,7 +158,7 @@ pub fn throughput_svg_with(
     if max_measured_n.is_nan() {
         return Err("nothing to plot: no series has a measured point".into());
     }
-    let x_max = options
+    let limit = options
         .project_to
         .unwrap_or(max_measured_n)
         .max(max_measured_n);
@@ -149,7 +166,7 @@ pub fn throughput_svg_with(
         .iter()
         .map(|s| {
             s.fit.map(|fit| {
-                let until = s.fit_until.map_or(x_max, |n| n.min(x_max));
+                let until = s.fit_until.unwrap_or(max_measured_n).clamp(1.0, limit);
                 let mut curve = model_curve(&fit, until);
                 if let Some(cap) = &s.fit_cap {
                     for point in &mut curve {
@@ -160,48 +177,41 @@ pub fn throughput_svg_with(
             })
         })
         .collect();
+    // The axis ends at the last point drawn, measured or projected.
+    let x_max = curves
+        .iter()
+        .flatten()
+        .filter_map(|curve| curve.last().map(|p| p.0))
+        .fold(max_measured_n, f64::max);
     let ys = measured
         .map(|(_, x)| x)
         .chain(curves.iter().flatten().flatten().map(|&(_, x)| x));
     let y_max = ys.clone().fold(0.0, f64::max);
-    // The legend sits in the upper left, above the data: one line per series,
-    // plus one per explanation. Leave that much headroom (a line is about
-    // 4.5% of the plot's height at the default size), and keep the range
-    // non-empty for all-zero data.
-    let any_fit = series.iter().any(|s| s.fit.is_some());
-    let any_fitted_points = series.iter().any(|s| !s.fitted_points.is_empty());
-    let legend_lines = (series.len()
-        + usize::from(any_fit)
-        + usize::from(any_fitted_points)
-        + usize::from(options.measured_legend.is_some())) as f64;
-    let headroom = 0.08 + 0.045 * legend_lines;
-    let y_top = if y_max > 0.0 {
-        y_max * (1.0 + headroom)
-    } else {
-        1.0
-    };
-    // On a log axis the headroom is a share of the decades shown; the bottom
-    // leaves a little room under the lowest value (never below 1e-4 of the top,
-    // so a curve falling towards 0 does not flatten the rest).
+    let y_top = if y_max > 0.0 { y_max * 1.06 } else { 1.0 };
+    // On a log axis the bottom leaves a little room under the lowest value
+    // (never below 1e-4 of the top, so a curve falling towards 0 does not
+    // flatten the rest).
     let y_low = ys
         .filter(|&y| y > 0.0)
         .fold(f64::INFINITY, f64::min)
         .max(y_max * 1e-4)
         / 1.3;
-    let y_log_top = if y_max > 0.0 && y_low.is_finite() {
-        y_low * (y_max / y_low).powf(1.0 / (1.0 - headroom.min(0.6)))
-    } else {
-        1.0
-    };
+    let y_log_top = y_max * 1.3;
 
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir)?;
     }
-    let root = SVGBackend::new(path, options.size).into_drawing_area();
+    let any_fit = curves.iter().any(Option::is_some);
+    // Tall enough for the legend panel (title and margins included).
+    let (width, height) = options.size;
+    let legend_height = draw_legend(None, series, options, any_fit)?;
+    let height = height.max(u32::try_from(legend_height).unwrap_or(0) + 50);
+    let root = SVGBackend::new(path, (width, height)).into_drawing_area();
     root.fill(&WHITE)?;
-    let mut builder = ChartBuilder::on(&root);
+    let root = root.titled(title, ("sans-serif", 22))?;
+    let (chart_area, legend_area) = root.split_horizontally(width.saturating_sub(LEGEND_WIDTH));
+    let mut builder = ChartBuilder::on(&chart_area);
     builder
-        .caption(title, ("sans-serif", 22))
         .margin(16)
         .x_label_area_size(48)
         .y_label_area_size(88);
@@ -209,26 +219,34 @@ pub fn throughput_svg_with(
     let layers = Layers {
         series,
         curves: &curves,
-        any_fit,
-        any_fitted_points,
         options,
     };
-    let log_x = options.log_workers && x_min > 0.0;
+    let log_x = options.log_workers && x_min > 0.0 && x_max > 4.0 * max_measured_n;
     let log_y = options.log_throughput && y_low.is_finite() && y_max > 0.0;
-    let x_log = || (x_min * 0.9..x_max * 1.1).log_scale().base(2.0);
+    let x_log = || (x_min * 0.85..x_max * 1.15).log_scale().base(2.0);
+    // Half a worker either side, so the first and last points are off the frame.
+    let x_lin = || (x_min - 0.5).max(0.0)..x_max + 0.5;
+    let x_ticks = ((x_max + 0.5 - (x_min - 0.5).max(0.0)).ceil() as usize).clamp(2, 12);
     let y_log = || (y_low..y_log_top).log_scale();
     match (log_x, log_y) {
-        (true, true) => draw(builder.build_cartesian_2d(x_log(), y_log())?, &layers)?,
-        (true, false) => draw(builder.build_cartesian_2d(x_log(), 0.0..y_top)?, &layers)?,
-        (false, true) => draw(
-            builder.build_cartesian_2d(0.0..x_max * 1.05, y_log())?,
+        (true, true) => draw(builder.build_cartesian_2d(x_log(), y_log())?, &layers, 12)?,
+        (true, false) => draw(
+            builder.build_cartesian_2d(x_log(), 0.0..y_top)?,
             &layers,
+            12,
+        )?,
+        (false, true) => draw(
+            builder.build_cartesian_2d(x_lin(), y_log())?,
+            &layers,
+            x_ticks,
         )?,
         (false, false) => draw(
-            builder.build_cartesian_2d(0.0..x_max * 1.05, 0.0..y_top)?,
+            builder.build_cartesian_2d(x_lin(), 0.0..y_top)?,
             &layers,
+            x_ticks,
         )?,
     }
+    draw_legend(Some(&legend_area), series, options, any_fit)?;
     root.present()?;
     Ok(())
 }
@@ -237,15 +255,74 @@ pub fn throughput_svg_with(
 struct Layers<'a> {
     series: &'a [Series],
     curves: &'a [Option<Vec<(f64, f64)>>],
-    any_fit: bool,
-    any_fitted_points: bool,
     options: &'a PlotOptions,
 }
 
-/// Draws mesh, series, models and legend on a chart with any f64 axes.
+/// The colour of each series: its gate's, or the next grey.
+fn colours(series: &[Series]) -> Vec<RGBAColor> {
+    let mut others = 0;
+    series
+        .iter()
+        .map(|s| {
+            let Rgb(r, g, b) = gate_colours::colour_of(&s.name, others);
+            if GateKind::ALL.iter().all(|gate| gate.name() != s.name) {
+                others += 1;
+            }
+            RGBColor(r, g, b).to_rgba()
+        })
+        .collect()
+}
+
+/// The outline of a marker of `kind`, `size` pixels across, around pixel (0, 0).
+fn marker_outline(kind: Marker, size: i32) -> Vec<(i32, i32)> {
+    let r = size / 2;
+    match kind {
+        Marker::Circle | Marker::Cross => Vec::new(),
+        Marker::Square => vec![
+            (-r + 1, -r + 1),
+            (r - 1, -r + 1),
+            (r - 1, r - 1),
+            (-r + 1, r - 1),
+        ],
+        Marker::Triangle => vec![(0, -r - 1), (r + 1, r), (-r - 1, r)],
+        Marker::Diamond => vec![(0, -r - 1), (r + 1, 0), (0, r + 1), (-r - 1, 0)],
+    }
+}
+
+/// Draws a marker of `kind` at each of `points` (any coordinates; `draw_one`
+/// draws one composed element).
+macro_rules! draw_markers {
+    ($draw:expr, $points:expr, $kind:expr, $size:expr, $style:expr) => {{
+        let (kind, size, style): (Marker, i32, ShapeStyle) = ($kind, $size, $style);
+        let r = size / 2;
+        match kind {
+            Marker::Circle => {
+                $draw($points.map(|p| EmptyElement::at(p) + Circle::new((0, 0), r, style)))
+            }
+            Marker::Cross => $draw($points.map(|p| {
+                EmptyElement::at(p)
+                    + PathElement::new(vec![(-r, -r), (r, r)], style.stroke_width(3))
+                    + PathElement::new(vec![(-r, r), (r, -r)], style.stroke_width(3))
+            })),
+            _ if style.filled => $draw(
+                $points
+                    .map(|p| EmptyElement::at(p) + Polygon::new(marker_outline(kind, size), style)),
+            ),
+            _ => $draw($points.map(|p| {
+                let mut outline = marker_outline(kind, size);
+                outline.push(outline[0]);
+                EmptyElement::at(p) + PathElement::new(outline, style)
+            })),
+        }
+    }};
+}
+
+/// Draws mesh, range bars, series and models on a chart with any f64 axes;
+/// `x_ticks` is the most worker ticks (whole numbers only are labelled).
 fn draw<'a, X, Y>(
     mut chart: ChartContext<'a, SVGBackend<'a>, Cartesian2d<X, Y>>,
     layers: &Layers<'_>,
+    x_ticks: usize,
 ) -> Result<(), Box<dyn Error>>
 where
     X: Ranged<ValueType = f64> + ValueFormatter<f64>,
@@ -257,41 +334,44 @@ where
         .y_desc(layers.options.y_label.as_str())
         .label_style(("sans-serif", 14))
         .axis_desc_style(("sans-serif", 16))
-        .x_label_formatter(&|n| human(*n))
+        .x_labels(x_ticks)
+        .x_label_formatter(&|n| whole_workers(*n))
         .y_label_formatter(&|y| human(*y))
         .draw()?;
 
-    let mut others = 0;
-    for (s, curve) in layers.series.iter().zip(layers.curves) {
-        let Rgb(r, g, b) = gate_colours::colour_of(&s.name, others);
-        if GateKind::ALL.iter().all(|gate| gate.name() != s.name) {
-            others += 1;
-        }
-        let color = RGBColor(r, g, b).to_rgba();
+    let colours = colours(layers.series);
+    for ((s, curve), &color) in layers.series.iter().zip(layers.curves).zip(&colours) {
+        let marker = gate_colours::marker_of(&s.name);
         let mut points = s.points.clone();
         points.sort_by(|a, b| a.0.total_cmp(&b.0));
-        let label = match &s.fit {
-            Some(fit) => format!(
-                "{}  ({}: α={}, β={})",
-                s.name,
-                layers.options.model_label,
-                coefficient(fit.alpha),
-                coefficient(fit.beta)
-            ),
-            None => s.name.clone(),
-        };
-        chart
-            .draw_series(LineSeries::new(
-                points.iter().copied(),
-                color.stroke_width(2),
-            ))?
-            .label(label)
-            .legend(move |(x, y)| PathElement::new([(x, y), (x + 20, y)], color.stroke_width(2)));
-        chart.draw_series(points.iter().map(|&p| Circle::new(p, 4, color.filled())))?;
+        // The range of the repeats: a vertical bar with a cap at each end.
+        let bar = color.mix(0.75).stroke_width(2);
         chart.draw_series(
-            s.fitted_points
+            s.ranges
                 .iter()
-                .map(|&p| Circle::new(p, 5, color.stroke_width(2))),
+                .map(|&(n, lo, hi)| PathElement::new(vec![(n, lo), (n, hi)], bar)),
+        )?;
+        chart.draw_series(s.ranges.iter().flat_map(|&(n, lo, hi)| {
+            [lo, hi]
+                .map(|y| EmptyElement::at((n, y)) + PathElement::new(vec![(-4, 0), (4, 0)], bar))
+        }))?;
+        chart.draw_series(LineSeries::new(
+            points.iter().copied(),
+            color.stroke_width(2),
+        ))?;
+        draw_markers!(
+            |elements| chart.draw_series(elements).map(|_| ()),
+            points.iter().copied(),
+            marker,
+            10,
+            color.filled()
+        )?;
+        draw_markers!(
+            |elements| chart.draw_series(elements).map(|_| ()),
+            s.fitted_points.iter().copied(),
+            marker,
+            12,
+            color.stroke_width(2)
         )?;
         if let Some(curve) = curve {
             chart.draw_series(DashedLineSeries::new(
@@ -302,38 +382,144 @@ where
             ))?;
         }
     }
-    // One legend line per kind of mark, drawn in grey.
-    let grey = BLACK.mix(0.6);
-    if let Some(what) = &layers.options.measured_legend {
-        chart
-            .draw_series(std::iter::empty::<PathElement<(f64, f64)>>())?
-            .label(what.as_str())
-            .legend(move |(x, y)| PathElement::new([(x, y), (x + 20, y)], grey.stroke_width(2)));
-    }
-    if layers.any_fitted_points {
-        chart
-            .draw_series(std::iter::empty::<Circle<(f64, f64), i32>>())?
-            .label(layers.options.fitted_points_legend.as_str())
-            .legend(move |(x, y)| Circle::new((x + 10, y), 5, grey.stroke_width(2)));
-    }
-    if layers.any_fit {
-        let what = match layers.options.project_to {
-            Some(_) => format!("{}, projected", layers.options.fit_legend),
-            None => layers.options.fit_legend.clone(),
-        };
-        chart
-            .draw_series(std::iter::empty::<PathElement<(f64, f64)>>())?
-            .label(what)
-            .legend(move |(x, y)| DashedPathElement::new([(x, y), (x + 20, y)], 4, 3, grey));
-    }
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::UpperLeft)
-        .background_style(WHITE.mix(0.85))
-        .border_style(BLACK.mix(0.4))
-        .label_font(("sans-serif", 14))
-        .draw()?;
     Ok(())
+}
+
+/// The legend panel: per series its line and marker, its model and why its
+/// projection stops; then one line per kind of mark.
+/// Without an area it only measures: it returns the height the panel needs.
+fn draw_legend(
+    area: Option<&DrawingArea<SVGBackend<'_>, plotters::coord::Shift>>,
+    series: &[Series],
+    options: &PlotOptions,
+    any_fit: bool,
+) -> Result<i32, Box<dyn Error>> {
+    let left = ("sans-serif", 15)
+        .into_font()
+        .color(&BLACK)
+        .pos(Pos::new(HPos::Left, VPos::Center));
+    let small = ("sans-serif", 12)
+        .into_font()
+        .color(&BLACK.mix(0.75))
+        .pos(Pos::new(HPos::Left, VPos::Center));
+    let grey = BLACK.mix(0.6);
+    let text_x = 46;
+    // Characters of small text per line in the panel.
+    let wrap_at = 48;
+    let mut y = 28;
+    for (s, color) in series.iter().zip(colours(series)) {
+        if let Some(area) = area {
+            area.draw(&PathElement::new(
+                vec![(6, y), (36, y)],
+                color.stroke_width(2),
+            ))?;
+            draw_markers!(
+                |elements: std::iter::Map<_, _>| {
+                    elements.into_iter().try_for_each(|e| area.draw(&e))
+                },
+                std::iter::once((21, y)),
+                gate_colours::marker_of(&s.name),
+                10,
+                color.filled()
+            )?;
+            area.draw(&Text::new(s.name.clone(), (text_x, y), left.clone()))?;
+        }
+        y += 17;
+        let mut details = Vec::new();
+        if let Some(fit) = &s.fit {
+            details.push(format!(
+                "{}: α={}, β={}",
+                options.model_label,
+                coefficient(fit.alpha),
+                coefficient(fit.beta)
+            ));
+        }
+        if let Some(note) = &s.note {
+            details.extend(wrap(note, wrap_at));
+        }
+        for line in details {
+            if let Some(area) = area {
+                area.draw(&Text::new(line, (text_x, y), small.clone()))?;
+            }
+            y += 15;
+        }
+        y += 8;
+    }
+    y += 10;
+    let mut kinds: Vec<(String, &str)> = Vec::new();
+    if let Some(what) = &options.measured_legend {
+        kinds.push((what.clone(), "solid"));
+    }
+    if series.iter().any(|s| !s.ranges.is_empty()) {
+        kinds.push(("bar: lowest–highest run of the repeats".to_owned(), "bar"));
+    }
+    if series.iter().any(|s| !s.fitted_points.is_empty()) {
+        kinds.push((options.fitted_points_legend.clone(), "hollow"));
+    }
+    if any_fit {
+        kinds.push((options.fit_legend.clone(), "dashed"));
+    }
+    for (what, kind) in kinds {
+        if let Some(area) = area {
+            match kind {
+                "solid" => area.draw(&PathElement::new(
+                    vec![(6, y), (36, y)],
+                    grey.stroke_width(2),
+                ))?,
+                "bar" => area.draw(&PathElement::new(
+                    vec![(21, y - 7), (21, y + 7)],
+                    grey.stroke_width(2),
+                ))?,
+                "hollow" => area.draw(&Circle::new((21, y), 6, grey.stroke_width(2)))?,
+                _ => area.draw(&DashedPathElement::new(vec![(6, y), (36, y)], 4, 3, grey))?,
+            }
+        }
+        for line in wrap(&what, wrap_at) {
+            if let Some(area) = area {
+                area.draw(&Text::new(line, (text_x, y), small.clone()))?;
+            }
+            y += 15;
+        }
+        y += 6;
+    }
+    if let Some(note) = &options.footnote {
+        y += 6;
+        for line in wrap(note, wrap_at + 6) {
+            if let Some(area) = area {
+                area.draw(&Text::new(line, (6, y), small.clone()))?;
+            }
+            y += 15;
+        }
+    }
+    Ok(y + 10)
+}
+
+/// `text` broken into lines of at most `width` characters, at spaces.
+fn wrap(text: &str, width: usize) -> Vec<String> {
+    let mut lines: Vec<String> = Vec::new();
+    let mut line = String::new();
+    for word in text.split_whitespace() {
+        if !line.is_empty() && line.chars().count() + 1 + word.chars().count() > width {
+            lines.push(std::mem::take(&mut line));
+        }
+        if !line.is_empty() {
+            line.push(' ');
+        }
+        line.push_str(word);
+    }
+    if !line.is_empty() {
+        lines.push(line);
+    }
+    lines
+}
+
+/// A worker tick: the whole number, or nothing between whole numbers.
+fn whole_workers(n: f64) -> String {
+    if n > 0.0 && (n - n.round()).abs() < 1e-6 {
+        format!("{}", n.round() as u64)
+    } else {
+        String::new()
+    }
 }
 
 /// The model sampled densely enough to look smooth from 1 worker to `x_max`
@@ -399,10 +585,12 @@ mod tests {
             Series {
                 name: "mutex".into(),
                 points: vec![(2.0, 150.0), (1.0, 100.0), (3.0, 170.0)],
+                ranges: vec![(1.0, 95.0, 104.0), (2.0, 140.0, 155.0)],
                 fitted_points: vec![],
                 fit: Some(fit),
                 fit_cap: None,
-                fit_until: None,
+                fit_until: Some(16.0),
+                ..Series::default()
             },
             Series {
                 name: "crosscall".into(),
@@ -411,6 +599,8 @@ mod tests {
                 fit: None,
                 fit_cap: None,
                 fit_until: None,
+                note: Some("not fitted: two worker counts".into()),
+                ..Series::default()
             },
         ];
         let path = scratch("series");
@@ -427,9 +617,11 @@ mod tests {
         );
         for needle in [
             "seed workload",
-            "mutex  (model: α=0.100, β=0.010)",
+            "model: α=0.100, β=0.010",
             "crosscall",
-            "dashed: Universal Scalability Law fit, projected",
+            "not fitted: two worker counts",
+            "bar: lowest–highest run of the repeats",
+            "dashed: Universal Scalability Law fit",
             "workers (threads)",
             "tasks/s",
         ] {
@@ -457,7 +649,8 @@ mod tests {
             fitted_points: vec![],
             fit: Some(fit),
             fit_cap: None,
-            fit_until: None,
+            fit_until: Some(128.0),
+            ..Series::default()
         }];
         let path = scratch("log");
         let options = PlotOptions {
@@ -490,7 +683,8 @@ mod tests {
             fitted_points: vec![(1.0, 100.0), (2.0, 200.0), (4.0, 400.0)],
             fit: Some(fit),
             fit_cap: None,
-            fit_until: None,
+            fit_until: Some(64.0),
+            ..Series::default()
         }];
         let path = scratch("loglog");
         let options = PlotOptions {
@@ -507,8 +701,8 @@ mod tests {
         let svg = std::fs::read_to_string(&path).unwrap();
         std::fs::remove_file(&path).unwrap();
         for needle in [
-            "none  (normalized model: α=0, β=0)",
-            "dashed: fit to normalized, projected",
+            "normalized model: α=0, β=0",
+            "dashed: fit to normalized",
             "solid: measured",
             "hollow: normalized",
         ] {
@@ -525,6 +719,7 @@ mod tests {
             fit: None,
             fit_cap: None,
             fit_until: None,
+            ..Series::default()
         }];
         let err = throughput_svg_with(&path, "t", &zero, &options).unwrap_err();
         assert!(err.to_string().contains("must be positive"), "{err}");
@@ -540,6 +735,7 @@ mod tests {
             fit: None,
             fit_cap: None,
             fit_until: None,
+            ..Series::default()
         }];
         let err = throughput_svg(&path, "t", &empty).unwrap_err();
         assert!(err.to_string().contains("nothing to plot"), "{err}");
@@ -550,10 +746,45 @@ mod tests {
             fit: None,
             fit_cap: None,
             fit_until: None,
+            ..Series::default()
         }];
         let err = throughput_svg(&path, "t", &negative).unwrap_err();
         assert!(err.to_string().contains("not negative"), "{err}");
         assert!(!path.exists());
+    }
+
+    #[test]
+    fn worker_ticks_are_whole_and_the_axis_ends_at_the_last_point_drawn() {
+        let series = [Series {
+            name: "none".into(),
+            points: vec![(1.0, 100.0), (2.0, 190.0)],
+            fit: Some(UslFit {
+                lambda: 100.0,
+                alpha: 0.05,
+                beta: 0.0,
+                r_squared: 1.0,
+            }),
+            // The model would go to 128; this series is projected to 2 only.
+            fit_until: None,
+            ..Series::default()
+        }];
+        let path = scratch("ticks");
+        let options = PlotOptions {
+            project_to: Some(128.0),
+            log_workers: true,
+            ..PlotOptions::default()
+        };
+        throughput_svg_with(&path, "ticks", &series, &options).unwrap();
+        let svg = std::fs::read_to_string(&path).unwrap();
+        std::fs::remove_file(&path).unwrap();
+        let labels: Vec<&str> = svg.lines().map(str::trim).collect();
+        assert!(labels.contains(&"1") && labels.contains(&"2"), "{svg}");
+        for absent in ["0.2", "0.4", "1.5", "4", "128"] {
+            assert!(!labels.contains(&absent), "x tick {absent} drawn");
+        }
+        assert_eq!(whole_workers(3.0), "3");
+        assert_eq!(whole_workers(1.5), "");
+        assert_eq!(wrap("one two three four", 9), ["one two", "three", "four"]);
     }
 
     #[test]
