@@ -153,6 +153,10 @@ struct SweepArgs {
     /// Directory for sweep.json, sweep.csv and sweep.svg.
     #[arg(long, default_value = "lab-out/sweep")]
     out: PathBuf,
+    /// Measure nothing: read OUT/sweep.json and write its CSV, plot and report again
+    /// (after a change to the lab's plots or model).
+    #[arg(long)]
+    replot: bool,
     /// No progress bar on stderr.
     #[arg(long, short)]
     quiet: bool,
@@ -442,6 +446,22 @@ fn run(args: &RunArgs) -> Result<(), Box<dyn Error>> {
 }
 
 fn sweep(args: &SweepArgs) -> Result<(), Box<dyn Error>> {
+    if args.replot {
+        let path = args.out.join("sweep.json");
+        let text = std::fs::read_to_string(&path)
+            .map_err(|err| format!("--replot: cannot read {}: {err}", path.display()))?;
+        let file: sweep::SweepFile = serde_json::from_str(&text)
+            .map_err(|err| format!("--replot: {} is not a sweep file: {err}", path.display()))?;
+        let outputs = sweep::write_outputs(&args.out, &file)?;
+        print!("{}", sweep::render(&file));
+        println!(
+            "wrote {}, {}, {}",
+            outputs.json.display(),
+            outputs.csv.display(),
+            outputs.svg.display()
+        );
+        return Ok(());
+    }
     let cfg = SweepConfig {
         gates: gates_or_all(&args.gates),
         workers: args

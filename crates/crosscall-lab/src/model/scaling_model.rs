@@ -513,6 +513,7 @@ pub fn render(
         );
     }
     let mut reasons = Reasons::default();
+    let baseline = models.iter().find(|m| m.name == reading::BASELINE);
     out.push('\n');
     let _ = write!(
         out,
@@ -550,7 +551,17 @@ pub fn render(
             peak
         );
         for projection in &fitted.projected {
+            // A gate's figure where the baseline's is declined has nothing capping it:
+            // it is not shown (it would read as the best gate there).
+            let uncapped = model.name != reading::BASELINE
+                && baseline.is_some_and(|b| {
+                    b.projecting()
+                        .projected
+                        .iter()
+                        .any(|p| p.workers == projection.workers && p.throughput.is_none())
+                });
             let cell = match (projection.throughput, &projection.declined) {
+                (Some(_), _) if uncapped => format!("—{}", reasons.letter(UNCAPPED)),
                 (Some(x), _) if projection.capped_at_baseline => format!("{}*", si(x)),
                 (Some(x), _) => si(x),
                 (None, why) => format!(
@@ -613,6 +624,10 @@ pub fn render(
     }
     out
 }
+
+/// Why a gate's projection is not shown where the baseline's is declined.
+const UNCAPPED: &str = "none's own projection here is declined, so nothing caps this gate's \
+(a gate only adds cost to the ungated call): its figure is in --format json";
 
 /// The reasons a figure is missing, each once, in the order first met.
 #[derive(Default)]
@@ -688,11 +703,23 @@ pub fn plot_series(
         } else {
             format!("projected to {until} workers only")
         };
+        // Which limit binds: the gate's own projection, or the baseline's (the cap).
+        let cap_binds = cap_until.is_some_and(|c| own_until.is_some_and(|own| c < own));
         let own_declined = projected
             .iter()
             .find(|p| p.workers as f64 > until && p.throughput.is_none());
-        Some(match (own_declined, cap) {
-            (Some(p), _) => {
+        Some(match (cap_binds, own_declined, cap) {
+            (true, _, Some(b)) | (false, None, Some(b)) => format!(
+                "{stops}: {}'s projection, which caps every gate (a gate only adds cost), is \
+                 declined beyond {}",
+                b.name,
+                if until <= measured_max {
+                    "the measurements".to_owned()
+                } else {
+                    format!("{until} workers")
+                }
+            ),
+            (_, Some(p), _) => {
                 let why = p.declined.as_deref().unwrap_or("the model gives no figure");
                 // The figures are in the text output; the legend keeps the reason.
                 let why = if why.contains("wider than the figure") {
@@ -702,11 +729,7 @@ pub fn plot_series(
                 };
                 format!("{stops}: at {} workers {why}", p.workers)
             }
-            (None, Some(b)) => format!(
-                "{stops}: past that, {}'s projection (the cap: a gate only adds cost) is declined",
-                b.name
-            ),
-            (None, None) => stops,
+            _ => stops,
         })
     });
     Series {
@@ -868,6 +891,35 @@ mod tests {
         let row = text.lines().find(|l| l.starts_with("crosscall ")).unwrap();
         assert!(row.ends_with('*'), "{row}");
         assert!(text.contains("*: capped at none's projection"), "{text}");
+    }
+
+    /// Where none's projection is declined nothing caps a gate's: the text
+    /// does not show the gate's figure there (it would read as the best gate).
+    #[test]
+    fn a_gate_is_not_shown_where_the_baseline_is_declined() {
+        let counts = [1.0, 2.0, 3.0, 4.0];
+        let series = [
+            measured("none", &usl_points(20e6, 0.05, &counts), &[-0.3, 0.0, 0.3]),
+            measured(
+                "mutex",
+                &usl_points(10e6, 0.5, &counts),
+                &[0.0, 0.001, -0.001],
+            ),
+        ];
+        let (norm, models) = fit_all(&series, None, &[128]);
+        let none = models[0].1.as_ref().unwrap();
+        let mutex = models[1].1.as_ref().unwrap();
+        assert_eq!(none.raw.projected[0].throughput, None);
+        assert!(mutex.raw.projected[0].throughput.is_some());
+        let text = render("test", &norm, &[none.clone(), mutex.clone()], &[128]);
+        let row = text.lines().find(|l| l.starts_with("mutex ")).unwrap();
+        let letter = row.rsplit('—').next().unwrap();
+        assert!(
+            text.contains(&format!(
+                "  {letter}: none's own projection here is declined"
+            )),
+            "{text}"
+        );
     }
 
     #[test]

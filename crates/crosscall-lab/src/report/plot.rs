@@ -227,7 +227,14 @@ pub fn throughput_svg_with(
     // Half a worker either side, so the first and last points are off the frame.
     let x_lin = || (x_min - 0.5).max(0.0)..x_max + 0.5;
     let x_ticks = ((x_max + 0.5 - (x_min - 0.5).max(0.0)).ceil() as usize).clamp(2, 12);
-    let y_log = || (y_low..y_log_top).log_scale();
+    // Our own ticks on a log throughput axis: plotters' own can draw a decade twice.
+    let y_log = || {
+        let (bold, light) = log_ticks(y_low, y_log_top);
+        (y_low..y_log_top)
+            .log_scale()
+            .with_key_points(bold)
+            .with_light_points(light)
+    };
     match (log_x, log_y) {
         (true, true) => draw(builder.build_cartesian_2d(x_log(), y_log())?, &layers, 12)?,
         (true, false) => draw(
@@ -513,6 +520,29 @@ fn wrap(text: &str, width: usize) -> Vec<String> {
     lines
 }
 
+/// Ticks of a logarithmic axis from `low` to `high`: labelled at 1, 2 and 5
+/// times a power of ten, grid lines at every whole multiple; each once.
+fn log_ticks(low: f64, high: f64) -> (Vec<f64>, Vec<f64>) {
+    let (mut bold, mut light) = (Vec::new(), Vec::new());
+    if !(low > 0.0 && high > low && high.is_finite()) {
+        return (bold, light);
+    }
+    let mut decade = 10f64.powi(low.log10().floor() as i32);
+    while decade <= high {
+        for m in 1..=9 {
+            let v = decade * f64::from(m);
+            if v >= low && v <= high {
+                light.push(v);
+                if matches!(m, 1 | 2 | 5) {
+                    bold.push(v);
+                }
+            }
+        }
+        decade *= 10.0;
+    }
+    (bold, light)
+}
+
 /// A worker tick: the whole number, or nothing between whole numbers.
 fn whole_workers(n: f64) -> String {
     if n > 0.0 && (n - n.round()).abs() < 1e-6 {
@@ -783,6 +813,9 @@ mod tests {
             assert!(!labels.contains(&absent), "x tick {absent} drawn");
         }
         assert_eq!(whole_workers(3.0), "3");
+        let (bold, light) = log_ticks(6e6, 1.3e8);
+        assert_eq!(bold, [1e7, 2e7, 5e7, 1e8]);
+        assert_eq!(light.len(), 4 + 9 + 1, "{light:?}");
         assert_eq!(whole_workers(1.5), "");
         assert_eq!(wrap("one two three four", 9), ["one two", "three", "four"]);
     }
