@@ -23,7 +23,10 @@
 //! and reads lines nobody writes: no lock, no shared counter, no syscall. So it costs the same
 //! on 2 cores or 128, where a global mutex (cgo before Go 1.22) or one shared in-flight
 //! counter (`run-down`, tokio-util's `TaskTracker`) collapses as cores are added.
-//! `docs/PERFORMANCE.md` in the repository has the measurements.
+//! `docs/PERFORMANCE.md` in the repository has the measurements; from a checkout,
+//! `cargo run --release -p crosscall-lab -- deployed` reproduces the headline ones
+//! (instructions per entry under callgrind, and each entry's time beside a yardstick measured
+//! in the same run, e.g. the C API pair beside two trivial calls into a shared library).
 //!
 //! # In a shared library
 //!
