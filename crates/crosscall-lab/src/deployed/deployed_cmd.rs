@@ -266,7 +266,8 @@ pub struct Ratio {
     pub instructions: Option<f64>,
 }
 
-/// The [`RATIO_PAIRS`] whose two rows are both in `rows`.
+/// The [`RATIO_PAIRS`] whose two rows are both in `rows`, then each Go row against
+/// `#[export]`.
 ///
 /// ```
 /// use crosscall_lab::deployed::deployed_cmd::{ratios, summarize, Measured};
@@ -282,9 +283,16 @@ pub struct Ratio {
 /// ```
 pub fn ratios(rows: &[Row]) -> Vec<Ratio> {
     let find = |key: &str| rows.iter().find(|r| r.shape == key);
+    // Go's c-shared rows (`go1.22.10`, …) against crosscall's `#[export]`.
+    let go_pairs = rows
+        .iter()
+        .filter(|r| r.shape.starts_with("go"))
+        .map(|r| (r.shape.as_str(), "export"));
     RATIO_PAIRS
         .iter()
-        .filter_map(|&(shape, yardstick)| {
+        .copied()
+        .chain(go_pairs)
+        .filter_map(|(shape, yardstick)| {
             let (row, base) = (find(shape)?, find(yardstick)?);
             let time_by_threads = row
                 .by_threads
