@@ -218,8 +218,8 @@ fn tour_intro(workers: usize, repeat: usize, gates: usize) -> String {
          {workers} worker(s), {repeat} round(s), gates taking turns.\n\
          \n\
          part 1, seed: the cgo original (golang/go#60961) task for task, five allocations each.\n\
-         \x20 malloc/free dominate it, so expect the gates within ~1.0–1.3× of each other: the\n\
-         \x20 entry is a small share of a seed task once it is cheap.\n\
+         \x20 malloc/free dominate it, so expect the gates within about 1.3× of each other, in an\n\
+         \x20 order that can change between runs: the entry is a small share of a seed task.\n\
          part 2, lean: the same data flow with no allocations, so the entry is most of the task.\n\
          \x20 Expect the contention collapse here: mutex (cgo before Go 1.22), counter, rwlock,\n\
          \x20 arcswap and cgo-cthread several times crosscall's time, crosscall with none.\n\
