@@ -911,6 +911,20 @@ mod tests {
         let mutex = models[1].1.as_ref().unwrap();
         assert_eq!(none.raw.projected[0].throughput, None);
         assert!(mutex.raw.projected[0].throughput.is_some());
+        // The plot draws neither past the measurements, and says why for the gate.
+        let series = plot_series("mutex", mutex.raw.points.clone(), Some(mutex), Some(none));
+        assert_eq!(series.fit_until, Some(4.0));
+        let note = series.note.unwrap();
+        assert!(
+            note.starts_with("no projection: none's projection, which caps every gate"),
+            "{note}"
+        );
+        let own = plot_series("none", none.raw.points.clone(), Some(none), Some(none));
+        assert_eq!(own.fit_until, Some(4.0));
+        assert!(own
+            .note
+            .unwrap()
+            .contains("at 128 workers its 90% interval is wider"));
         let text = render("test", &norm, &[none.clone(), mutex.clone()], &[128]);
         let row = text.lines().find(|l| l.starts_with("mutex ")).unwrap();
         let letter = row.rsplit('—').next().unwrap();
