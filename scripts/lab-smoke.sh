@@ -10,8 +10,10 @@
 #            echoed, took_ms > 0, ns_per_task == took_ms * 1e6 / tasks; each of
 #            the newer gates (cgo-cthread, rwlock, arcswap) once more on empty,
 #            whose default queue is the partitioned one
-#   seed     the default run: every gate row, `numWorkers = ` / `took ` lines,
-#            the queue and machine-ceiling footer
+#   seed     the default run: the intro saying what it measures and what to expect,
+#            then seed (one `gate X numWorkers = N  took Yms` line per run, as the Go
+#            original prints them) and lean, each with every gate row, the queue and
+#            machine-ceiling footer
 #   sweep    sweep.json / .csv / .svg, one point per gate and worker count, the
 #            machine calibration at every worker count
 #   model    the fits of that sweep, raw and capacity-normalized (normalized
@@ -113,23 +115,30 @@ EOF
 done
 pass "run --format json: ${#combos[@]} gate × workload × queue combinations"
 
-# (b) the default run (the seed reproduction, every gate), as text.
-lab --tasks "$TASKS" --workers "$WORKERS" --quiet >"$tmp/seed.txt"
+# (b) the default run (seed, then lean; every gate), as text, two rounds.
+lab --tasks "$TASKS" --workers "$WORKERS" --repeat 2 --quiet >"$tmp/seed.txt"
 dump="$tmp/seed.txt" check_py "default run: unexpected output (in full above)" \
     "$tmp/seed.txt" "${GATES[@]}" <<'EOF'
-import sys
+import re, sys
 path, gates = sys.argv[1], sys.argv[2:]
-lines = open(path).read().splitlines()
-worker_lines = [l for l in lines if l.startswith("numWorkers = ")]
-took_lines = [l for l in lines if l.startswith("took ") and l.endswith("ms")]
-assert len(worker_lines) == len(gates), f"{len(worker_lines)} `numWorkers = ` lines"
-assert len(took_lines) == len(gates), f"{len(took_lines)} `took Xms` lines"
-for gate in gates:
-    assert any(l.split()[:1] == [gate] and "×" in l for l in lines), f"no table row for {gate}"
-for start in ("queue: shared = ", "harness floor", "queue cost with this work", "machine ceiling: "):
-    assert any(l.startswith(start) for l in lines), f"no line starting {start!r}"
+text = open(path).read()
+intro, _, rest = text.partition("=== part 1 of 2: seed")
+assert rest, "no `=== part 1 of 2: seed` line"
+for promise in ("seed", "lean", "contention collapse", "--workload"):
+    assert promise in intro, f"the intro does not mention {promise!r}"
+seed, _, lean = rest.partition("=== part 2 of 2: lean")
+assert lean, "no `=== part 2 of 2: lean` line"
+runs = re.findall(r"^gate (\S+) +numWorkers = 2  took \d+ms$", seed, re.M)
+assert runs == gates * 2, f"seed's per-run lines: {runs}"
+for name, part in (("seed", seed), ("lean", lean)):
+    lines = part.splitlines()
+    assert any("range ms" in l for l in lines), f"{name}: no range column"
+    for gate in gates:
+        assert any(l.split()[:1] == [gate] and "×" in l for l in lines), f"{name}: no row for {gate}"
+    for start in ("queue: shared = ", "harness floor", "queue cost with this work", "machine ceiling: "):
+        assert any(l.startswith(start) for l in lines), f"{name}: no line starting {start!r}"
 EOF
-pass "default run: ${#GATES[@]} gates, numWorkers/took lines, table, queue and ceiling footer"
+pass "default run: intro, seed and lean with ${#GATES[@]} gates each, per-run lines, ranges, queue and ceiling footers"
 
 # (c) sweep over three worker counts (enough for the model).
 sweep_dir="$tmp/sweep"
@@ -241,8 +250,8 @@ dump="$tmp/stderr" check_py "deployed: unexpected JSON (its stderr above)" "$tmp
 import json, shutil, sys
 report = json.load(open(sys.argv[1]))
 rows = {r["shape"]: r for r in report["rows"]}
-want = ["local", "ungated", "export", "export-abort", "export-state", "capi", "capi-state",
-        "static-none", "static-crosscall"]
+want = ["local", "ungated", "export", "export-abort", "export-state", "pair", "capi",
+        "capi-state", "static-none", "static-crosscall"]
 assert list(rows) == want, list(rows)
 counted = shutil.which("valgrind") is not None
 for r in rows.values():
@@ -251,11 +260,16 @@ for r in rows.values():
     assert not counted or r["instructions_per_call"] > 0, r
 if counted:
     assert rows["export"]["instructions_per_call"] > rows["ungated"]["instructions_per_call"], rows
+ratios = {(r["shape"], r["yardstick"]): r for r in report["ratios"]}
+assert set(ratios) == {("capi", "pair"), ("export", "ungated"), ("static-crosscall", "static-none")}, ratios
+for r in ratios.values():
+    assert [t for t, _ in r["time_by_threads"]] == [1, 2] and all(x > 0 for _, x in r["time_by_threads"]), r
+    assert (r["instructions"] is not None) == counted, r
 EOF
 if command -v valgrind >/dev/null; then
-    pass "deployed: 9 shapes at 1 and 2 threads, with instruction counts"
+    pass "deployed: 10 shapes at 1 and 2 threads, with instruction counts and the ratios"
 else
-    pass "deployed: 9 shapes at 1 and 2 threads (valgrind not installed: no instruction counts)"
+    pass "deployed: 10 shapes at 1 and 2 threads, with the ratios (valgrind not installed: no instruction counts)"
 fi
 
 echo "lab smoke passed in $((SECONDS - started)) s"

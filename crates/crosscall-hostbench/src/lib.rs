@@ -20,7 +20,7 @@
 //! `crosscall-lab deployed` builds this crate in release and drives it from
 //! `crates/crosscall-lab/c/host_driver.c`; `crosscall-ctests` loads it from C in its tests.
 //! A new shape is one more function here with the same body and signature, plus one row in the
-//! lab's `host_shape.rs`.
+//! lab's `src/deployed/host_shape.rs`.
 //!
 //! ```
 //! use crosscall_hostbench::{hb_export_add1, hb_init, hb_shutdown, hb_ungated_add1};

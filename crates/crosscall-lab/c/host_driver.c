@@ -17,6 +17,11 @@
  *   capi-state                        (the same build) x + *state inside
  *                                     crosscall_gate_enter_state(g, &state) / leave, on a
  *                                     gate opened with crosscall_gate_open_state(g, &one)
+ *   pair                              (the same build, also linked against
+ *                                     libcrosscall_lab_pair.so) x + 1 inside
+ *                                     trivial_pair_enter(h) / trivial_pair_leave(h): two
+ *                                     trivial calls into a shared library, the yardstick
+ *                                     for the capi pair (trivial_pair.h)
  *
  * Each thread makes WARMUP calls (its first entry attaches it), waits at a barrier, then
  * makes CALLS calls in a tight loop timed with clock_gettime(CLOCK_MONOTONIC). The results
@@ -42,6 +47,7 @@
 
 #ifdef HOST_DRIVER_CAPI
 #include "crosscall.h"
+#include "trivial_pair.h"
 #endif
 
 typedef int32_t (*add1_fn)(int32_t);
@@ -86,6 +92,19 @@ __attribute__((noinline)) static int32_t capi_state_add1(int32_t x) {
     }
     int32_t result = x + *(const int32_t *)state;
     crosscall_gate_leave(capi_gate);
+    return result;
+}
+
+/* The same shape around the trivial pair: what any two calls into a library cost. */
+static const int pair_object = 0;
+static const void *pair_handle;
+
+__attribute__((noinline)) static int32_t pair_add1(int32_t x) {
+    if (trivial_pair_enter(pair_handle) != 0) {
+        return -1;
+    }
+    int32_t result = x + 1;
+    trivial_pair_leave(pair_handle);
     return result;
 }
 #endif
@@ -168,7 +187,7 @@ static void usage(const char *why) {
             "usage: host_driver [-t THREADS] [-n CALLS] [-r REPEAT] [-w WARMUP] MODE ...\n"
             "  MODE: local | dlopen LIB SYMBOL [INIT_SYMBOL]"
 #ifdef HOST_DRIVER_CAPI
-            " | capi | capi-state"
+            " | capi | capi-state | pair"
 #endif
             "\n",
             why);
@@ -265,6 +284,16 @@ int main(int argc, char **argv) {
             DIE("creating and opening a gate failed: %s", crosscall_last_error_message());
         }
         target = capi_state_add1;
+#else
+        usage("this host_driver was built without the C API (-DHOST_DRIVER_CAPI)");
+#endif
+    } else if (strcmp(mode, "pair") == 0) {
+#ifdef HOST_DRIVER_CAPI
+        if (nrest != 0) {
+            usage("pair takes no arguments");
+        }
+        pair_handle = &pair_object;
+        target = pair_add1;
 #else
         usage("this host_driver was built without the C API (-DHOST_DRIVER_CAPI)");
 #endif

@@ -19,13 +19,17 @@ pub const MAX_REPEAT: u64 = 1000;
 ///
 /// assert_eq!(worker_count("2"), Ok(2));
 /// assert_eq!(worker_count("0").unwrap_err(), "worker counts must be 1..=4096, got 0");
+/// assert_eq!(worker_count("-1").unwrap_err(), "worker counts must be 1..=4096, got -1");
 /// ```
 pub fn worker_count(text: &str) -> Result<usize, String> {
-    let n: usize = text
+    // Parsed signed, so `-1` gets the range's wording rather than "not a number".
+    let n: i64 = text
         .trim()
         .parse()
         .map_err(|_| format!("`{text}` is not a worker count"))?;
+    let n = usize::try_from(n).unwrap_or(0).min(MAX_WORKERS + 1);
     if n == 0 || n > MAX_WORKERS {
+        let n = text.trim();
         return Err(format!("worker counts must be 1..={MAX_WORKERS}, got {n}"));
     }
     Ok(n)
@@ -69,7 +73,8 @@ pub fn repeat_count(text: &str) -> Result<u64, String> {
 ///
 /// # Errors
 ///
-/// A bad count ([`worker_count`]'s wording), an empty range, or no count.
+/// A bad count ([`worker_count`]'s wording), an empty range, an empty item
+/// (`1,,2`, a trailing comma), or no count.
 ///
 /// ```
 /// use crosscall_lab::cli_values::worker_list;
@@ -78,12 +83,20 @@ pub fn repeat_count(text: &str) -> Result<u64, String> {
 /// ```
 pub fn worker_list(text: &str) -> Result<Vec<usize>, String> {
     let mut counts = Vec::new();
-    for item in text.split(',').filter(|item| !item.trim().is_empty()) {
+    if text.trim().is_empty() {
+        return Err("no worker count given".to_owned());
+    }
+    for item in text.split(',') {
+        if item.trim().is_empty() {
+            return Err(format!(
+                "empty item in the worker list `{text}` (write counts separated by single commas, e.g. 1,2,4)"
+            ));
+        }
         let bounds = if let Some((a, b)) = item.split_once("..=") {
             Some((worker_count(a)?, worker_count(b)?))
         } else if let Some((a, b)) = item.split_once("..") {
             Some((worker_count(a)?, worker_count(b)?.saturating_sub(1)))
-        } else if let Some((a, b)) = item.split_once('-') {
+        } else if let Some((a, b)) = item.split_once('-').filter(|(a, _)| !a.trim().is_empty()) {
             Some((worker_count(a)?, worker_count(b)?))
         } else {
             None
@@ -94,12 +107,36 @@ pub fn worker_list(text: &str) -> Result<Vec<usize>, String> {
             None => counts.push(worker_count(item)?),
         }
     }
-    if counts.is_empty() {
-        return Err("no worker count given".to_owned());
-    }
     counts.sort_unstable();
     counts.dedup();
     Ok(counts)
+}
+
+/// Refuses a run with fewer tasks than workers: a worker with nothing to do
+/// would time only thread start-up, and the ns/task figure would mean nothing.
+///
+/// # Errors
+///
+/// When `tasks < workers`; the message names both flags.
+///
+/// ```
+/// use crosscall_lab::cli_values::tasks_cover_workers;
+///
+/// assert!(tasks_cover_workers(2, 2).is_ok());
+/// assert_eq!(
+///     tasks_cover_workers(1, 2).unwrap_err(),
+///     "--tasks 1 is fewer than --workers 2: every worker needs at least one task \
+///      (use --tasks 100000 or more for a figure worth reading)"
+/// );
+/// ```
+pub fn tasks_cover_workers(tasks: u64, workers: usize) -> Result<(), String> {
+    if tasks < workers as u64 {
+        return Err(format!(
+            "--tasks {tasks} is fewer than --workers {workers}: every worker needs at least one task \
+             (use --tasks 100000 or more for a figure worth reading)"
+        ));
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -119,6 +156,12 @@ mod tests {
         assert!(worker_list("3..=1").is_err());
         assert!(worker_list("x").is_err());
         assert!(worker_list("").is_err());
+        assert!(worker_list("1,,2").unwrap_err().contains("empty item"));
+        assert!(worker_list("1,2,").unwrap_err().contains("empty item"));
+        assert_eq!(
+            worker_list("-1").unwrap_err(),
+            "worker counts must be 1..=4096, got -1"
+        );
     }
 
     #[test]

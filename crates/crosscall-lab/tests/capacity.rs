@@ -7,7 +7,7 @@ use crosscall_lab::model::calibrate::ScalingAt;
 use crosscall_lab::model::capacity;
 use crosscall_lab::model::scaling_model::Basis;
 use crosscall_lab::model::usl;
-use crosscall_lab::sweep::SweepFile;
+use crosscall_lab::run::sweep::SweepFile;
 use serde_json::{json, Value};
 
 const CORES: usize = 2;

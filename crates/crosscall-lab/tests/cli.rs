@@ -95,11 +95,23 @@ fn run_text_prints_like_the_go_program() {
 
 #[test]
 fn default_run_prints_every_gate_then_one_table() {
-    let out = stdout_of(&["--tasks", "2000", "--workers", "2", "--quiet"]);
+    let out = stdout_of(&[
+        "--workload",
+        "seed",
+        "--repeat",
+        "1",
+        "--tasks",
+        "2000",
+        "--workers",
+        "2",
+        "--quiet",
+    ]);
     let gates = ALL_GATES;
     assert_eq!(out.matches("numWorkers = 2").count(), gates.len(), "{out}");
     assert_eq!(
-        out.lines().filter(|l| l.starts_with("took ")).count(),
+        out.lines()
+            .filter(|l| l.starts_with("gate ") && l.contains(" took "))
+            .count(),
         gates.len()
     );
     let table: Vec<&str> = out
@@ -140,6 +152,8 @@ fn default_run_prints_every_gate_then_one_table() {
 fn repeats_interleave_and_show_the_range() {
     let out = stdout_of(&[
         "seed",
+        "--workload",
+        "seed",
         "--tasks",
         "1000",
         "--workers",
@@ -154,6 +168,7 @@ fn repeats_interleave_and_show_the_range() {
         .lines()
         .filter_map(|l| l.strip_prefix("gate "))
         .filter(|rest| !rest.contains("ns/task"))
+        .filter_map(|rest| rest.split_whitespace().next())
         .collect();
     assert_eq!(order, ["none", "mutex", "none", "mutex", "none", "mutex"]);
     assert!(out.contains("range ms"));
@@ -210,41 +225,52 @@ fn sweep_writes_json_csv_and_svg_with_one_point_per_gate_and_worker_count() {
     let svg = std::fs::read_to_string(dir.path().join("sweep.svg")).unwrap();
     assert!(svg.contains("<svg") && svg.contains("crosscall"));
 
-    // Three worker counts and a per-count calibration: both gates get a
-    // normalized and a raw model row and a reading, and the plot projects
-    // the normalized model to 64 workers on a logarithmic axis.
+    // Three worker counts and a per-count calibration: both gates get one
+    // line of the normalized model and a reading; the plot draws the model
+    // dashed with its legend, and the range of the repeats as bars.
     assert!(!out.contains("not fitted"), "{out}");
     for label in [
-        "capacity-normalized (one core per worker): X'(n) = X(n)·n/c(n), c = 1.00@1 ",
-        "raw (this machine): ",
-        "reading (capacity-normalized (one core per worker) fit, at 64 workers):",
+        "figures below: capacity-normalized (one core per worker), X'(n) = X(n)·n/c(n), c = 1.00@1 ",
+        "The raw (this machine) fits, and every interval: --format json.",
+        "what each gate's fit says, read at 64 workers:",
     ] {
         assert!(out.contains(label), "no {label:?} in {out}");
     }
     for gate in ["none", "crosscall"] {
         let rows = out
             .lines()
-            .filter(|l| l.split_whitespace().next() == Some(gate))
-            .filter(|l| l.split_whitespace().count() > 10)
+            .filter(|l| !l.starts_with(' ') && l.split_whitespace().next() == Some(gate))
+            .filter(|l| l.split_whitespace().count() >= 10)
             .count();
-        assert_eq!(
-            rows, 2,
-            "{gate}: want a normalized and a raw model row in {out}"
-        );
+        assert_eq!(rows, 1, "{gate}: want one model line in {out}");
         assert!(
-            out.contains(&format!("  {gate}: ")),
+            out.lines().any(|l| l.starts_with(&format!("  {gate} "))),
             "no reading for {gate}"
         );
     }
+    // Every `—` has its reason under a letter.
+    for cell in out
+        .split_whitespace()
+        .filter(|w| w.starts_with('—') && w.len() > 3)
+    {
+        let letter = cell.trim_start_matches('—').trim_end_matches(')');
+        assert!(
+            out.contains(&format!("\n  {letter}: ")),
+            "no reason {letter} in {out}"
+        );
+    }
     assert!(
-        svg.contains("USL fit to the capacity-normalized (one core per worker) points, projected"),
-        "no projected normalized model in the plot"
+        svg.contains("dashed: USL fit to the"),
+        "no model legend in the plot"
     );
     assert!(
         svg.contains("measured, raw (this machine)"),
         "no raw legend"
     );
-    assert!(svg.lines().any(|l| l.trim() == "64"), "no 64-worker tick");
+    assert!(
+        svg.contains("bar: lowest–highest run of the repeats"),
+        "no range bars"
+    );
 
     // The machine's ceiling at the largest worker count, and at each count,
     // in the file and the text.
@@ -386,6 +412,10 @@ fn bad_input_is_refused_with_a_message() {
         &["run", "--gate", "spinlock"],
         &["sweep", "--workers", "3..=1"],
         &["run", "--queue", "atomic-index"],
+        &["run", "--workers", "-1"],
+        &["sweep", "--workers", "1,,2"],
+        &["run", "--tasks", "1", "--workers", "2"],
+        &["--tasks", "1", "--workers", "2"],
     ] {
         let output = lab(args);
         assert!(!output.status.success(), "{args:?} was accepted");
@@ -395,8 +425,37 @@ fn bad_input_is_refused_with_a_message() {
 }
 
 #[test]
+fn bad_counts_are_named_in_the_message() {
+    for (args, wording) in [
+        (
+            &["run", "--workers", "-1"][..],
+            "worker counts must be 1..=4096, got -1",
+        ),
+        (
+            &["sweep", "--workers", "1,,2"],
+            "empty item in the worker list `1,,2`",
+        ),
+        (
+            &["run", "--tasks", "1", "--workers", "2"],
+            "--tasks 1 is fewer than --workers 2",
+        ),
+        (
+            &["--tasks", "1", "--workers", "2"],
+            "--tasks 1 is fewer than --workers 2",
+        ),
+    ] {
+        let output = lab(args);
+        assert!(!output.status.success(), "{args:?} was accepted");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(stderr.contains(wording), "{args:?}: {stderr}");
+    }
+}
+
+#[test]
 fn default_run_as_json_has_rows_runs_and_floor() {
     let out = stdout_of(&[
+        "--workload",
+        "seed",
         "--tasks",
         "1500",
         "--workers",
@@ -433,6 +492,84 @@ fn default_run_as_json_has_rows_runs_and_floor() {
         .contains("atomic cursor"));
     assert_eq!(json["calibration"]["threads"], 2);
     assert!(json["calibration"]["compute_scaling"].as_f64().unwrap() > 0.0);
+}
+
+#[test]
+fn default_run_measures_seed_then_lean_and_says_what_to_expect() {
+    let out = stdout_of(&[
+        "--tasks",
+        "1500",
+        "--workers",
+        "2",
+        "--repeat",
+        "2",
+        "--gates",
+        "none,crosscall",
+        "--quiet",
+    ]);
+    let intro_end = out.find("=== part 1 of 2: seed").expect("part 1 announced");
+    let intro = &out[..intro_end];
+    for promise in ["seed", "lean", "contention collapse", "--workload"] {
+        assert!(intro.contains(promise), "intro lacks {promise}: {intro}");
+    }
+    let lean_at = out.find("=== part 2 of 2: lean").expect("part 2 announced");
+    assert!(lean_at > intro_end);
+    // Two rounds: each table shows the range of the rounds.
+    assert_eq!(out.matches("range ms").count(), 2, "{out}");
+
+    let json = stdout_of(&[
+        "--tasks",
+        "1500",
+        "--workers",
+        "2",
+        "--repeat",
+        "1",
+        "--gates",
+        "none",
+        "--format",
+        "json",
+        "--quiet",
+    ]);
+    let workloads: Vec<String> = json
+        .lines()
+        .map(|line| serde_json::from_str::<Value>(line).unwrap()["workload"].to_string())
+        .collect();
+    assert_eq!(workloads, ["\"seed\"", "\"lean\""]);
+}
+
+#[test]
+fn run_repeats_and_reports_the_spread() {
+    let out = stdout_of(&[
+        "run",
+        "--gate",
+        "none",
+        "--workers",
+        "1",
+        "--tasks",
+        "2000",
+        "--repeat",
+        "3",
+    ]);
+    assert_eq!(out.matches("took ").count(), 3, "{out}");
+    assert!(out.contains("median of 3 runs; ns/task ranged"), "{out}");
+    let json = stdout_of(&[
+        "run",
+        "--gate",
+        "none",
+        "--workers",
+        "1",
+        "--tasks",
+        "2000",
+        "--repeat",
+        "3",
+        "--format",
+        "json",
+    ]);
+    let json: Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(json["runs"].as_array().unwrap().len(), 3);
+    let spread = &json["ns_per_task_spread"];
+    assert!(spread["min"].as_f64() <= spread["median"].as_f64());
+    assert!(spread["median"].as_f64() <= spread["max"].as_f64());
 }
 
 #[test]

@@ -71,6 +71,7 @@ fn json_has_every_shape_at_every_thread_count_with_deltas_over_the_baseline() {
             "export",
             "export-abort",
             "export-state",
+            "pair",
             "capi",
             "capi-state",
             "static-none",
@@ -228,7 +229,7 @@ fn go_rows_without_go_are_a_note_and_the_rust_rows_stay() {
 
 #[test]
 fn go_c_thread_table_puts_each_toolchain_beside_crosscall_from_the_same_c_host() {
-    let found = crosscall_lab::goref::discover(&[], true);
+    let found = crosscall_lab::go::goref::discover(&[], true);
     if found.toolchains.is_empty() {
         eprintln!(
             "note: no Go toolchain found, skipping the Go C-host test \

@@ -4,7 +4,7 @@
 
 use std::path::PathBuf;
 
-use crosscall_lab::goref::{self, parse_go_version, parse_run_output, GorefError, Toolchain};
+use crosscall_lab::go::goref::{self, parse_go_version, parse_run_output, GorefError, Toolchain};
 
 #[test]
 fn go_version_output_yields_the_version() {

@@ -1,6 +1,6 @@
 //! Every gate × workload computes the right bytes through the real C side,
 //! and runs measure what they say they measure.
-use crosscall_lab::runner::{self, GateKind, QueueKind, RunConfig, Workload};
+use crosscall_lab::run::runner::{self, GateKind, QueueKind, RunConfig, Workload};
 
 #[test]
 fn every_gate_and_workload_returns_the_zeros_the_callback_wrote() {

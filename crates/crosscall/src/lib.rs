@@ -23,15 +23,18 @@
 //! and reads lines nobody writes: no lock, no shared counter, no syscall. So it costs the same
 //! on 2 cores or 128, where a global mutex (cgo before Go 1.22) or one shared in-flight
 //! counter (`run-down`, tokio-util's `TaskTracker`) collapses as cores are added.
-//! `docs/PERFORMANCE.md` in the repository has the measurements.
+//! `docs/PERFORMANCE.md` in the repository has the measurements; from a checkout,
+//! `cargo run --release -p crosscall-lab -- deployed` reproduces the headline ones
+//! (instructions per entry under callgrind, and each entry's time beside a yardstick measured
+//! in the same run, e.g. the C API pair beside two trivial calls into a shared library).
 //!
 //! # In a shared library
 //!
 //! Most users ship crosscall inside a `cdylib` that a C, C++, Python or Go host loads. There
 //! a `thread_local!` costs a `__tls_get_addr` call per access, so the entry path keeps all it
-//! needs about the calling thread in one 24-byte thread-local, which on x86_64 Linux with
+//! needs about the calling thread in one 32-byte thread-local, which on x86_64 Linux with
 //! glibc is reached through the initial-exec TLS model (two instructions, no call). A
-//! library using it is marked `STATIC_TLS`: when `dlopen()`ed, glibc serves those 24 bytes
+//! library using it is marked `STATIC_TLS`: when `dlopen()`ed, glibc serves those 32 bytes
 //! from its static TLS reserve, shared by every such library in the process. If that reserve
 //! runs out, `dlopen()` fails with "cannot allocate memory in static TLS block"; building
 //! without the default `initial-exec-tls` feature then selects the portable `thread_local!`

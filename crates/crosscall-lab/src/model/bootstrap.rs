@@ -26,7 +26,7 @@
 //! ```
 
 use crate::model::units::si as short;
-use crate::stats::Spread;
+use crate::report::stats::Spread;
 
 /// Bootstrap replicates per series.
 pub const RESAMPLES: usize = 400;

@@ -10,10 +10,12 @@
 //! - [`units`]: how figures are written (`12.3M`).
 //! - [`bootstrap`]: intervals over the repeats, and when the lab declines to
 //!   project.
+//! - [`model_cmd`]: the `model` command — fits a sweep, prints and plots the projections.
 
 pub mod bootstrap;
 pub mod calibrate;
 pub mod capacity;
+pub mod model_cmd;
 pub mod reading;
 pub mod scaling_model;
 pub mod units;

@@ -35,7 +35,7 @@ use crate::model::capacity;
 use crate::model::reading::{self, plain_reading, reading_against};
 use crate::model::units::si;
 use crate::model::usl::{self, FitError, UslFit};
-use crate::plot::{PlotOptions, Series};
+use crate::report::plot::{PlotOptions, Series};
 
 /// Worker counts projected to unless told otherwise.
 pub const DEFAULT_PROJECTION: [usize; 5] = [8, 16, 32, 64, 128];
@@ -486,8 +486,9 @@ pub const NORMALIZED_LABEL: &str = "capacity-normalized (one core per worker)";
 /// Label of the raw table and plot.
 pub const RAW_LABEL: &str = "raw (this machine)";
 
-/// The text report: the normalized table (when applied), the raw table, one
-/// reading per model and a legend.
+/// The text report: what was fitted, then one line per gate (its fit and its
+/// projections, read from the normalized fit when applied), one plain reading
+/// per gate, and what every `—` means — each reason once, under a letter.
 pub fn render(
     source: &str,
     normalization: &Normalization,
@@ -495,166 +496,180 @@ pub fn render(
     project: &[usize],
 ) -> String {
     let mut out = format!(
-        "Universal Scalability Law  X(N) = λN / (1 + α(N−1) + βN(N−1))\nfitted to {source}\n\n"
+        "Universal Scalability Law  X(N) = λN / (1 + α(N−1) + βN(N−1)), fitted to {source}\n"
     );
     if normalization.applied {
         let _ = writeln!(
             out,
-            "{NORMALIZED_LABEL}: X'(n) = X(n)·n/c(n), c = {}",
+            "figures below: {NORMALIZED_LABEL}, X'(n) = X(n)·n/c(n), c = {}",
             capacity::describe(&normalization.compute_scaling_by_workers)
-        );
-        let normalized: Vec<(&str, &Fitted)> = models
-            .iter()
-            .filter_map(|m| m.normalized.as_ref().map(|f| (m.name.as_str(), f)))
-            .collect();
-        table(&mut out, &normalized, project);
-        out.push('\n');
-        let _ = writeln!(
-            out,
-            "{RAW_LABEL}: throughput past this machine's cores is capped by them; \
-             these N* and X(n) describe this machine, not a bigger one"
         );
     } else {
         let _ = writeln!(
             out,
-            "{RAW_LABEL}: N* and X(n) describe this machine; past its cores they \
-             measure the machine, not the gate"
-        );
-    }
-    let raw: Vec<(&str, &Fitted)> = models.iter().map(|m| (m.name.as_str(), &m.raw)).collect();
-    table(&mut out, &raw, project);
-    if !normalization.applied {
-        let _ = writeln!(
-            out,
-            "{NORMALIZED_LABEL}: not available: {}",
+            "figures below: {RAW_LABEL} (past its cores they measure the machine, not the gate); \
+             {NORMALIZED_LABEL}: not available: {}",
             normalization.note
         );
     }
-    let _ = writeln!(
-        out,
-        "\nreading ({} fit, at {READING_HORIZON} workers):",
-        if normalization.applied {
-            NORMALIZED_LABEL
-        } else {
-            RAW_LABEL
-        }
-    );
-    for model in models {
-        let _ = writeln!(out, "  {}: {}", model.name, model.reading);
-    }
-    out.push_str(
-        "\nλ: one worker's throughput; α: contention (serialized share); β: crosstalk \
-         (coherency cost per pair);\nN*: worker count where throughput peaks; ",
-    );
-    out.push_str(PROJECTION_LEGEND);
-    let notes: Vec<String> = models
-        .iter()
-        .filter_map(|m| {
-            m.projecting()
-                .interval_note
-                .as_ref()
-                .map(|n| format!("  {}: {n}", m.name))
-        })
-        .collect();
-    if !notes.is_empty() {
-        out.push_str("no intervals:\n");
-        for note in notes {
-            let _ = writeln!(out, "{note}");
-        }
-    }
-    if normalization.applied {
-        out.push_str(
-            "normalized figures assume a worker's progress is proportional to its CPU share: \
-             a fair estimate for gates\nwithout shared writes, a best case for lock-based ones \
-             (only ~c(n) of n oversubscribed workers contend at once).\n",
-        );
-    }
-    out
-}
-
-/// One table: coefficients, peak and projections, one row per fit, each
-/// followed by a row of the projections' 90% intervals.
-fn table(out: &mut String, rows: &[(&str, &Fitted)], project: &[usize]) {
+    let mut reasons = Reasons::default();
+    let baseline = models.iter().find(|m| m.name == reading::BASELINE);
+    out.push('\n');
     let _ = write!(
         out,
-        "{:<12} {:>6} {:>10} {:>8} {:>10} {:>7} {:>7}",
-        "series", "counts", "λ", "α", "β", "r²", "N*"
+        "{:<12} {:>12} {:>7} {:>9} {:>9}",
+        "gate", "λ (1 worker)", "α", "β", "peak at"
     );
     for n in project {
-        let _ = write!(out, " {:>15}", format!("X({n})"));
+        let _ = write!(out, " {:>9}", format!("X({n})"));
     }
     out.push('\n');
-    for (name, fitted) in rows {
-        let mut counts: Vec<f64> = fitted.points.iter().map(|p| p.0).collect();
-        counts.sort_by(f64::total_cmp);
-        counts.dedup();
-        // A peak is shown only where the lab would project it.
+    for model in models {
+        let fitted = model.projecting();
         let peak_interval = fitted.intervals.and_then(|i| i.peak_workers);
         let peak = match fitted.peak_workers {
-            None => "none".to_owned(),
+            None => "no peak".to_owned(),
             Some(n) => match bootstrap::judge(n, peak_interval) {
                 Judgement::Projected(n) => format!("{n:.1}"),
-                Judgement::Declined(_) => "—".to_owned(),
+                Judgement::Declined(why) => {
+                    let why = fitted.interval_note.as_deref().unwrap_or(&why);
+                    format!("—{}", reasons.letter(why))
+                }
             },
         };
         let _ = write!(
             out,
-            "{:<12} {:>6} {:>10} {:>8.4} {:>10} {:>7.4} {:>7}",
-            name,
-            counts.len(),
+            "{:<12} {:>12} {:>7.3} {:>9} {:>9}",
+            model.name,
             si(fitted.fit.lambda),
             fitted.fit.alpha,
             if fitted.fit.beta == 0.0 {
                 "0".to_owned()
             } else {
-                format!("{:.3e}", fitted.fit.beta)
+                format!("{:.2e}", fitted.fit.beta)
             },
-            fitted.fit.r_squared,
             peak
         );
         for projection in &fitted.projected {
-            let cell = match projection.throughput {
-                Some(x) if projection.capped_at_baseline => format!("{}*", si(x)),
-                Some(x) => si(x),
-                None => "—".to_owned(),
+            // A gate's figure where the baseline's is declined has nothing capping it:
+            // it is not shown (it would read as the best gate there).
+            let uncapped = model.name != reading::BASELINE
+                && baseline.is_some_and(|b| {
+                    b.projecting()
+                        .projected
+                        .iter()
+                        .any(|p| p.workers == projection.workers && p.throughput.is_none())
+                });
+            let cell = match (projection.throughput, &projection.declined) {
+                (Some(_), _) if uncapped => format!("—{}", reasons.letter(UNCAPPED)),
+                (Some(x), _) if projection.capped_at_baseline => format!("{}*", si(x)),
+                (Some(x), _) => si(x),
+                (None, why) => format!(
+                    "—{}",
+                    reasons.letter(why.as_deref().unwrap_or("the model gives no figure"))
+                ),
             };
-            let _ = write!(out, " {cell:>15}");
-        }
-        out.push('\n');
-        // The α interval spans the α and β columns.
-        let alpha = fitted.intervals.and_then(|i| i.alpha).map_or_else(
-            || "α —".to_owned(),
-            |i| format!("α {:.3}–{:.3}", i.low, i.high),
-        );
-        let _ = write!(
-            out,
-            "{:<12} {:>6} {:>10} {:>19} {:>7} {:>7}",
-            "  90% int.", "", "", alpha, "", ""
-        );
-        for projection in &fitted.projected {
-            let cell = projection.interval.map_or_else(
-                || "—".to_owned(),
-                |i| format!("{}–{}", si(i.low), si(i.high)),
-            );
-            let _ = write!(out, " {cell:>15}");
+            let _ = write!(out, " {cell:>9}");
         }
         out.push('\n');
     }
+    let _ = writeln!(
+        out,
+        "\nwhat each gate's fit says, read at {READING_HORIZON} workers:"
+    );
+    for model in models {
+        let reading = match model.reading.split_once(" — not read at ") {
+            Some((_, rest)) => {
+                let why = rest.split_once(": ").map_or(rest, |(_, why)| why);
+                format!(
+                    "not read at {READING_HORIZON} workers (—{})",
+                    reasons.letter(why)
+                )
+            }
+            None => model.reading.clone(),
+        };
+        let _ = writeln!(out, "  {:<12} {reading}", model.name);
+    }
+    if !reasons.0.is_empty() {
+        out.push_str("\n— no figure, because:\n");
+        for (i, why) in reasons.0.iter().enumerate() {
+            let _ = writeln!(out, "  {}: {why}", letter(i));
+        }
+    }
+    out.push('\n');
+    if models
+        .iter()
+        .flat_map(|m| &m.projecting().projected)
+        .any(|p| p.capped_at_baseline && p.throughput.is_some())
+    {
+        out.push_str(
+            "*: capped at none's projection: a gate adds cost to the ungated call, it never \
+             removes any.\n",
+        );
+    }
+    out.push_str(
+        "λ: one worker's throughput (tasks/s); α: contention (serialized share); β: crosstalk \
+         (coherency cost per pair);\npeak at: the worker count where throughput peaks (no peak: \
+         it keeps growing); X(n): projected throughput at n workers.\n",
+    );
+    if normalization.applied {
+        let _ = writeln!(
+            out,
+            "normalized figures assume a worker's progress is proportional to its CPU share: a \
+             fair estimate for gates\nwithout shared writes, a best case for lock-based ones. \
+             The {RAW_LABEL} fits, and every interval: --format json."
+        );
+    } else {
+        out.push_str("Every interval: --format json.\n");
+    }
+    out
 }
 
-/// The footer that says how to read the projections.
-pub const PROJECTION_LEGEND: &str = "X(n): projected throughput (tasks/s) at n workers; \
-90% int.: its 90% bootstrap interval over the repeats (and α's);\n\
-—: no figure: its interval is wider than the figure, or there are no repeats to make one \
-(sweep --repeat 3 or more); N* follows the same rule;\n\
-*: the model went above the no-gate baseline's projection and is capped to it: a gate adds \
-cost to the ungated call, it never removes any.\n";
+/// Why a gate's projection is not shown where the baseline's is declined.
+const UNCAPPED: &str = "none's own projection here is declined, so nothing caps this gate's \
+(a gate only adds cost to the ungated call): its figure is in --format json";
+
+/// The reasons a figure is missing, each once, in the order first met.
+#[derive(Default)]
+struct Reasons(Vec<String>);
+
+impl Reasons {
+    /// The letter of `why` (its kind: intervals wider than their figures are one reason,
+    /// whatever their bounds).
+    fn letter(&mut self, why: &str) -> char {
+        let kind = if why.contains("wider than the figure") {
+            "its 90% bootstrap interval over the repeats is wider than the figure itself: the \
+             repeats disagree too much to project that far (more repeats, or a quieter machine, \
+             narrow it)"
+                .to_owned()
+        } else if why == "no interval" {
+            "no interval could be made from the repeats".to_owned()
+        } else {
+            why.to_owned()
+        };
+        let index = match self.0.iter().position(|known| *known == kind) {
+            Some(index) => index,
+            None => {
+                self.0.push(kind);
+                self.0.len() - 1
+            }
+        };
+        letter(index)
+    }
+}
+
+/// `a`, `b`, … for the `index`-th reason.
+fn letter(index: usize) -> char {
+    char::from(b'a' + (index % 26) as u8)
+}
 
 /// The plot series of one gate: raw measurements (solid); its normalized
 /// points (hollow) and the fit drawn dashed — normalized when present —
 /// never above `baseline`'s fit (the no-gate series', same basis) and only
 /// as far as the lab projects: to the largest worker count in `project` it
-/// gives a figure for, or the measured range when it gives none.
+/// gives a figure for, and, for a gate, no further than the baseline's own
+/// projection goes (past it nothing would cap the gate). Where the dashed
+/// line stops short, or is missing, the series' note says why.
 pub fn plot_series(
     name: &str,
     raw: Vec<(f64, f64)>,
@@ -662,13 +677,60 @@ pub fn plot_series(
     baseline: Option<&GateModel>,
 ) -> Series {
     let measured_max = raw.iter().map(|p| p.0).fold(1.0, f64::max);
-    let fit_until = model.map(|m| {
+    let read_until = |m: &GateModel| {
         m.projecting()
             .projected
             .iter()
             .filter(|p| p.throughput.is_some())
             .map(|p| p.workers as f64)
             .fold(measured_max, f64::max)
+    };
+    let cap = baseline.filter(|b| b.name != name);
+    let own_until = model.map(read_until);
+    let cap_until = cap.map(read_until);
+    let fit_until = own_until.map(|own| cap_until.map_or(own, |c| own.min(c)));
+    let note = model.zip(fit_until).and_then(|(m, until)| {
+        let projected = &m.projecting().projected;
+        let furthest = projected
+            .iter()
+            .map(|p| p.workers as f64)
+            .fold(0.0, f64::max);
+        if until >= furthest || furthest <= measured_max {
+            return None;
+        }
+        let stops = if until <= measured_max {
+            "no projection".to_owned()
+        } else {
+            format!("projected to {until} workers only")
+        };
+        // Which limit binds: the gate's own projection, or the baseline's (the cap).
+        let cap_binds = cap_until.is_some_and(|c| own_until.is_some_and(|own| c < own));
+        let own_declined = projected
+            .iter()
+            .find(|p| p.workers as f64 > until && p.throughput.is_none());
+        Some(match (cap_binds, own_declined, cap) {
+            (true, _, Some(b)) | (false, None, Some(b)) => format!(
+                "{stops}: {}'s projection, which caps every gate (a gate only adds cost), is \
+                 declined beyond {}",
+                b.name,
+                if until <= measured_max {
+                    "the measurements".to_owned()
+                } else {
+                    format!("{until} workers")
+                }
+            ),
+            (_, Some(p), _) => {
+                let why = p.declined.as_deref().unwrap_or("the model gives no figure");
+                // The figures are in the text output; the legend keeps the reason.
+                let why = if why.contains("wider than the figure") {
+                    "its 90% interval is wider than the figure"
+                } else {
+                    why
+                };
+                format!("{stops}: at {} workers {why}", p.workers)
+            }
+            _ => stops,
+        })
     });
     Series {
         name: name.to_owned(),
@@ -678,10 +740,10 @@ pub fn plot_series(
             .map(|f| f.points.clone())
             .unwrap_or_default(),
         fit: model.map(|m| m.projecting().fit),
-        fit_cap: baseline
-            .filter(|b| b.name != name)
-            .map(|b| b.projecting().fit),
+        fit_cap: cap.map(|b| b.projecting().fit),
         fit_until,
+        ranges: Vec::new(),
+        note,
     }
 }
 
@@ -776,15 +838,23 @@ mod tests {
             "α≈0, β≈0 — no measurable contention; scales with cores"
         );
         let text = render("test", &norm, std::slice::from_ref(&model), &[8, 64]);
-        let normalized_at = text.find(NORMALIZED_LABEL).unwrap();
-        let raw_at = text.find(RAW_LABEL).unwrap();
-        assert!(normalized_at < raw_at, "{text}");
-        // The normalized row projects 64 × λ; the raw one does not.
+        assert!(
+            text.contains(&format!("figures below: {NORMALIZED_LABEL}")),
+            "{text}"
+        );
+        // Where the raw fits are: said once, not a second table.
+        assert!(text.contains(&format!("The {RAW_LABEL} fits")), "{text}");
+        // One line per gate: the normalized row projects 64 × λ.
         let rows: Vec<&str> = text.lines().filter(|l| l.starts_with("none ")).collect();
-        assert_eq!(rows.len(), 2, "{text}");
+        assert_eq!(rows.len(), 1, "{text}");
         assert!(rows[0].ends_with("6.4k"), "{}", rows[0]);
-        assert!(!rows[1].ends_with("6.4k"), "{}", rows[1]);
-        assert!(text.contains("  none: α≈0, β≈0"), "{text}");
+        assert!(rows[0].contains("no peak"), "{}", rows[0]);
+        assert!(
+            text.lines().any(|l| l.starts_with("  none ")
+                && l.ends_with("α≈0, β≈0 — no measurable contention; scales with cores")),
+            "{text}"
+        );
+        assert!(!text.contains("— no figure, because"), "{text}");
     }
 
     /// The issue's case: noise gave `none` a large α and a gate a small one;
@@ -820,7 +890,50 @@ mod tests {
         let text = render("test", &norm, &[none.clone(), gate.clone()], &[8, 128]);
         let row = text.lines().find(|l| l.starts_with("crosscall ")).unwrap();
         assert!(row.ends_with('*'), "{row}");
-        assert!(text.contains("capped to it"), "{text}");
+        assert!(text.contains("*: capped at none's projection"), "{text}");
+    }
+
+    /// Where none's projection is declined nothing caps a gate's: the text
+    /// does not show the gate's figure there (it would read as the best gate).
+    #[test]
+    fn a_gate_is_not_shown_where_the_baseline_is_declined() {
+        let counts = [1.0, 2.0, 3.0, 4.0];
+        let series = [
+            measured("none", &usl_points(20e6, 0.05, &counts), &[-0.3, 0.0, 0.3]),
+            measured(
+                "mutex",
+                &usl_points(10e6, 0.5, &counts),
+                &[0.0, 0.001, -0.001],
+            ),
+        ];
+        let (norm, models) = fit_all(&series, None, &[128]);
+        let none = models[0].1.as_ref().unwrap();
+        let mutex = models[1].1.as_ref().unwrap();
+        assert_eq!(none.raw.projected[0].throughput, None);
+        assert!(mutex.raw.projected[0].throughput.is_some());
+        // The plot draws neither past the measurements, and says why for the gate.
+        let series = plot_series("mutex", mutex.raw.points.clone(), Some(mutex), Some(none));
+        assert_eq!(series.fit_until, Some(4.0));
+        let note = series.note.unwrap();
+        assert!(
+            note.starts_with("no projection: none's projection, which caps every gate"),
+            "{note}"
+        );
+        let own = plot_series("none", none.raw.points.clone(), Some(none), Some(none));
+        assert_eq!(own.fit_until, Some(4.0));
+        assert!(own
+            .note
+            .unwrap()
+            .contains("at 128 workers its 90% interval is wider"));
+        let text = render("test", &norm, &[none.clone(), mutex.clone()], &[128]);
+        let row = text.lines().find(|l| l.starts_with("mutex ")).unwrap();
+        let letter = row.rsplit('—').next().unwrap();
+        assert!(
+            text.contains(&format!(
+                "  {letter}: none's own projection here is declined"
+            )),
+            "{text}"
+        );
     }
 
     #[test]
@@ -844,12 +957,12 @@ mod tests {
                 .find(|l| l.starts_with("g "))
                 .unwrap()
                 .to_owned();
-            row.split_whitespace().nth(6).unwrap().to_owned()
+            row.split_whitespace().nth(4).unwrap().to_owned()
         };
         let sure = peak_cell(&[0.0, 0.0]);
         let want = format!("{:.1}", truth.peak_workers().unwrap());
         assert_eq!(sure, want);
-        assert_eq!(peak_cell(&[-0.45, 0.0, 0.45]), "—");
+        assert_eq!(peak_cell(&[-0.45, 0.0, 0.45]), "—a");
     }
 
     #[test]
@@ -879,7 +992,13 @@ mod tests {
             .contains("wider than the figure"));
         let text = render("test", &norm, std::slice::from_ref(model), &[2, 128]);
         let row = text.lines().find(|l| l.starts_with("mutex ")).unwrap();
-        assert!(row.ends_with('—'), "{row}");
+        assert!(row.ends_with("—a"), "{row}");
+        assert!(
+            text.contains(
+                "  a: its 90% bootstrap interval over the repeats is wider than the figure itself"
+            ),
+            "{text}"
+        );
 
         // One run per point: no interval, nothing projected, and the reason given.
         let single = [measured("mutex", &usl_points(10e6, 0.05, &counts), &[0.0])];
@@ -887,7 +1006,11 @@ mod tests {
         let model = models[0].1.as_ref().unwrap();
         assert_eq!(model.raw.projected[0].throughput, None);
         let text = render("test", &norm, std::slice::from_ref(model), &[8]);
-        assert!(text.contains("mutex: one run at N = 1"), "{text}");
+        let reason = text
+            .lines()
+            .find(|l| l.starts_with("  a: "))
+            .unwrap_or_else(|| panic!("no reason a in {text}"));
+        assert!(reason.contains("one run at N = 1"), "{text}");
     }
 
     #[test]
@@ -906,7 +1029,7 @@ mod tests {
             "{text}"
         );
         assert!(
-            text.contains(&format!("reading ({RAW_LABEL} fit")),
+            text.contains(&format!("figures below: {RAW_LABEL}")),
             "{text}"
         );
     }

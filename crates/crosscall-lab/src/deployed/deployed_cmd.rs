@@ -1,7 +1,7 @@
 //! `crosscall-lab deployed`: entry cost where crosscall is deployed — a Rust cdylib that a
-//! C host dlopen()s, and the C API through `libcrosscall_capi.so` — measured from C threads
-//! ([`crate::host_driver`]) next to the static figures of the lab's own runs
-//! ([`crate::host_shape`]), in one table: ns per call (slowest thread, median of the
+//! C host dlopen()s, and the C API through its shared library (`libcrosscall.so` installed) — measured from C threads
+//! ([`crate::deployed::host_driver`]) next to the static figures of the lab's own runs
+//! ([`crate::deployed::host_shape`]), in one table: ns per call (slowest thread, median of the
 //! repeats) per thread count, instructions per call (callgrind), and the extra cost over
 //! each row's baseline.
 //!
@@ -14,11 +14,11 @@
 use std::error::Error;
 use std::path::PathBuf;
 
-use crate::go_cshared;
-use crate::goref;
-use crate::host_driver::{self, HostArtifacts};
-use crate::host_shape::{Shape, ShapeKind};
-use crate::stats::Spread;
+use crate::deployed::host_driver::{self, HostArtifacts};
+use crate::deployed::host_shape::{Shape, ShapeKind};
+use crate::go::go_cshared;
+use crate::go::goref;
+use crate::report::stats::Spread;
 
 /// Call counts of the two callgrind runs (one thread); their difference gives per-call counts.
 pub const CALLGRIND_CALLS: (u64, u64) = (100_000, 200_000);
@@ -55,7 +55,7 @@ pub enum DeployedFormat {
 #[derive(Clone, Debug, clap::Args)]
 pub struct DeployedArgs {
     /// Thread counts (comma-separated); each thread is created by the C host.
-    #[arg(long, value_delimiter = ',', default_value = "1,2", value_parser = thread_count)]
+    #[arg(long, allow_negative_numbers = true, value_delimiter = ',', default_value = "1,2", value_parser = thread_count)]
     pub threads: Vec<usize>,
     /// Timed calls per thread [default: sized per shape for about --seconds per run].
     #[arg(long, value_parser = call_count)]
@@ -174,7 +174,7 @@ pub struct Measured {
 /// element is (key, label, baseline key, measurements).
 ///
 /// ```
-/// use crosscall_lab::deployed_cmd::{summarize, Measured};
+/// use crosscall_lab::deployed::deployed_cmd::{summarize, Measured};
 /// let m = |ns: f64| Measured { calls: 10, runs: vec![(1, vec![ns])], instructions: Some(ns) };
 /// let rows = summarize(&[
 ///     ("ungated".into(), "ungated".into(), None, m(2.0)),
@@ -245,6 +245,111 @@ fn fmt_opt(value: Option<f64>, decimals: usize, signed: bool) -> String {
     }
 }
 
+/// The comparisons that carry to another machine: a row's whole call against a yardstick
+/// row measured in the same run (`(row, yardstick)` keys).
+pub const RATIO_PAIRS: [(&str, &str); 3] = [
+    ("capi", "pair"),
+    ("export", "ungated"),
+    ("static-crosscall", "static-none"),
+];
+
+/// One row's whole call set against its yardstick's, measured side by side.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct Ratio {
+    /// The row's key (`capi`).
+    pub shape: String,
+    /// The yardstick's key (`pair`).
+    pub yardstick: String,
+    /// Per thread count: the row's ns per call ÷ the yardstick's (medians of the same run).
+    pub time_by_threads: Vec<(usize, f64)>,
+    /// Instructions per call ÷ the yardstick's (callgrind), when both were counted.
+    pub instructions: Option<f64>,
+}
+
+/// The [`RATIO_PAIRS`] whose two rows are both in `rows`, then each Go row against
+/// `#[export]`.
+///
+/// ```
+/// use crosscall_lab::deployed::deployed_cmd::{ratios, summarize, Measured};
+/// let m = |ns: f64| Measured { calls: 10, runs: vec![(1, vec![ns])], instructions: Some(ns * 10.0) };
+/// let rows = summarize(&[
+///     ("pair".into(), "pair".into(), None, m(2.0)),
+///     ("capi".into(), "capi".into(), None, m(2.2)),
+/// ]);
+/// let ratios = ratios(&rows);
+/// assert_eq!(ratios.len(), 1);
+/// assert!((ratios[0].time_by_threads[0].1 - 1.1).abs() < 1e-12);
+/// assert!((ratios[0].instructions.unwrap() - 1.1).abs() < 1e-12);
+/// ```
+pub fn ratios(rows: &[Row]) -> Vec<Ratio> {
+    let find = |key: &str| rows.iter().find(|r| r.shape == key);
+    // Go's c-shared rows (`go1.22.10`, …) against crosscall's `#[export]`.
+    let go_pairs = rows
+        .iter()
+        .filter(|r| r.shape.starts_with("go"))
+        .map(|r| (r.shape.as_str(), "export"));
+    RATIO_PAIRS
+        .iter()
+        .copied()
+        .chain(go_pairs)
+        .filter_map(|(shape, yardstick)| {
+            let (row, base) = (find(shape)?, find(yardstick)?);
+            let time_by_threads = row
+                .by_threads
+                .iter()
+                .filter_map(|f| {
+                    let b = base.by_threads.iter().find(|b| b.threads == f.threads)?;
+                    (b.ns_per_call > 0.0).then(|| (f.threads, f.ns_per_call / b.ns_per_call))
+                })
+                .collect();
+            let instructions = row
+                .instructions_per_call
+                .zip(base.instructions_per_call)
+                .filter(|&(_, b)| b > 0.0)
+                .map(|(a, b)| a / b);
+            Some(Ratio {
+                shape: shape.to_owned(),
+                yardstick: yardstick.to_owned(),
+                time_by_threads,
+                instructions,
+            })
+        })
+        .collect()
+}
+
+/// The ratios as text: one line each.
+fn render_ratios(rows: &[Row]) -> String {
+    let ratios = ratios(rows);
+    if ratios.is_empty() {
+        return String::new();
+    }
+    let label = |key: &str| {
+        rows.iter()
+            .find(|r| r.shape == key)
+            .map_or(key.to_owned(), |r| r.label.clone())
+    };
+    let mut out = String::from(
+        "\nratios that carry to another machine (whole call ÷ yardstick, same run; ns above are this machine's):\n",
+    );
+    for ratio in &ratios {
+        let times: Vec<String> = ratio
+            .time_by_threads
+            .iter()
+            .map(|(t, r)| format!("{r:.2}× @{t}t"))
+            .collect();
+        let instructions = ratio
+            .instructions
+            .map_or(String::new(), |r| format!("; {r:.2}× the instructions"));
+        out.push_str(&format!(
+            "  {} ÷ {}: {}{instructions}\n",
+            label(&ratio.shape),
+            label(&ratio.yardstick),
+            times.join(", ")
+        ));
+    }
+    out
+}
+
 /// The table: one row per shape, ns/call per thread count, instructions, deltas.
 pub fn render(rows: &[Row], threads: &[usize], repeat: u64, notes: &[String]) -> String {
     let counted = rows.iter().any(|r| r.instructions_per_call.is_some());
@@ -298,9 +403,12 @@ pub fn render(rows: &[Row], threads: &[usize], repeat: u64, notes: &[String]) ->
     out.push_str(
         "\nΔ: this row minus the row named under `over` (same thread count): the cost of the entry.\n\
          local: the loop and an indirect call; ungated/export*: symbols of the crosscall-hostbench\n\
-         cdylib, dlopen()ed; capi: crosscall_gate_enter + x + 1 + crosscall_gate_leave, linked\n\
-         against libcrosscall_capi.so.\n",
+         cdylib, dlopen()ed; capi: crosscall_gate_enter + x + 1 + crosscall_gate_leave through\n\
+         crosscall-capi's shared library (cargo's libcrosscall_capi.so: what scripts/install-capi.sh\n\
+         installs as libcrosscall.so, linked with -lcrosscall); pair: the same around two trivial\n\
+         calls into a shared library that read and bump a thread-local word (c/trivial_pair.c).\n",
     );
+    out.push_str(&render_ratios(rows));
     if rows.iter().any(|r| r.shape.starts_with("static-")) {
         out.push_str(
             "static-*: `crosscall-lab run --workload empty --queue partitioned` (Rust threads,\n\
@@ -323,8 +431,8 @@ pub fn render(rows: &[Row], threads: &[usize], repeat: u64, notes: &[String]) ->
 /// order.
 ///
 /// ```
-/// use crosscall_lab::deployed_cmd::selected_shapes;
-/// use crosscall_lab::host_shape::ShapeKind;
+/// use crosscall_lab::deployed::deployed_cmd::selected_shapes;
+/// use crosscall_lab::deployed::host_shape::ShapeKind;
 /// assert_eq!(selected_shapes(&[ShapeKind::Capi]), [ShapeKind::Local, ShapeKind::Capi]);
 /// ```
 pub fn selected_shapes(asked: &[ShapeKind]) -> Vec<ShapeKind> {
@@ -428,6 +536,7 @@ pub fn run(args: &DeployedArgs) -> Result<(), Box<dyn Error>> {
                 "repeat": args.repeat,
                 "callgrind_calls": (!args.no_callgrind).then_some([CALLGRIND_CALLS.0, CALLGRIND_CALLS.1]),
                 "rows": rows,
+                "ratios": ratios(&rows),
                 "notes": notes,
             });
             println!("{}", serde_json::to_string_pretty(&json)?);

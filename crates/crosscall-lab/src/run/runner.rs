@@ -3,16 +3,16 @@ use std::fmt;
 use std::hint::black_box;
 use std::sync::{Mutex, PoisonError};
 
-use crate::c_workload::{self, VALUE_LEN};
-use crate::driver;
 use crate::gates::{
     ArcSwapGate, AtomicGate, CgoCthreadGate, CounterGate, CrosscallGate, EntryGate, MutexGate,
     NoGate, RwLockGate,
 };
-use crate::workloads::{self, TaskError};
+use crate::run::c_workload::{self, VALUE_LEN};
+use crate::run::driver;
+use crate::run::workloads::{self, TaskError};
 
-pub use crate::driver::QueueKind;
-pub use crate::workloads::Workload;
+pub use crate::run::driver::QueueKind;
+pub use crate::run::workloads::Workload;
 
 /// Which entry strategy the callbacks go through (see [`crate::gates`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, clap::ValueEnum, serde::Serialize)]
@@ -146,7 +146,7 @@ static EXCLUSIVE: Mutex<()> = Mutex::new(());
 /// # Examples
 ///
 /// ```
-/// use crosscall_lab::runner::{run, GateKind, QueueKind, RunConfig, Workload};
+/// use crosscall_lab::run::runner::{run, GateKind, QueueKind, RunConfig, Workload};
 ///
 /// let result = run(&RunConfig {
 ///     gate: GateKind::Crosscall,

@@ -18,9 +18,9 @@ use std::path::PathBuf;
 use crate::model::calibrate::ScalingAt;
 use crate::model::reading;
 use crate::model::scaling_model::{self, GateModel, Measured};
-use crate::plot::{self, Series};
-use crate::runner::GateKind;
-use crate::sweep::SweepFile;
+use crate::report::plot::{self, Series};
+use crate::run::runner::GateKind;
+use crate::run::sweep::SweepFile;
 
 pub use crate::model::scaling_model::DEFAULT_PROJECTION;
 
@@ -106,7 +106,21 @@ pub fn run(args: &ModelArgs) -> Result<(), Box<dyn Error>> {
             .iter()
             .map(|m| {
                 let baseline = models.iter().find(|b| b.name == reading::BASELINE);
-                scaling_model::plot_series(&m.name, m.raw.points.clone(), Some(m), baseline)
+                let mut series =
+                    scaling_model::plot_series(&m.name, m.raw.points.clone(), Some(m), baseline);
+                series.ranges = loaded
+                    .series
+                    .iter()
+                    .filter(|measured| measured.name == m.name)
+                    .flat_map(|measured| &measured.runs)
+                    .filter(|(_, runs)| runs.len() > 1)
+                    .map(|(n, runs)| {
+                        let low = runs.iter().copied().fold(f64::INFINITY, f64::min);
+                        let high = runs.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+                        (*n, low, high)
+                    })
+                    .collect();
+                series
             })
             .collect();
         let project_to = args.project.iter().copied().max().unwrap_or(1) as f64;
@@ -117,7 +131,8 @@ pub fn run(args: &ModelArgs) -> Result<(), Box<dyn Error>> {
             .fold(1.0, f64::max);
         let mut options = scaling_model::plot_options(normalization.applied, project_to);
         // Near projections read better on a linear axis; far ones squeeze the
-        // measurements into a corner.
+        // measurements into a corner (the plot also keeps a linear axis when
+        // no projection is drawn that far).
         options.log_workers = project_to > 4.0 * measured_max;
         // The legend says which line is raw and which normalized.
         plot::throughput_svg_with(

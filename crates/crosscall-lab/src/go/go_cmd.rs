@@ -1,4 +1,4 @@
-//! `crosscall-lab go`: the Go reference program ([`crate::goref`]) built with
+//! `crosscall-lab go`: the Go reference program ([`crate::go::goref`]) built with
 //! every Go toolchain found, run next to the Rust gates on the same workload
 //! (seed), interleaved, in one table with the speed-up of crosscall over each.
 //! Both drain a shared queue filled before the clock starts: Go a buffered
@@ -11,17 +11,17 @@
 //! ```
 //!
 //! A second table puts each toolchain's C-host shape — C-created pthreads calling an
-//! `//export`ed Go function in a `-buildmode=c-shared` library ([`crate::go_cshared`]) —
+//! `//export`ed Go function in a `-buildmode=c-shared` library ([`crate::go::go_cshared`]) —
 //! beside crosscall's `#[export]` cdylib and C API, all driven by the same C host with the
-//! same call count (see [`crate::deployed_cmd`]).
+//! same call count (see [`crate::deployed::deployed_cmd`]).
 
 use std::error::Error;
 use std::path::PathBuf;
 
-use crate::deployed_cmd;
-use crate::goref::{self, GoProgram};
-use crate::runner::{self, GateKind, QueueKind, RunConfig, Workload};
-use crate::stats::Spread;
+use crate::deployed::deployed_cmd;
+use crate::go::goref::{self, GoProgram};
+use crate::report::stats::Spread;
+use crate::run::runner::{self, GateKind, QueueKind, RunConfig, Workload};
 
 /// Output format of `go`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
@@ -45,7 +45,7 @@ pub struct GoArgs {
     #[arg(long)]
     pub no_discover: bool,
     /// Worker counts (comma-separated; default: the number of CPUs).
-    #[arg(long, value_delimiter = ',', value_parser = crate::cli_values::worker_count)]
+    #[arg(long, allow_negative_numbers = true, value_delimiter = ',', value_parser = crate::cli_values::worker_count)]
     pub workers: Vec<usize>,
     /// Tasks per run (the seed default, as in the original repro).
     #[arg(long, default_value_t = 10_000_000, value_parser = crate::cli_values::task_count)]
@@ -152,6 +152,8 @@ pub fn run(args: &GoArgs) -> Result<(), Box<dyn Error>> {
     } else {
         args.workers.clone()
     };
+    let most_workers = workers.iter().copied().max().unwrap_or(1);
+    crate::cli_values::tasks_cover_workers(args.tasks, most_workers)?;
     let gates = if args.gate.is_empty() {
         GateKind::ALL.to_vec()
     } else {

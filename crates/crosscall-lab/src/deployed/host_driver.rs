@@ -27,8 +27,12 @@ pub const LIBRARY_CRATES: [&str; 2] = ["crosscall-hostbench", "crosscall-capi"];
 /// The benchmark cdylib (crate `crosscall-hostbench`).
 pub const HOSTBENCH_LIB: &str = "libcrosscall_hostbench.so";
 
-/// The C API's shared library (crate `crosscall-capi`).
+/// The C API's shared library as cargo builds it (crate `crosscall-capi`);
+/// `scripts/install-capi.sh` installs the same file as `libcrosscall.so`.
 pub const CAPI_LIB: &str = "libcrosscall_capi.so";
+
+/// The trivial pair (`c/trivial_pair.c`): the yardstick shared library the `pair` shape calls.
+pub const PAIR_LIB: &str = "libcrosscall_lab_pair.so";
 
 /// Warm-up calls per thread before the start barrier (the first one attaches the thread).
 /// A fixed number, so that it cancels out of callgrind's difference of two call counts.
@@ -81,7 +85,8 @@ pub struct HostArtifacts {
     pub dir: PathBuf,
     /// `host_driver`: modes `local` and `dlopen`.
     pub driver: PathBuf,
-    /// `host_driver_capi`: also mode `capi`, linked against `dir/libcrosscall_capi.so`.
+    /// `host_driver_capi`: also modes `capi` and `pair`, linked against
+    /// `dir/libcrosscall_capi.so` and `dir/libcrosscall_lab_pair.so`.
     pub capi_driver: PathBuf,
     /// `dir/libcrosscall_hostbench.so`.
     pub hostbench: PathBuf,
@@ -114,6 +119,11 @@ pub fn repo_root() -> PathBuf {
 /// The C source of the driver.
 pub fn driver_source() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("c/host_driver.c")
+}
+
+/// The C source of the trivial pair library.
+pub fn pair_source() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("c/trivial_pair.c")
 }
 
 /// `$CARGO` (set when the lab runs under `cargo run`), else `cargo` from `PATH`.
@@ -233,7 +243,7 @@ pub fn build(log: &dyn Fn(&str)) -> Result<HostArtifacts, HostError> {
         .unwrap_or_else(|| "cc".into());
     let source = driver_source();
     log(&format!(
-        "compiling the C host: {} -O2 {} (twice: plain, and -DHOST_DRIVER_CAPI linked against {CAPI_LIB})",
+        "compiling the C host: {} -O2 {} (twice: plain, and -DHOST_DRIVER_CAPI linked against {CAPI_LIB} and {PAIR_LIB})",
         compiler.to_string_lossy(),
         source.display()
     ));
@@ -246,6 +256,14 @@ pub fn build(log: &dyn Fn(&str)) -> Result<HostArtifacts, HostError> {
             .arg(out);
         command
     };
+    let mut pair = Command::new(&compiler);
+    pair.args([
+        "-std=c11", "-O2", "-Wall", "-Wextra", "-Werror", "-fPIC", "-shared",
+    ])
+    .arg(pair_source())
+    .arg("-o")
+    .arg(artifacts.dir.join(PAIR_LIB));
+    run_checked(pair, "compiling trivial_pair.c into a shared library")?;
     let mut plain = base(&artifacts.driver);
     plain.arg("-ldl");
     run_checked(plain, "compiling host_driver.c")?;
@@ -254,9 +272,12 @@ pub fn build(log: &dyn Fn(&str)) -> Result<HostArtifacts, HostError> {
     capi.arg("-DHOST_DRIVER_CAPI")
         .arg("-I")
         .arg(root.join("include"))
+        .arg("-I")
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("c"))
         .arg("-L")
         .arg(&lib_dir)
         .arg("-lcrosscall_capi")
+        .arg("-lcrosscall_lab_pair")
         .arg(format!("-Wl,-rpath,{}", lib_dir.display()))
         .arg("-ldl");
     run_checked(capi, "compiling host_driver.c with the C API")?;
@@ -351,13 +372,13 @@ fn join_lossy(args: &[OsString]) -> String {
 /// [`HostError::Output`] when a line is malformed or the median line is missing.
 ///
 /// ```
-/// use crosscall_lab::host_driver::parse_driver_output;
+/// use crosscall_lab::deployed::host_driver::parse_driver_output;
 /// let run = parse_driver_output(
 ///     "repeat 1 slowest_ns_per_call 2.5 threads_ns_per_call 2.4 2.5\n\
 ///      median_slowest_ns_per_call 2.5\n",
 /// )?;
 /// assert_eq!((run.slowest_ns_per_call, run.median_slowest_ns_per_call), (vec![2.5], 2.5));
-/// # Ok::<(), crosscall_lab::host_driver::HostError>(())
+/// # Ok::<(), crosscall_lab::deployed::host_driver::HostError>(())
 /// ```
 pub fn parse_driver_output(output: &str) -> Result<DriverRun, HostError> {
     let bad = |why: String| HostError::Output {
@@ -454,7 +475,7 @@ pub fn instructions_per_call(
 /// `summary:` line.
 ///
 /// ```
-/// use crosscall_lab::host_driver::parse_callgrind_total;
+/// use crosscall_lab::deployed::host_driver::parse_callgrind_total;
 /// assert_eq!(parse_callgrind_total("events: Ir\nsummary: 6947751\ntotals: 6947751\n"), Some(6947751));
 /// assert_eq!(parse_callgrind_total("events: Ir\n"), None);
 /// ```

@@ -18,7 +18,7 @@
 //! directory, so nothing is fetched and nothing outside the cache is written.
 //!
 //! ```no_run
-//! use crosscall_lab::goref;
+//! use crosscall_lab::go::goref;
 //!
 //! let found = goref::discover(&[], true);
 //! for toolchain in &found.toolchains {
@@ -277,7 +277,7 @@ pub struct GoRun {
 /// `go version go1.22.10 linux/amd64` → `go1.22.10`.
 ///
 /// ```
-/// use crosscall_lab::goref::parse_go_version;
+/// use crosscall_lab::go::goref::parse_go_version;
 /// assert_eq!(parse_go_version("go version go1.19.8 linux/amd64\n").as_deref(), Some("go1.19.8"));
 /// assert_eq!(parse_go_version("command not found"), None);
 /// ```
@@ -298,10 +298,10 @@ pub fn parse_go_version(output: &str) -> Option<String> {
 /// [`GorefError::Output`] naming the missing or malformed line.
 ///
 /// ```
-/// use crosscall_lab::goref::parse_run_output;
+/// use crosscall_lab::go::goref::parse_run_output;
 /// let run = parse_run_output("numWorkers = 8\ntook 1706ms\n")?;
 /// assert_eq!((run.workers, run.took_ms), (8, 1706.0));
-/// # Ok::<(), crosscall_lab::goref::GorefError>(())
+/// # Ok::<(), crosscall_lab::go::goref::GorefError>(())
 /// ```
 pub fn parse_run_output(output: &str) -> Result<GoRun, GorefError> {
     let bad = |why: String| GorefError::Output {

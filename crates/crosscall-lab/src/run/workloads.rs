@@ -9,9 +9,9 @@ use std::hint::black_box;
 
 use crosscall::bytes::{self, BytesError, CBuf};
 
-use crate::c_workload::{self, VALUE_LEN};
-use crate::driver::QueueKind;
 use crate::gates::EntryGate;
+use crate::run::c_workload::{self, VALUE_LEN};
+use crate::run::driver::QueueKind;
 
 /// What each task does (see docs/DESIGN.md, "The seed workload").
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, clap::ValueEnum, serde::Serialize)]
@@ -38,7 +38,7 @@ impl Workload {
     /// the shared queue of the original repro.
     ///
     /// ```
-    /// use crosscall_lab::runner::{QueueKind, Workload};
+    /// use crosscall_lab::run::runner::{QueueKind, Workload};
     ///
     /// assert_eq!(Workload::Empty.default_queue(), QueueKind::Partitioned);
     /// assert_eq!(Workload::Seed.default_queue(), QueueKind::Shared);

@@ -1,7 +1,7 @@
 //! The shapes `crosscall-lab deployed` compares: one body (`x + 1`), reached from C threads
 //! in the ways crosscall is deployed, plus the static figures of the lab's own runs.
 //!
-//! A shape is measured by the C host ([`crate::host_driver`]) or, for the static rows, by
+//! A shape is measured by the C host ([`crate::deployed::host_driver`]) or, for the static rows, by
 //! [`runner::run`] in this process (workload `empty`, queue `partitioned`: entry cost and a
 //! per-worker slice of the task array, no shared write per task). Each row names the row it
 //! is compared with ([`Shape::baseline`]), so the difference is the cost of one entry:
@@ -11,8 +11,8 @@
 use std::ffi::OsString;
 use std::path::Path;
 
-use crate::host_driver::{self, DriverCall, HostArtifacts, HostError};
-use crate::runner::{self, GateKind, QueueKind, RunConfig, Workload};
+use crate::deployed::host_driver::{self, DriverCall, HostArtifacts, HostError};
+use crate::run::runner::{self, GateKind, QueueKind, RunConfig, Workload};
 
 /// The built-in shapes (the Go rows are added per toolchain, see [`Shape::go_cshared`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, clap::ValueEnum, serde::Serialize)]
@@ -29,10 +29,15 @@ pub enum ShapeKind {
     /// `hb_export_state_add1`: `#[crosscall::export(state = …)]`, the body adding the `1` it
     /// reads from the library's state.
     ExportState,
-    /// `crosscall_gate_enter` + `x + 1` + `crosscall_gate_leave` through `libcrosscall_capi.so`.
+    /// `trivial_pair_enter` + `x + 1` + `trivial_pair_leave`: two trivial calls into a
+    /// shared library (each reads and bumps one thread-local word), linked as the C API is:
+    /// the yardstick the C API pair is measured against.
+    Pair,
+    /// `crosscall_gate_enter` + `x + 1` + `crosscall_gate_leave` through the C API's shared
+    /// library (`libcrosscall_capi.so` as built; installed as `libcrosscall.so`).
     Capi,
     /// `crosscall_gate_enter_state` + `x + *state` + `crosscall_gate_leave` through
-    /// `libcrosscall_capi.so` (the gate opened with `crosscall_gate_open_state`).
+    /// the C API's shared library (the gate opened with `crosscall_gate_open_state`).
     CapiState,
     /// The lab's `run --gate none --workload empty --queue partitioned` (statically linked).
     StaticNone,
@@ -42,12 +47,13 @@ pub enum ShapeKind {
 
 impl ShapeKind {
     /// Every built-in shape, in table order.
-    pub const ALL: [ShapeKind; 9] = [
+    pub const ALL: [ShapeKind; 10] = [
         ShapeKind::Local,
         ShapeKind::Ungated,
         ShapeKind::Export,
         ShapeKind::ExportAbort,
         ShapeKind::ExportState,
+        ShapeKind::Pair,
         ShapeKind::Capi,
         ShapeKind::CapiState,
         ShapeKind::StaticNone,
@@ -62,6 +68,7 @@ impl ShapeKind {
             ShapeKind::Export => "export",
             ShapeKind::ExportAbort => "export-abort",
             ShapeKind::ExportState => "export-state",
+            ShapeKind::Pair => "pair",
             ShapeKind::Capi => "capi",
             ShapeKind::CapiState => "capi-state",
             ShapeKind::StaticNone => "static-none",
@@ -77,6 +84,7 @@ impl ShapeKind {
             ShapeKind::Export => "cdylib #[export] (dlopen)",
             ShapeKind::ExportAbort => "cdylib #[export] abort_on_panic",
             ShapeKind::ExportState => "cdylib #[export(state)] (dlopen)",
+            ShapeKind::Pair => "trivial enter+leave via .so",
             ShapeKind::Capi => "C API enter+leave via .so",
             ShapeKind::CapiState => "C API enter_state+leave via .so",
             ShapeKind::StaticNone => "static Rust: none",
@@ -87,7 +95,7 @@ impl ShapeKind {
     /// The shape this one's extra cost is measured against.
     ///
     /// ```
-    /// use crosscall_lab::host_shape::ShapeKind;
+    /// use crosscall_lab::deployed::host_shape::ShapeKind;
     /// assert_eq!(ShapeKind::Export.baseline(), Some(ShapeKind::Ungated));
     /// assert_eq!(ShapeKind::Capi.baseline(), Some(ShapeKind::Local));
     /// assert_eq!(ShapeKind::Local.baseline(), None);
@@ -95,7 +103,9 @@ impl ShapeKind {
     pub fn baseline(self) -> Option<ShapeKind> {
         match self {
             ShapeKind::Local | ShapeKind::StaticNone => None,
-            ShapeKind::Ungated | ShapeKind::Capi | ShapeKind::CapiState => Some(ShapeKind::Local),
+            ShapeKind::Ungated | ShapeKind::Pair | ShapeKind::Capi | ShapeKind::CapiState => {
+                Some(ShapeKind::Local)
+            }
             ShapeKind::Export | ShapeKind::ExportAbort | ShapeKind::ExportState => {
                 Some(ShapeKind::Ungated)
             }
@@ -164,6 +174,10 @@ impl Shape {
             ShapeKind::Capi => How::Driver(DriverCall {
                 program: host.capi_driver.clone(),
                 mode: vec!["capi".into()],
+            }),
+            ShapeKind::Pair => How::Driver(DriverCall {
+                program: host.capi_driver.clone(),
+                mode: vec!["pair".into()],
             }),
             ShapeKind::CapiState => How::Driver(DriverCall {
                 program: host.capi_driver.clone(),

@@ -9,9 +9,9 @@ use std::path::{Path, PathBuf};
 use crate::model::calibrate::{self, Calibration};
 use crate::model::reading;
 use crate::model::scaling_model::{self, GateModel, Measured, Normalization, DEFAULT_PROJECTION};
-use crate::plot;
-use crate::runner::{self, GateKind, QueueKind, RunConfig, RunResult, Workload};
-use crate::stats::Spread;
+use crate::report::plot;
+use crate::report::stats::Spread;
+use crate::run::runner::{self, GateKind, QueueKind, RunConfig, RunResult, Workload};
 
 /// What to sweep.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -305,7 +305,11 @@ pub fn write_outputs(dir: &Path, file: &SweepFile) -> Result<SweepOutputs, Box<d
     csv.flush()?;
 
     // Projected where the lab projects, as far as the plot goes.
-    let (normalization, models) = file.models(&[PROJECT_PLOT_TO as usize]);
+    let plotted: Vec<usize> = DEFAULT_PROJECTION
+        .into_iter()
+        .filter(|&n| n as f64 <= PROJECT_PLOT_TO)
+        .collect();
+    let (normalization, models) = file.models(&plotted);
     let baseline = models
         .iter()
         .find(|(gate, _)| gate == reading::BASELINE)
@@ -313,9 +317,35 @@ pub fn write_outputs(dir: &Path, file: &SweepFile) -> Result<SweepOutputs, Box<d
     let series: Vec<plot::Series> = models
         .iter()
         .map(|(gate, model)| {
-            scaling_model::plot_series(gate, file.series(gate), model.as_ref().ok(), baseline)
+            let mut series =
+                scaling_model::plot_series(gate, file.series(gate), model.as_ref().ok(), baseline);
+            series.ranges = file
+                .points
+                .iter()
+                .filter(|p| &p.gate == gate && p.runs > 1)
+                .map(|p| (p.workers as f64, p.min_tasks_per_sec, p.max_tasks_per_sec))
+                .collect();
+            if let Err(err) = model {
+                series.note = Some(format!("not fitted: {err}"));
+            }
+            series
         })
         .collect();
+    // One reason shared by every series is said once, under the legend.
+    let mut notes: Vec<&Option<String>> = series.iter().map(|s| &s.note).collect();
+    notes.dedup();
+    let shared_note = match notes.as_slice() {
+        [Some(note)] if series.len() > 1 => Some(note.clone()),
+        _ => None,
+    };
+    let series: Vec<plot::Series> = if shared_note.is_some() {
+        series
+            .into_iter()
+            .map(|s| plot::Series { note: None, ..s })
+            .collect()
+    } else {
+        series
+    };
     let title = format!(
         "{} workload, {} queue, {} tasks per run",
         file.workload, file.queue, file.tasks
@@ -330,9 +360,17 @@ pub fn write_outputs(dir: &Path, file: &SweepFile) -> Result<SweepOutputs, Box<d
         } else {
             format!("{setup}: measured, and modelled on this machine")
         };
+        let options = plot::PlotOptions {
+            footnote: shared_note,
+            ..options
+        };
         plot::throughput_svg_with(&outputs.svg, &title, &series, &options)
     } else {
-        plot::throughput_svg(&outputs.svg, &title, &series)
+        let options = plot::PlotOptions {
+            footnote: shared_note,
+            ..plot::PlotOptions::default()
+        };
+        plot::throughput_svg_with(&outputs.svg, &title, &series, &options)
     }
     .map_err(|e| format!("cannot draw {}: {e}", outputs.svg.display()))?;
     Ok(outputs)

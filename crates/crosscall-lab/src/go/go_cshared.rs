@@ -1,6 +1,6 @@
 //! The Go reference of the deployed C-host shape (`crates/crosscall-lab/go-cshared/`): a
 //! shared library built with `go build -buildmode=c-shared` exporting `GoAdd1` (adds 1),
-//! which the lab's C host ([`crate::host_driver`]) dlopen()s and calls from C-created
+//! which the lab's C host ([`crate::deployed::host_driver`]) dlopen()s and calls from C-created
 //! threads, next to crosscall's `#[export]` cdylib and C API.
 //!
 //! Toolchains are the ones [`goref::discover`] finds; the build is as hermetic as the seed
@@ -8,7 +8,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::goref::{self, GorefError, Toolchain};
+use crate::go::goref::{self, GorefError, Toolchain};
 
 /// The exported function every toolchain's library carries.
 pub const SYMBOL: &str = "GoAdd1";

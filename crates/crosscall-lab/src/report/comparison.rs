@@ -3,8 +3,8 @@
 use std::fmt::Write as _;
 
 use crate::model::calibrate::Calibration;
-use crate::runner::RunResult;
-use crate::stats::Spread;
+use crate::report::stats::Spread;
+use crate::run::runner::RunResult;
 
 /// Name of the row the entry share is measured against.
 pub const BASELINE: &str = "none";
@@ -41,8 +41,8 @@ pub struct Row {
 /// # Examples
 ///
 /// ```
-/// use crosscall_lab::report::comparison;
-/// use crosscall_lab::runner::RunResult;
+/// use crosscall_lab::report::comparison::comparison;
+/// use crosscall_lab::run::runner::RunResult;
 ///
 /// let result = |gate: &str, took_ms: f64| RunResult {
 ///     gate: gate.into(), workload: "seed".into(), queue: "shared".into(),
@@ -155,7 +155,7 @@ pub fn entry_summary(rows: &[Row]) -> String {
 /// What the queue costs, measured apart from the entry.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 pub struct QueueCost {
-    /// What the queue is, in one sentence ([`crate::runner::QueueKind::description`]).
+    /// What the queue is, in one sentence ([`crate::run::runner::QueueKind::description`]).
     pub description: String,
     /// The queue drained with tasks that do nothing (median run): the
     /// harness floor.

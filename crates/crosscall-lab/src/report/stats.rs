@@ -18,7 +18,7 @@ impl Spread {
     /// # Examples
     ///
     /// ```
-    /// use crosscall_lab::stats::Spread;
+    /// use crosscall_lab::report::stats::Spread;
     ///
     /// let s = Spread::of(&[3.0, 1.0, 2.0, 10.0]).unwrap();
     /// assert_eq!((s.median, s.min, s.max), (2.5, 1.0, 10.0));
