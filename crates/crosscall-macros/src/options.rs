@@ -16,8 +16,9 @@ pub(crate) struct Options {
     /// Set by `state = PATH`: the gate carries state, passed to the body as its leading
     /// `&T` parameter (see `state_param.rs`).
     pub(crate) with_state: bool,
-    /// The value returned when the call is refused, panics, or returns `Err`.
-    pub(crate) on_panic: Expr,
+    /// The value returned when the call is refused, panics, or returns `Err`; `None`: the
+    /// return type's obvious one (see `error_value.rs`).
+    pub(crate) on_panic: Option<Expr>,
     /// Set when a panic should abort the process instead of being caught.
     pub(crate) abort_on_panic: bool,
     /// Parameters passed as handles into `crosscall::Handles` tables (see `handle_param.rs`).
@@ -86,13 +87,6 @@ impl Options {
                 ))
             }
         };
-        let on_panic = on_panic.ok_or_else(|| {
-            syn::Error::new(
-                Span::call_site(),
-                "missing `on_panic = EXPR`: the value returned when the call is refused, \
-                 panics or fails",
-            )
-        })?;
         Ok(Options {
             gate,
             with_state,
