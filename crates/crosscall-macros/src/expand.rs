@@ -100,7 +100,8 @@ pub(crate) fn export(options: Options, function: ItemFn) -> syn::Result<TokenStr
 fn named_body(name: &str, written_output: &TokenStream, block: &syn::Block) -> syn::Block {
     let guard = Ident::new("__crosscall_unwinding", Span::mixed_site());
     let out = Ident::new("__crosscall_value", Span::mixed_site());
-    syn::parse_quote!({
+    // Spanned like the body, so type errors in it point where they did before.
+    syn::parse_quote_spanned!(block.span()=> {
         let #guard = ::crosscall::__private::UnwindingExport(#name);
         let #out: #written_output = (move || -> #written_output #block)();
         ::core::mem::forget(#guard);
