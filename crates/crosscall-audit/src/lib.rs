@@ -107,10 +107,7 @@ fn exported_functions(file: &object::File<'_>) -> Result<BTreeSet<String>, Strin
     };
     for symbol in symbols {
         any = true;
-        if symbol.kind() != SymbolKind::Text
-            || !symbol.is_definition()
-            || !symbol.is_global()
-        {
+        if symbol.kind() != SymbolKind::Text || !symbol.is_definition() || !symbol.is_global() {
             continue;
         }
         let Ok(name) = symbol.name() else { continue };

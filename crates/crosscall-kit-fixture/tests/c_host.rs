@@ -29,7 +29,13 @@ fn host() -> &'static Path {
         let out = target_dir().join("kit_host");
         let cc = std::env::var("CC").unwrap_or_else(|_| "cc".into());
         let status = Command::new(cc)
-            .args(["-std=c11", "-D_POSIX_C_SOURCE=200809L", "-Wall", "-Wextra", "-Werror"])
+            .args([
+                "-std=c11",
+                "-D_POSIX_C_SOURCE=200809L",
+                "-Wall",
+                "-Wextra",
+                "-Werror",
+            ])
             .args(["-g", "-O1", "-pthread"])
             .arg(&source)
             .arg("-o")

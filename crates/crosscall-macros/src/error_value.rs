@@ -8,9 +8,34 @@ use syn::{ReturnType, Type};
 /// Integer and float spellings (std's and `std::ffi`'s): every value may be a valid result,
 /// so the author must choose the error value.
 const NUMERIC: &[&str] = &[
-    "i8", "i16", "i32", "i64", "i128", "isize", "u8", "u16", "u32", "u64", "u128", "usize",
-    "f32", "f64", "c_char", "c_schar", "c_uchar", "c_short", "c_ushort", "c_int", "c_uint",
-    "c_long", "c_ulong", "c_longlong", "c_ulonglong", "c_float", "c_double", "size_t",
+    "i8",
+    "i16",
+    "i32",
+    "i64",
+    "i128",
+    "isize",
+    "u8",
+    "u16",
+    "u32",
+    "u64",
+    "u128",
+    "usize",
+    "f32",
+    "f64",
+    "c_char",
+    "c_schar",
+    "c_uchar",
+    "c_short",
+    "c_ushort",
+    "c_int",
+    "c_uint",
+    "c_long",
+    "c_ulong",
+    "c_longlong",
+    "c_ulonglong",
+    "c_float",
+    "c_double",
+    "size_t",
     "ssize_t",
 ];
 
@@ -62,14 +87,28 @@ mod tests {
 
     #[test]
     fn integers_and_floats_need_on_panic() {
-        for ty in ["i32", "u64", "f64", "std::ffi::c_int", "libc::size_t", "(usize)"] {
+        for ty in [
+            "i32",
+            "u64",
+            "f64",
+            "std::ffi::c_int",
+            "libc::size_t",
+            "(usize)",
+        ] {
             assert!(numeric(ty), "{ty}");
         }
     }
 
     #[test]
     fn other_types_are_left_to_the_trait() {
-        for ty in ["bool", "*const u8", "Option<i32>", "()", "MyInt", "Vec<i32>"] {
+        for ty in [
+            "bool",
+            "*const u8",
+            "Option<i32>",
+            "()",
+            "MyInt",
+            "Vec<i32>",
+        ] {
             assert!(!numeric(ty), "{ty}");
         }
     }

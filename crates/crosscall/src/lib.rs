@@ -79,9 +79,9 @@
 #![deny(unsafe_op_in_unsafe_fn, missing_docs)]
 
 mod barrier;
+pub mod bytes;
 mod c_exports;
 mod error_value;
-pub mod bytes;
 mod fence;
 mod gate;
 mod grace;

@@ -89,7 +89,11 @@ fn c_text(args: std::fmt::Arguments<'_>) -> CString {
 }
 
 /// What the exported setter runs; see [`export_log_callback!`](crate::export_log_callback).
-pub fn set_log_callback(callback: Option<LogCallback>, user: *mut c_void, max_level: c_int) -> c_int {
+pub fn set_log_callback(
+    callback: Option<LogCallback>,
+    user: *mut c_void,
+    max_level: c_int,
+) -> c_int {
     let max = match max_level {
         0 => LevelFilter::Off,
         1 => LevelFilter::Error,
@@ -107,7 +111,9 @@ pub fn set_log_callback(callback: Option<LogCallback>, user: *mut c_void, max_le
     // From inside the callback the drain below would wait for this very call. Refusing it
     // here also means a thread waiting for `SETTER` is never one a draining setter waits for.
     if SINK.gate().entered_here() {
-        crate::set_last_error("crosscall: log callback: cannot be changed from inside the log callback");
+        crate::set_last_error(
+            "crosscall: log callback: cannot be changed from inside the log callback",
+        );
         return LOG_ERR_STATE;
     }
     let _setter = SETTER.lock().unwrap_or_else(|e| e.into_inner());
@@ -144,5 +150,8 @@ pub fn set_log_callback(callback: Option<LogCallback>, user: *mut c_void, max_le
 
 /// Whether the installed `log` logger is ours (a second setter call finds it installed).
 fn is_forwarder() -> bool {
-    std::ptr::addr_eq(log::logger() as *const dyn Log, &FORWARDER as *const Forwarder)
+    std::ptr::addr_eq(
+        log::logger() as *const dyn Log,
+        &FORWARDER as *const Forwarder,
+    )
 }

@@ -110,7 +110,12 @@ fn install_hook() {
 fn describe(payload: &(dyn Any + Send), location: Option<&Location<'_>>) -> String {
     let message = crate::barrier::panic_text(payload).unwrap_or("Box<dyn Any>");
     match location {
-        Some(at) => format!("panicked at {}:{}:{}: {message}", at.file(), at.line(), at.column()),
+        Some(at) => format!(
+            "panicked at {}:{}:{}: {message}",
+            at.file(),
+            at.line(),
+            at.column()
+        ),
         None => format!("panicked: {message}"),
     }
 }
