@@ -103,6 +103,8 @@ fn named_body(name: &str, written_output: &TokenStream, block: &syn::Block) -> s
     // Spanned like the body, so type errors in it point where they did before.
     syn::parse_quote_spanned!(block.span()=> {
         let #guard = ::crosscall::__private::UnwindingExport(#name);
+        // A closure, so that `return` in the body returns from the body.
+        #[allow(clippy::redundant_closure_call)]
         let #out: #written_output = (move || -> #written_output #block)();
         ::core::mem::forget(#guard);
         #out
