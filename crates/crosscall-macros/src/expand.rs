@@ -5,6 +5,7 @@ use quote::{format_ident, quote, quote_spanned, ToTokens};
 use syn::spanned::Spanned;
 use syn::{FnArg, GenericArgument, GenericParam, ItemFn, PathArguments, ReturnType, Type};
 
+use crate::async_export;
 use crate::error_value;
 use crate::handle_param::Guarded;
 use crate::options::Options;
@@ -12,8 +13,13 @@ use crate::state_param;
 
 /// Produces the wrapped function, or an error pointing at the first unsupported part.
 pub(crate) fn export(options: Options, function: ItemFn) -> syn::Result<TokenStream> {
-    check_signature(&function)?;
+    check_signature(&function, options.tokio)?;
     let symbol = exported_symbol(&function);
+    if function.sig.asyncness.is_some() {
+        let name = symbol.clone().unwrap_or_else(|| function.sig.ident.to_string());
+        let mark = symbol.map(|name| quote!(::crosscall::__crosscall_mark_export!(@str #name);));
+        return async_export::expand(&options.gate, &name, function, mark);
+    }
     let ItemFn {
         attrs,
         vis,
@@ -26,6 +32,7 @@ pub(crate) fn export(options: Options, function: ItemFn) -> syn::Result<TokenStr
         on_panic,
         abort_on_panic,
         handles,
+        tokio,
     } = options;
     // `state = PATH`: the leading `&T` parameter is the macro's to supply, not C's.
     let state = state_param::split(with_state, &mut sig)?;
@@ -63,6 +70,10 @@ pub(crate) fn export(options: Options, function: ItemFn) -> syn::Result<TokenStr
     };
     // The body, wrapped so that a panic records the export's name (`UnwindingExport`).
     let export_name = symbol.clone().unwrap_or_else(|| sig.ident.to_string());
+    let block = match (&state, tokio) {
+        (Some(param), true) => in_runtime_context(param.ident()?, &block),
+        _ => *block,
+    };
     let block = named_body(&export_name, &written_output, &block);
     let mark = symbol.map(|name| quote!(::crosscall::__crosscall_mark_export!(@str #name);));
     let output_span = match &sig.output {
@@ -92,6 +103,15 @@ pub(crate) fn export(options: Options, function: ItemFn) -> syn::Result<TokenStr
             #runner(#gate_ref, #err_value, #closure_head -> #written_output #block)
         }
         #mark
+    })
+}
+
+/// `{ enter the state's runtime context; block }` for `tokio` exports.
+fn in_runtime_context(state: &Ident, block: &syn::Block) -> syn::Block {
+    let context = Ident::new("__crosscall_runtime_context", Span::mixed_site());
+    syn::parse_quote_spanned!(block.span()=> {
+        let #context = ::crosscall::__private::tokio::enter_context(#state);
+        #block
     })
 }
 
@@ -142,12 +162,14 @@ pub(crate) fn exported_symbol(function: &ItemFn) -> Option<String> {
 }
 
 /// Rejects everything the C ABI wrapper cannot express, with a span on the culprit.
-fn check_signature(function: &ItemFn) -> syn::Result<()> {
+fn check_signature(function: &ItemFn, tokio: bool) -> syn::Result<()> {
     let sig = &function.sig;
-    if let Some(token) = &sig.asyncness {
+    if let (Some(token), false) = (&sig.asyncness, tokio) {
         return Err(syn::Error::new(
             token.span(),
-            "#[crosscall::export] cannot wrap an `async fn`: C cannot await it",
+            "#[crosscall::export] cannot wrap an `async fn`: C cannot await it (with \
+             `state = PATH, tokio` it is spawned on the state's runtime and completes \
+             through a C callback)",
         ));
     }
     if let Some(token) = &sig.constness {

@@ -5,6 +5,7 @@
 //! that is not public API, so the runtime and the macro can change together.
 #![deny(unsafe_op_in_unsafe_fn, missing_docs)]
 
+mod async_export;
 mod error_value;
 mod expand;
 mod handle_param;

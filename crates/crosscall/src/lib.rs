@@ -97,6 +97,17 @@ mod panic_policy;
 mod state_entry;
 mod state_gate;
 mod sync;
+/// A tokio runtime behind the gate: exports that run in its context, `async fn` exports
+/// completing through a C callback (the `tokio` feature; see `#[export(state = LIB, tokio)]`).
+#[cfg(all(feature = "tokio", not(loom)))]
+pub mod tokio {
+    pub use crate::tokio_context::{
+        AsyncCallback, AsyncRuntime, RuntimeState, ASYNC_ACCEPTED, ASYNC_CANCELLED, ASYNC_DONE,
+        ASYNC_INVALID, ASYNC_PANICKED, ASYNC_REFUSED,
+    };
+}
+#[cfg(all(feature = "tokio", not(loom)))]
+mod tokio_context;
 
 pub use barrier::{entry, entry_or_abort};
 pub use bytes::{BytesError, CBuf};

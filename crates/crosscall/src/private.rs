@@ -57,3 +57,9 @@ pub fn set_log_callback_guarded(
             crate::log_callback::LOG_ERR_STATE
         })
 }
+
+/// The `tokio` option's runtime pieces.
+#[cfg(all(feature = "tokio", not(loom)))]
+pub mod tokio {
+    pub use crate::tokio_context::{enter_context, spawn_export, AsyncCallback};
+}
