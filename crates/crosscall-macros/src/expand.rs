@@ -16,7 +16,9 @@ pub(crate) fn export(options: Options, function: ItemFn) -> syn::Result<TokenStr
     check_signature(&function, options.tokio)?;
     let symbol = exported_symbol(&function);
     if function.sig.asyncness.is_some() {
-        let name = symbol.clone().unwrap_or_else(|| function.sig.ident.to_string());
+        let name = symbol
+            .clone()
+            .unwrap_or_else(|| function.sig.ident.to_string());
         let mark = symbol.map(|name| quote!(::crosscall::__crosscall_mark_export!(@str #name);));
         return async_export::expand(&options.gate, &name, function, mark);
     }

@@ -77,7 +77,9 @@ impl AsyncRuntime {
     /// The runtime.
     pub fn runtime(&self) -> &Runtime {
         // `None` only inside `shutdown`/`drop`, which own `self`.
-        self.runtime.as_ref().expect("the runtime is present until shutdown")
+        self.runtime
+            .as_ref()
+            .expect("the runtime is present until shutdown")
     }
 
     /// Enters the runtime's context on this thread until the guard drops.
