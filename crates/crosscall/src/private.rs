@@ -42,7 +42,7 @@ pub use crate::error_value::ErrorValue;
 pub use crate::log_callback::LogCallback;
 pub use crate::panic_policy::UnwindingExport;
 
-/// What `export_log_callback!`'s function runs: [`crate::log_callback`]'s setter, behind a
+/// What `export_log_callback!`'s function runs: the log callback setter, behind a
 /// panic barrier (it takes no gate: it configures the library, like an init function).
 #[cfg(not(loom))]
 pub fn set_log_callback_guarded(
