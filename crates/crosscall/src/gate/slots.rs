@@ -325,6 +325,7 @@ pub(crate) fn inside_any_gate() -> bool {
             owned
                 .0
                 .iter()
+                // Relaxed: each of these slots is written only by this very thread.
                 .any(|(_, slot)| depth(slot.word.load(Ordering::Relaxed)) > 0)
         })
     })
