@@ -16,7 +16,9 @@ use std::any::Any;
 use std::panic::{self, Location};
 use std::sync::Once;
 
-use crate::sync::{AtomicPtr, AtomicU8, Ordering};
+// std atomics even under loom: these statics are configuration read by the panic hook, part
+// of no protocol a model checks (and loom's atomics cannot initialize a `static`).
+use std::sync::atomic::{AtomicPtr, AtomicU8, Ordering};
 
 /// Where panics inside crosscall calls are reported (see [`set_panic_output`]).
 #[derive(Clone, Copy, Debug, Default)]

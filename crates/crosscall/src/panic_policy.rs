@@ -87,7 +87,12 @@ impl Gate {
     pub fn set_panic_policy(&self, policy: PanicPolicy) {
         let gate = self as *const Gate as usize;
         with_table(|table| match table.iter_mut().find(|e| e.gate == gate) {
-            Some(entry) => entry.policy = policy,
+            Some(entry) => {
+                entry.policy = policy;
+                // A gate set up anew (perhaps a new gate at a dropped one's address) starts
+                // clean.
+                entry.poisoned = None;
+            }
             None => table.push(Entry {
                 gate,
                 policy,
@@ -137,6 +142,8 @@ impl<T> StateGate<T> {
 #[cold]
 pub(crate) fn after_panic(gate: &Gate, message: &str) {
     let addr = gate as *const Gate as usize;
+    // Read before the lock: nothing that touches the gate's atomics runs while it is held.
+    let generation = gate.generation();
     let poison = with_table(|table| {
         let Some(entry) = table.iter_mut().find(|e| e.gate == addr) else {
             return false;
@@ -146,7 +153,6 @@ pub(crate) fn after_panic(gate: &Gate, message: &str) {
         }
         // The first panic of a generation is the one reported; later ones (calls that were
         // already inside) keep it.
-        let generation = gate.generation();
         if entry.poisoned.as_ref().map(|(g, _)| *g) != Some(generation) {
             entry.poisoned = Some((generation, message.to_owned()));
         }
