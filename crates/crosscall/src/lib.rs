@@ -132,6 +132,7 @@ pub use state_gate::{StateGate, StatePass};
 /// #[crosscall::export(gate = PATH, on_panic = EXPR, abort_on_panic)]  // abort on panic
 /// #[crosscall::export(gate = PATH, on_panic = EXPR, handles(p = TABLE))] // p: &T from a u64
 /// #[crosscall::export(state = PATH, on_panic = EXPR)]                 // body gets `&T`
+/// #[crosscall::export(state = PATH, tokio)]        // in T's tokio runtime (feature `tokio`)
 /// ```
 ///
 /// - `gate`: path to the [`Gate`] the call enters (usually a `static`).
@@ -145,6 +146,16 @@ pub use state_gate::{StateGate, StatePass};
 ///   `Option<_>` → `None`, `bool` → `false`, `()` → nothing (for `Result<T, E>`, `T`'s rule).
 ///   Integers and floats have none (a compile error asks for `on_panic`).
 /// - `abort_on_panic`: use [`entry_or_abort`] instead of [`entry`].
+/// - `tokio` (feature `tokio`, with `state`; `T` implements `crosscall::tokio::RuntimeState`,
+///   e.g. `crosscall::tokio::AsyncRuntime` itself): the body runs inside the state's runtime
+///   context, so `tokio::spawn` and `Handle::current()` work on a C thread. Written as an
+///   `async fn` (with no state parameter: the future outlives the call), the C function
+///   takes two more parameters, `void (*callback)(void *user, int status, T value)` and
+///   `void *user`, spawns the body and returns 0 (accepted: the callback will run exactly
+///   once, with status `ASYNC_DONE`, `ASYNC_CANCELLED` or `ASYNC_PANICKED`), -1 (refused, no
+///   callback) or -2 (NULL callback). Dropping the `AsyncRuntime` that `close` hands back
+///   (or its `shutdown`) returns only after every accepted call's callback ran.
+///   `examples/tokio-capi` in the repository is a complete library built this way.
 /// - `handles(p = TABLE, ...)`: parameter `p`, written `p: &T`, is a handle into `TABLE` (a
 ///   [`Handles<T>`](Handles) of the same gate; not with `state`): C passes the `u64`, the
 ///   body gets `&T`.

@@ -57,7 +57,8 @@ crosscall::export_last_error!(tcap_last_error);
 #[crosscall::ungated]
 #[no_mangle]
 pub extern "C" fn tcap_init(worker_threads: u32) -> c_int {
-    if on_runtime_thread() {
+    // Outside any export, only a runtime thread has a current runtime.
+    if Handle::try_current().is_ok() {
         return refuse(TCAP_ERR_STATE, "tcap_init: called from a runtime thread");
     }
     if matches!(LIB.state(), GateState::Open | GateState::Closing) {
@@ -129,7 +130,7 @@ pub async extern "C" fn tcap_compute_async(x: i64) -> i64 {
 #[crosscall::ungated]
 #[no_mangle]
 pub extern "C" fn tcap_shutdown(timeout_ms: u64) -> c_int {
-    if on_runtime_thread() {
+    if Handle::try_current().is_ok() {
         return refuse(
             TCAP_ERR_STATE,
             "tcap_shutdown: called from a runtime thread (inside a callback): it would wait \
@@ -163,6 +164,8 @@ async fn work(x: i64) -> i64 {
     x.wrapping_mul(2)
 }
 
+/// Inside a `tokio` export every thread is in the runtime's context, so the worker threads
+/// are told apart by name.
 fn on_runtime_thread() -> bool {
     std::thread::current().name() == Some(WORKER_NAME)
 }
