@@ -21,7 +21,10 @@ fn poison_races_an_entry_and_close_drains() {
             let gate = gate.clone();
             thread::spawn(move || crosscall::entry(&gate, -1, || 1))
         };
-        assert_eq!(crosscall::entry(&gate, -1, || -> i32 { panic!("broken") }), -1);
+        assert_eq!(
+            crosscall::entry(&gate, -1, || -> i32 { panic!("broken") }),
+            -1
+        );
         // Once the poisoning call returned, every later entry is refused.
         assert_eq!(crosscall::entry(&gate, -1, || 1), -1);
         assert!(crosscall::last_error().unwrap().contains("Poison"));
