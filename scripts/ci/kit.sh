@@ -2,9 +2,13 @@
 # CI for the library author's kit (issue 17): crosscall-audit as a library's CI would run it.
 #   - on examples/tokio-capi (every export is #[export], #[ungated] or macro-made): exit 0;
 #   - on crates/crosscall-kit-fixture (one deliberately unmarked export): exit 1, naming it.
-# The kit's behaviour itself (C host, trybuild, Rust tests) runs in `cargo test --workspace`.
+# The kit's behaviour itself (C host, trybuild, Rust tests) runs in `cargo test --workspace`;
+# here only what needs a feature the workspace does not turn on: tracing events to the C log
+# callback.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+
+cargo test --quiet --locked -p crosscall --features tracing-events --test log_callback
 
 cargo build --quiet --locked -p crosscall-audit -p tokio-capi -p crosscall-kit-fixture
 target_dir=${CARGO_TARGET_DIR:-target}

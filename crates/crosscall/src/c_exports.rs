@@ -41,7 +41,8 @@ macro_rules! export_last_error {
 /// int NAME(mylib_log_fn cb, void *user, int max_level);
 /// ```
 ///
-/// Records of the [`log`](https://docs.rs/log) crate made anywhere in the library, at
+/// Records of the [`log`](https://docs.rs/log) crate (and, with the `tracing-events` feature,
+/// `tracing` events) made anywhere in the library, at
 /// levels up to `max_level` (1 error, 2 warn, 3 info, 4 debug, 5 trace), are passed to `cb` on
 /// the thread that logged, with `user`; `target` and `message` are valid during the call only.
 /// Nothing is formatted for levels above `max_level` (the `log` macros skip those records).

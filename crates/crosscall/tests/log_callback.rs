@@ -40,8 +40,12 @@ impl fmt::Display for Costly<'_> {
     }
 }
 
+/// The tests share the process-wide logger and callback.
+static SERIAL: Mutex<()> = Mutex::new(());
+
 #[test]
 fn records_up_to_max_level_on_the_logging_thread_and_none_after_off() {
+    let _serial = SERIAL.lock().unwrap();
     let user = 0x1234 as *mut c_void;
     assert_eq!(test_set_log_callback(Some(collect), user, 6), -1);
     assert!(crosscall::last_error().unwrap().contains("max_level 6"));
@@ -81,4 +85,29 @@ fn records_up_to_max_level_on_the_logging_thread_and_none_after_off() {
     );
     assert_eq!(received[0].3, logger_id, "not on the logging thread");
     assert_eq!(received[2].3, std::thread::current().id());
+}
+
+/// With the `tracing-events` feature, `tracing` events reach the same callback.
+#[cfg(feature = "tracing-events")]
+#[test]
+fn tracing_events_reach_the_callback() {
+    static EVENTS: Mutex<Vec<(c_int, String)>> = Mutex::new(Vec::new());
+    extern "C" fn on_event(level: c_int, _: *const c_char, message: *const c_char, _: *mut c_void) {
+        // SAFETY: as in `collect`.
+        let message = unsafe { CStr::from_ptr(message) }
+            .to_string_lossy()
+            .into_owned();
+        EVENTS.lock().unwrap().push((level, message));
+    }
+    // The two tests share the process-wide logger: run this one after the other.
+    let _serial = SERIAL.lock().unwrap();
+    assert_eq!(
+        test_set_log_callback(Some(on_event), std::ptr::null_mut(), 2),
+        0
+    );
+    tracing::warn!("disk {} low", "/var");
+    tracing::info!("above max_level");
+    assert_eq!(test_set_log_callback(None, std::ptr::null_mut(), 0), 0);
+    tracing::error!("after off");
+    assert_eq!(*EVENTS.lock().unwrap(), [(2, "disk /var low".to_owned())]);
 }
