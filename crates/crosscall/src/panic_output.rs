@@ -5,8 +5,8 @@
 //! before that Rust's panic hook prints it, with a backtrace under `RUST_BACKTRACE`, on the
 //! host's stderr. [`set_panic_output`] installs crosscall's hook once, chaining to the hook
 //! that was installed before it: only panics on a thread that is inside a crosscall gate at
-//! that moment (an export's body, [`entry`](crate::entry), a held [`Pass`](crate::Pass)) are
-//! redirected; every other panic in the process reaches the previous hook as before, so a
+//! that moment (an export's body, [`entry`](crate::entry), a held [`Pass`](crate::Pass)), or
+//! polling an `async fn` export's body (`tokio` feature), are redirected; every other panic in the process reaches the previous hook as before, so a
 //! Rust host's own hook is not taken over.
 //!
 //! "Inside a gate" is read from the thread's own slots in the hook itself, so the admitted
@@ -91,7 +91,7 @@ fn install_hook() {
     panic::set_hook(Box::new(move |info| {
         // Acquire pairs with the Release stores in `set_panic_output`.
         let mode = MODE.load(Ordering::Acquire);
-        if mode == STDERR || !crate::gate::slots::inside_any_gate() {
+        if mode == STDERR || !(crate::gate::slots::inside_any_gate() || in_async_export()) {
             return previous(info);
         }
         if mode == CALLBACK {
@@ -106,6 +106,40 @@ fn install_hook() {
             }
         }
     }));
+}
+
+std::thread_local! {
+    /// Set while this thread polls the body of an `async fn` export (`tokio` feature): its
+    /// panics count as inside crosscall although the task runs outside any gate.
+    static IN_ASYNC_EXPORT: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+fn in_async_export() -> bool {
+    IN_ASYNC_EXPORT
+        .try_with(std::cell::Cell::get)
+        .unwrap_or(false)
+}
+
+/// Marks this thread as polling an `async fn` export's body until dropped (also while a
+/// panic unwinds out of the poll).
+#[cfg_attr(not(feature = "tokio"), allow(dead_code))]
+pub(crate) struct AsyncExportPoll(bool);
+
+#[cfg_attr(not(feature = "tokio"), allow(dead_code))]
+impl AsyncExportPoll {
+    pub(crate) fn begin() -> AsyncExportPoll {
+        AsyncExportPoll(
+            IN_ASYNC_EXPORT
+                .try_with(|flag| flag.replace(true))
+                .unwrap_or(false),
+        )
+    }
+}
+
+impl Drop for AsyncExportPoll {
+    fn drop(&mut self) {
+        let _ = IN_ASYNC_EXPORT.try_with(|flag| flag.set(self.0));
+    }
 }
 
 /// `panicked at FILE:LINE:COL: MESSAGE`, as Rust's default hook words it.

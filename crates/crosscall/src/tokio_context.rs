@@ -164,7 +164,7 @@ where
         let cancel = rt.cancel.clone();
         // The future is made inside the runtime context (it may call `tokio::spawn`).
         let _context = rt.enter();
-        let body = tokio::spawn(make());
+        let body = tokio::spawn(CountedAsExport(Box::pin(make())));
         let abort = body.abort_handle();
         // Made only once the call is accepted: a refused call's callback never runs.
         let completion = Completion {
@@ -190,6 +190,22 @@ where
         });
         ASYNC_ACCEPTED
     })
+}
+
+/// An `async fn` export's body: while it is polled, its panics count as inside crosscall for
+/// [`set_panic_output`](crate::set_panic_output) (the task runs outside any gate).
+struct CountedAsExport<F>(std::pin::Pin<Box<F>>);
+
+impl<F: Future> Future for CountedAsExport<F> {
+    type Output = F::Output;
+
+    fn poll(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<F::Output> {
+        let _marked = crate::panic_output::AsyncExportPoll::begin();
+        self.0.as_mut().poll(cx)
+    }
 }
 
 /// C's `user` pointer: the export's contract says the callback may be called with it from

@@ -10,6 +10,8 @@ use crosscall::tokio::{AsyncRuntime, ASYNC_CANCELLED, ASYNC_DONE, ASYNC_PANICKED
 use crosscall::StateGate;
 
 static RT: StateGate<AsyncRuntime> = StateGate::new();
+static PANIC_OUTPUT: AtomicUsize = AtomicUsize::new(0);
+static PREVIOUS_HOOK: AtomicUsize = AtomicUsize::new(0);
 
 fn runtime() -> AsyncRuntime {
     AsyncRuntime::new(
@@ -60,9 +62,15 @@ unsafe extern "C" fn on_done(user: *mut c_void, status: c_int, value: i64) {
 
 #[test]
 fn context_async_completion_and_shutdown() {
-    // The task that panics is outside any gate: its message reaches the previous hook,
-    // which this test keeps silent (printing a backtrace would only slow a worker down).
-    std::panic::set_hook(Box::new(|_| {}));
+    // The async body's panic counts as inside crosscall: the chosen output gets it, the
+    // previous hook does not.
+    std::panic::set_hook(Box::new(|_| {
+        PREVIOUS_HOOK.fetch_add(1, Ordering::SeqCst);
+    }));
+    crosscall::set_panic_output(crosscall::PanicOutput::Callback(|text| {
+        assert!(text.contains("negative input"), "{text}");
+        PANIC_OUTPUT.fetch_add(1, Ordering::SeqCst);
+    }));
     RT.open(runtime()).unwrap();
     // A C-like thread: not a runtime thread, yet tokio::spawn and Handle::current work.
     assert_eq!(
@@ -101,6 +109,8 @@ fn context_async_completion_and_shutdown() {
     assert_eq!(seen.done.load(Ordering::SeqCst), 10);
     assert_eq!(seen.value_sum.load(Ordering::SeqCst), 90);
     assert_eq!(seen.panicked.load(Ordering::SeqCst), 1);
+    assert_eq!(PANIC_OUTPUT.load(Ordering::SeqCst), 1);
+    assert_eq!(PREVIOUS_HOOK.load(Ordering::SeqCst), 0);
     assert_eq!(seen.cancelled.load(Ordering::SeqCst), 5);
     // Nothing after the drop returned.
     std::thread::sleep(Duration::from_millis(50));
