@@ -19,7 +19,6 @@
 #include <string.h>
 #include <time.h>
 
-#include "crosscall.h"
 #include "tcap.h"
 
 #define FAIL(code, ...)                                                                       \
@@ -55,7 +54,7 @@ static void sleep_ms(long ms) {
 }
 
 static int last_error_has(const char *needle) {
-    const char *msg = crosscall_last_error_message();
+    const char *msg = tcap_last_error();
     return msg != NULL && strstr(msg, needle) != NULL;
 }
 
@@ -179,7 +178,7 @@ static void round_trip(int round, int threads, int max_async, long hammer_ms) {
         if (atomic_load(&early_returned) != 0) FAIL(10, "a call returned before tcap_init");
     }
 
-    if (tcap_init(2) != TCAP_OK) FAIL(11, "round %d: tcap_init failed: %s", round, crosscall_last_error_message());
+    if (tcap_init(2) != TCAP_OK) FAIL(11, "round %d: tcap_init failed: %s", round, tcap_last_error());
     if (tcap_init(2) != TCAP_ERR_STATE || !last_error_has("already"))
         FAIL(12, "a second tcap_init was not refused");
     struct request unused = {0};
@@ -200,7 +199,7 @@ static void round_trip(int round, int threads, int max_async, long hammer_ms) {
     int rc = tcap_shutdown(30000);
     long callbacks_at_return = atomic_load(&callbacks);
     atomic_store(&shutdown_returned, 1);
-    if (rc != TCAP_OK) FAIL(15, "round %d: tcap_shutdown failed (%d): %s", round, rc, crosscall_last_error_message());
+    if (rc != TCAP_OK) FAIL(15, "round %d: tcap_shutdown failed (%d): %s", round, rc, tcap_last_error());
 
     /* After shutdown: calls are refused with a reason; a second shutdown is an error. */
     if (tcap_compute_blocking(7) != TCAP_ERR_CLOSED || !last_error_has("closed"))

@@ -1,17 +1,27 @@
 //! Checks the annotated function and rewrites its body into a guarded call.
 
-use proc_macro2::TokenStream;
+use proc_macro2::{Ident, Span, TokenStream};
 use quote::{format_ident, quote, quote_spanned, ToTokens};
 use syn::spanned::Spanned;
 use syn::{FnArg, GenericArgument, GenericParam, ItemFn, PathArguments, ReturnType, Type};
 
+use crate::async_export;
+use crate::error_value;
 use crate::handle_param::Guarded;
 use crate::options::Options;
 use crate::state_param;
 
 /// Produces the wrapped function, or an error pointing at the first unsupported part.
 pub(crate) fn export(options: Options, function: ItemFn) -> syn::Result<TokenStream> {
-    check_signature(&function)?;
+    check_signature(&function, options.tokio)?;
+    let symbol = exported_symbol(&function);
+    if function.sig.asyncness.is_some() {
+        let name = symbol
+            .clone()
+            .unwrap_or_else(|| function.sig.ident.to_string());
+        let mark = symbol.map(|name| quote!(::crosscall::__crosscall_mark_export!(@str #name);));
+        return async_export::expand(&options.gate, &name, function, mark);
+    }
     let ItemFn {
         attrs,
         vis,
@@ -24,6 +34,7 @@ pub(crate) fn export(options: Options, function: ItemFn) -> syn::Result<TokenStr
         on_panic,
         abort_on_panic,
         handles,
+        tokio,
     } = options;
     // `state = PATH`: the leading `&T` parameter is the macro's to supply, not C's.
     let state = state_param::split(with_state, &mut sig)?;
@@ -55,7 +66,18 @@ pub(crate) fn export(options: Options, function: ItemFn) -> syn::Result<TokenStr
     // Spans chosen so type errors point at what the user wrote: the gate path, the error
     // value, and (for an `E` without `Display`) the return type.
     let gate_ref = quote_spanned!(gate.span()=> &#gate);
-    let err_value = quote_spanned!(on_panic.span()=> #on_panic);
+    let err_value = match &on_panic {
+        Some(on_panic) => quote_spanned!(on_panic.span()=> #on_panic),
+        None => error_value::obvious(&sig.output)?,
+    };
+    // The body, wrapped so that a panic records the export's name (`UnwindingExport`).
+    let export_name = symbol.clone().unwrap_or_else(|| sig.ident.to_string());
+    let block = match (&state, tokio) {
+        (Some(param), true) => in_runtime_context(param.ident()?, &block),
+        _ => *block,
+    };
+    let block = named_body(&export_name, &written_output, &block);
+    let mark = symbol.map(|name| quote!(::crosscall::__crosscall_mark_export!(@str #name);));
     let output_span = match &sig.output {
         ReturnType::Default => sig.ident.span(),
         ReturnType::Type(_, ty) => ty.span(),
@@ -75,23 +97,81 @@ pub(crate) fn export(options: Options, function: ItemFn) -> syn::Result<TokenStr
             abort_on_panic,
         };
         let body = guarded.body(&mut sig, &handles, &block)?;
-        return Ok(quote!(#(#attrs)* #vis #sig { #body }));
+        return Ok(quote!(#(#attrs)* #vis #sig { #body } #mark));
     }
     Ok(quote! {
         #(#attrs)*
         #vis #sig {
             #runner(#gate_ref, #err_value, #closure_head -> #written_output #block)
         }
+        #mark
     })
 }
 
+/// `{ enter the state's runtime context; block }` for `tokio` exports.
+fn in_runtime_context(state: &Ident, block: &syn::Block) -> syn::Block {
+    let context = Ident::new("__crosscall_runtime_context", Span::mixed_site());
+    syn::parse_quote_spanned!(block.span()=> {
+        let #context = ::crosscall::__private::tokio::enter_context(#state);
+        #block
+    })
+}
+
+/// `{ guard; run block; forget guard }`: the guard's `Drop` runs only if the body unwinds,
+/// and then records `name` for the barrier's last error. Costs no instruction otherwise.
+fn named_body(name: &str, written_output: &TokenStream, block: &syn::Block) -> syn::Block {
+    let guard = Ident::new("__crosscall_unwinding", Span::mixed_site());
+    let out = Ident::new("__crosscall_value", Span::mixed_site());
+    // Spanned like the body, so type errors in it point where they did before.
+    syn::parse_quote_spanned!(block.span()=> {
+        let #guard = ::crosscall::__private::UnwindingExport(#name);
+        // A closure, so that `return` in the body returns from the body.
+        #[allow(clippy::redundant_closure_call)]
+        let #out: #written_output = (move || -> #written_output #block)();
+        ::core::mem::forget(#guard);
+        #out
+    })
+}
+
+/// The dynamic symbol the function is exported as: its name under `#[no_mangle]`, the
+/// string of `#[export_name = "…"]` (also written `#[unsafe(…)]`); `None` if neither.
+pub(crate) fn exported_symbol(function: &ItemFn) -> Option<String> {
+    for attr in &function.attrs {
+        let meta = &attr.meta;
+        // `#[unsafe(no_mangle)]` / `#[unsafe(export_name = "…")]` (edition 2024 spelling).
+        let inner: Option<syn::Meta> = if meta.path().is_ident("unsafe") {
+            attr.parse_args().ok()
+        } else {
+            Some(meta.clone())
+        };
+        match inner {
+            Some(syn::Meta::Path(path)) if path.is_ident("no_mangle") => {
+                return Some(function.sig.ident.to_string())
+            }
+            Some(syn::Meta::NameValue(nv)) if nv.path.is_ident("export_name") => {
+                if let syn::Expr::Lit(syn::ExprLit {
+                    lit: syn::Lit::Str(name),
+                    ..
+                }) = &nv.value
+                {
+                    return Some(name.value());
+                }
+            }
+            _ => {}
+        }
+    }
+    None
+}
+
 /// Rejects everything the C ABI wrapper cannot express, with a span on the culprit.
-fn check_signature(function: &ItemFn) -> syn::Result<()> {
+fn check_signature(function: &ItemFn, tokio: bool) -> syn::Result<()> {
     let sig = &function.sig;
-    if let Some(token) = &sig.asyncness {
+    if let (Some(token), false) = (&sig.asyncness, tokio) {
         return Err(syn::Error::new(
             token.span(),
-            "#[crosscall::export] cannot wrap an `async fn`: C cannot await it",
+            "#[crosscall::export] cannot wrap an `async fn`: C cannot await it (with \
+             `state = PATH, tokio` it is spawned on the state's runtime and completes \
+             through a C callback)",
         ));
     }
     if let Some(token) = &sig.constness {

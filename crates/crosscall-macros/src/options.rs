@@ -16,16 +16,20 @@ pub(crate) struct Options {
     /// Set by `state = PATH`: the gate carries state, passed to the body as its leading
     /// `&T` parameter (see `state_param.rs`).
     pub(crate) with_state: bool,
-    /// The value returned when the call is refused, panics, or returns `Err`.
-    pub(crate) on_panic: Expr,
+    /// The value returned when the call is refused, panics, or returns `Err`; `None`: the
+    /// return type's obvious one (see `error_value.rs`).
+    pub(crate) on_panic: Option<Expr>,
     /// Set when a panic should abort the process instead of being caught.
     pub(crate) abort_on_panic: bool,
     /// Parameters passed as handles into `crosscall::Handles` tables (see `handle_param.rs`).
     pub(crate) handles: Vec<HandleParam>,
+    /// `tokio`: the body runs in the state's tokio runtime context; an `async fn` is spawned
+    /// there and completes through a C callback (see `async_export.rs`).
+    pub(crate) tokio: bool,
 }
 
 const KNOWN: &str = "expected `gate = PATH`, `state = PATH`, `on_panic = EXPR`, \
-                     `abort_on_panic` or `handles(param = TABLE)`";
+                     `abort_on_panic`, `handles(param = TABLE)` or `tokio`";
 
 impl Options {
     /// Parses the attribute arguments; every mistake is an error spanning the offending token.
@@ -35,6 +39,7 @@ impl Options {
         let mut on_panic: Option<Expr> = None;
         let mut abort_on_panic: Option<Span> = None;
         let mut handles: Option<Vec<HandleParam>> = None;
+        let mut tokio: Option<Span> = None;
         let parser = syn::meta::parser(|meta: ParseNestedMeta<'_>| {
             if meta.path.is_ident("gate") {
                 reject_duplicate(&meta, gate.is_some(), "gate")?;
@@ -51,6 +56,12 @@ impl Options {
                     return Err(meta.error("`abort_on_panic` takes no value"));
                 }
                 abort_on_panic = Some(meta.path.require_ident()?.span());
+            } else if meta.path.is_ident("tokio") {
+                reject_duplicate(&meta, tokio.is_some(), "tokio")?;
+                if !meta.input.is_empty() && !meta.input.peek(syn::Token![,]) {
+                    return Err(meta.error("`tokio` takes no value"));
+                }
+                tokio = Some(meta.path.require_ident()?.span());
             } else if meta.path.is_ident("handles") {
                 reject_duplicate(&meta, handles.is_some(), "handles")?;
                 handles = Some(handle_param::parse(&meta)?);
@@ -61,6 +72,14 @@ impl Options {
         });
         parser.parse2(input.parse()?)?;
         let with_state = state.is_some();
+        if let (Some(span), false) = (tokio, with_state) {
+            return Err(syn::Error::new(
+                span,
+                "`tokio` runs the body in the runtime held by the gate's state: use it with \
+                 `state = PATH` (a crosscall::StateGate whose state implements \
+                 crosscall::tokio::RuntimeState)",
+            ));
+        }
         if let (Some(state), Some(_)) = (&state, &handles) {
             return Err(syn::Error::new_spanned(
                 state,
@@ -86,19 +105,13 @@ impl Options {
                 ))
             }
         };
-        let on_panic = on_panic.ok_or_else(|| {
-            syn::Error::new(
-                Span::call_site(),
-                "missing `on_panic = EXPR`: the value returned when the call is refused, \
-                 panics or fails",
-            )
-        })?;
         Ok(Options {
             gate,
             with_state,
             on_panic,
             abort_on_panic: abort_on_panic.is_some(),
             handles: handles.unwrap_or_default(),
+            tokio: tokio.is_some(),
         })
     }
 }

@@ -66,6 +66,17 @@ pub(crate) fn split(with_state: bool, sig: &mut Signature) -> syn::Result<Option
 }
 
 impl StateParam {
+    /// The parameter's name, for code that needs the state itself (`tokio`).
+    pub(crate) fn ident(&self) -> syn::Result<&Ident> {
+        match &*self.pat {
+            Pat::Ident(pat) => Ok(&pat.ident),
+            other => Err(syn::Error::new(
+                other.span(),
+                "with `tokio`, name the state parameter with a plain identifier (`lib: &Lib`)",
+            )),
+        }
+    }
+
     /// The head of the body closure: `move |pat: &T|`.
     pub(crate) fn closure_head(&self) -> TokenStream {
         let (pat, ty) = (&self.pat, &self.ty);

@@ -12,6 +12,7 @@ use std::panic::{self, AssertUnwindSafe};
 
 use crate::gate::{leave_entered, Gate};
 use crate::last_error::set_last_error;
+use crate::panic_policy;
 
 /// Runs `body` inside `gate`, turning a refused entry or a panic into `err_value`.
 ///
@@ -131,7 +132,7 @@ fn catch_failures<T>(gate: &Gate, err_value: T, body: impl FnOnce() -> Result<T,
     // first): nothing between can unwind.
     let outcome = panic::catch_unwind(AssertUnwindSafe(body));
     leave_entered(slot);
-    finish(outcome, err_value)
+    finish(gate, outcome, err_value)
 }
 
 /// [`catch_failures`] when the fast path did not admit: attach, claim a slot, wait for the
@@ -153,19 +154,19 @@ extern "C" fn catch_failures_slow<T, F: FnOnce() -> Result<T, String>>(
     let outcome = panic::catch_unwind(AssertUnwindSafe(|| {
         let _pass = gate
             .enter()
-            .map_err(|refused| format!("crosscall: {refused}"))?;
+            .map_err(|refused| panic_policy::refusal_message(gate, refused))?;
         body()
     }));
-    finish(outcome, err_value)
+    finish(gate, outcome, err_value)
 }
 
 /// Turns a barrier's outcome into the value C receives, recording the last error.
 #[inline(always)]
-fn finish<T>(outcome: std::thread::Result<Result<T, String>>, err_value: T) -> T {
+fn finish<T>(gate: &Gate, outcome: std::thread::Result<Result<T, String>>, err_value: T) -> T {
     match outcome {
         Ok(Ok(value)) => value,
         Ok(Err(message)) => fail(message, err_value),
-        Err(payload) => fail_with_panic(payload, err_value),
+        Err(payload) => fail_with_panic(gate, payload, err_value),
     }
 }
 
@@ -176,11 +177,19 @@ fn fail<T>(message: String, err_value: T) -> T {
     err_value
 }
 
+/// A caught panic: the last error names the export (when `#[crosscall::export]` ran it) and
+/// the message; then the gate's [`PanicPolicy`](crate::PanicPolicy) is applied.
 #[cold]
 #[inline(never)]
-fn fail_with_panic<T>(payload: Box<dyn Any + Send>, err_value: T) -> T {
-    set_last_error(PanicMessage(&*payload));
+fn fail_with_panic<T>(gate: &Gate, payload: Box<dyn Any + Send>, err_value: T) -> T {
+    let message = PanicMessage {
+        export: panic_policy::take_unwinding_export(),
+        payload: &*payload,
+    }
+    .to_string();
     drop_payload(payload);
+    panic_policy::after_panic(gate, &message);
+    set_last_error(message);
     err_value
 }
 
@@ -219,7 +228,7 @@ extern "C" fn abort_on_unwind_slow<T, F: FnOnce() -> Result<T, String>>(
 ) -> T {
     let outcome = panic::catch_unwind(AssertUnwindSafe(|| match gate.enter() {
         Ok(_pass) => body(),
-        Err(refused) => Err(format!("crosscall: {refused}")),
+        Err(refused) => Err(panic_policy::refusal_message(gate, refused)),
     }));
     match outcome {
         Ok(Ok(value)) => value,
@@ -245,14 +254,19 @@ fn abort_after_panic() -> ! {
     std::process::abort();
 }
 
-/// Displays a panic payload: the message for `&str` and `String` payloads (what `panic!`
-/// produces), a fixed note for anything else.
-struct PanicMessage<'a>(&'a (dyn Any + Send));
+/// Displays a caught panic: `crosscall: NAME panicked: ` for an export (`callback` when the
+/// barrier was called directly), then the message for `&str` and `String` payloads (what
+/// `panic!` produces), a fixed note for anything else.
+struct PanicMessage<'a> {
+    export: Option<&'static str>,
+    payload: &'a (dyn Any + Send),
+}
 
 impl fmt::Display for PanicMessage<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("crosscall: callback panicked: ")?;
-        f.write_str(panic_text(self.0).unwrap_or("(the panic payload is not a string)"))
+        let text = panic_text(self.payload).unwrap_or("(the panic payload is not a string)");
+        let name = self.export.unwrap_or("callback");
+        write!(f, "crosscall: {name} panicked: {text}")
     }
 }
 

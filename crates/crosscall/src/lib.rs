@@ -83,6 +83,8 @@
 
 mod barrier;
 pub mod bytes;
+mod c_exports;
+mod error_value;
 mod fence;
 mod gate;
 mod grace;
@@ -91,9 +93,24 @@ mod handle_entries;
 pub mod handles;
 mod last_error;
 #[cfg(not(loom))]
+mod log_callback;
+mod panic_output;
+mod panic_policy;
+#[cfg(not(loom))]
 mod state_entry;
 mod state_gate;
 mod sync;
+/// A tokio runtime behind the gate: exports that run in its context, `async fn` exports
+/// completing through a C callback (the `tokio` feature; see `#[export(state = LIB, tokio)]`).
+#[cfg(all(feature = "tokio", not(loom)))]
+pub mod tokio {
+    pub use crate::tokio_context::{
+        AsyncCallback, AsyncRuntime, RuntimeState, ASYNC_ACCEPTED, ASYNC_CANCELLED, ASYNC_DONE,
+        ASYNC_INVALID, ASYNC_PANICKED, ASYNC_REFUSED,
+    };
+}
+#[cfg(all(feature = "tokio", not(loom)))]
+mod tokio_context;
 
 pub use barrier::{entry, entry_or_abort};
 pub use bytes::{BytesError, CBuf};
@@ -104,6 +121,8 @@ pub use gate::{CloseError, EnterError, Gate, GateState, Pass};
 pub use handle::Handle;
 pub use handles::{HandleError, Handles, InsertError};
 pub use last_error::{clear_last_error, last_error, set_last_error};
+pub use panic_output::{set_panic_output, PanicOutput};
+pub use panic_policy::PanicPolicy;
 #[cfg(not(loom))]
 pub use state_entry::{entry_state, entry_state_or_abort};
 pub use state_gate::{StateGate, StatePass};
@@ -111,10 +130,12 @@ pub use state_gate::{StateGate, StatePass};
 /// Wraps an `extern "C" fn` with gate entry, thread attach and the panic barrier.
 ///
 /// ```text
+/// #[crosscall::export(gate = PATH)]                                  // pointer, Option, bool, ()
 /// #[crosscall::export(gate = PATH, on_panic = EXPR)]                  // catch panics
 /// #[crosscall::export(gate = PATH, on_panic = EXPR, abort_on_panic)]  // abort on panic
 /// #[crosscall::export(gate = PATH, on_panic = EXPR, handles(p = TABLE))] // p: &T from a u64
 /// #[crosscall::export(state = PATH, on_panic = EXPR)]                 // body gets `&T`
+/// #[crosscall::export(state = PATH, tokio)]        // in T's tokio runtime (feature `tokio`)
 /// ```
 ///
 /// - `gate`: path to the [`Gate`] the call enters (usually a `static`).
@@ -124,7 +145,20 @@ pub use state_gate::{StateGate, StatePass};
 ///   from the signature C sees. The body runs as in [`entry_state`].
 /// - `on_panic`: the value C receives when the gate refuses the call, the body panics, or
 ///   it returns `Err`. Evaluated on every call, before the body: keep it a constant.
+///   Optional when the return type C sees has an obvious error value: raw pointers → null,
+///   `Option<_>` → `None`, `bool` → `false`, `()` → nothing (for `Result<T, E>`, `T`'s rule).
+///   Integers and floats have none (a compile error asks for `on_panic`).
 /// - `abort_on_panic`: use [`entry_or_abort`] instead of [`entry`].
+/// - `tokio` (feature `tokio`, with `state`; `T` implements `crosscall::tokio::RuntimeState`,
+///   e.g. `crosscall::tokio::AsyncRuntime` itself): the body runs inside the state's runtime
+///   context, so `tokio::spawn` and `Handle::current()` work on a C thread. Written as an
+///   `async fn` (with no state parameter: the future outlives the call), the C function
+///   takes two more parameters, `void (*callback)(void *user, int status, T value)` and
+///   `void *user`, spawns the body and returns 0 (accepted: the callback will run exactly
+///   once, with status `ASYNC_DONE`, `ASYNC_CANCELLED` or `ASYNC_PANICKED`), -1 (refused, no
+///   callback) or -2 (NULL callback). Dropping the `AsyncRuntime` that `close` hands back
+///   (or its `shutdown`) returns only after every accepted call's callback ran.
+///   `examples/tokio-capi` in the repository is a complete library built this way.
 /// - `handles(p = TABLE, ...)`: parameter `p`, written `p: &T`, is a handle into `TABLE` (a
 ///   [`Handles<T>`](Handles) of the same gate; not with `state`): C passes the `u64`, the
 ///   body gets `&T`.
@@ -138,8 +172,14 @@ pub use state_gate::{StateGate, StatePass};
 /// returns `T`: `Err(e)` returns `on_panic` and sets the [last error](last_error()) to `e`'s
 /// text. `?` works in the body. Successful calls leave the last error untouched.
 ///
+/// A panic's last error names the function: `crosscall: NAME panicked: MESSAGE`; what
+/// happens to later calls is the gate's [`PanicPolicy`], where the panic message is printed
+/// is [`set_panic_output`]'s choice.
+///
 /// The macro adds no symbol attributes: write `#[no_mangle]` (or `#[export_name = "…"]`)
-/// yourself; every attribute and doc comment you write is kept. The function must be written
+/// after it yourself; every attribute and doc comment you write is kept. It records the
+/// exported name in the library's `.crosscall_exports` link section, which `crosscall-audit`
+/// compares with the dynamic symbol table (see [`ungated`]). The function must be written
 /// `extern "C"`, not be `async`, `const`, generic over types or consts, variadic, or a method.
 ///
 /// # Examples
@@ -226,6 +266,30 @@ pub use state_gate::{StateGate, StatePass};
 /// assert_eq!(c_view(1), -1); // closed
 /// ```
 pub use crosscall_macros::export;
+
+/// Marks an `extern "C"` export that deliberately runs outside every gate (init, shutdown,
+/// a log or last-error function), so that `crosscall-audit` does not report it.
+///
+/// `crosscall-audit PATH.so` lists every exported function of a built library that is
+/// neither an [`export`] nor `#[ungated]`: a function that lost its barrier in a refactor is
+/// found in CI, not by users. Both attributes (and [`export_last_error!`],
+/// [`export_log_callback!`]) put the symbol's name into the `.crosscall_exports` link
+/// section (`__DATA,__crosscall_exp` on Apple targets), which the tool reads from the
+/// binary. The function is otherwise unchanged: it runs no barrier, so it must not unwind
+/// (catch panics yourself, as `extern "C"` functions abort on unwind). Write `#[no_mangle]` or
+/// `#[export_name]` after this attribute.
+///
+/// ```
+/// static GATE: crosscall::Gate = crosscall::Gate::new();
+///
+/// #[crosscall::ungated]
+/// #[no_mangle]
+/// pub extern "C" fn lib_init() {
+///     GATE.open();
+/// }
+/// # lib_init();
+/// ```
+pub use crosscall_macros::ungated;
 
 #[doc(hidden)]
 #[path = "private.rs"]

@@ -35,3 +35,31 @@ pub use crate::state_entry::{
     entry_state, entry_state_or_abort, export_state_result, export_state_result_or_abort,
 };
 pub use crate::state_gate::StateGate;
+
+pub use crate::c_exports::mark_bytes;
+pub use crate::error_value::ErrorValue;
+#[cfg(not(loom))]
+pub use crate::log_callback::LogCallback;
+pub use crate::panic_policy::UnwindingExport;
+
+/// What `export_log_callback!`'s function runs: the log callback setter, behind a
+/// panic barrier (it takes no gate: it configures the library, like an init function).
+#[cfg(not(loom))]
+pub fn set_log_callback_guarded(
+    callback: Option<LogCallback>,
+    user: *mut std::ffi::c_void,
+    max_level: std::ffi::c_int,
+) -> std::ffi::c_int {
+    std::panic::catch_unwind(|| crate::log_callback::set_log_callback(callback, user, max_level))
+        .unwrap_or_else(|payload| {
+            crate::set_last_error("crosscall: log callback: the setter panicked");
+            crate::barrier::drop_payload(payload);
+            crate::log_callback::LOG_ERR_STATE
+        })
+}
+
+/// The `tokio` option's runtime pieces.
+#[cfg(all(feature = "tokio", not(loom)))]
+pub mod tokio {
+    pub use crate::tokio_context::{enter_context, spawn_export, AsyncCallback};
+}

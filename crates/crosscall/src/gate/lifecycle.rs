@@ -1049,6 +1049,21 @@ impl Gate {
         Ok(Some(taken))
     }
 
+    /// Stops admission without waiting for the admitted calls (the Poison panic policy,
+    /// `panic_policy.rs`): an open gate becomes `Closing`, as a timed-out `close` leaves it;
+    /// a later [`close`](Gate::close) drains and finishes. Other states are left alone.
+    pub(crate) fn begin_close(&self) {
+        {
+            let _t = self.transition();
+            if !matches!(self.state.load(Ordering::Relaxed), OPEN_LIGHT | OPEN_FENCED) {
+                return;
+            }
+            self.set_state(CLOSING);
+        }
+        // As in `close_taking`: entries that did not announce before this see CLOSING.
+        self.closing_barrier();
+    }
+
     /// The closing half of the asymmetric fence pair (the entering half is in `try_admit`):
     /// orders this thread's earlier stores (the CLOSING state, an unlinked object) before
     /// its later loads of the slots, against every entering thread's slot store and later

@@ -315,3 +315,19 @@ pub(crate) fn owned_slot(id: usize) -> Option<*const PaddedSlot> {
 pub(crate) fn release_temporary(slot: Arc<PaddedSlot>) {
     release(&slot);
 }
+
+/// Whether the calling thread is inside any gate right now (an owned slot at depth > 0).
+/// For the panic hook (`panic_output.rs`): read only while a panic starts, never on entry.
+pub(crate) fn inside_any_gate() -> bool {
+    thread_exit::with_slots(false, |owned| {
+        // `try_borrow`: a panic inside `claim_for` must not panic again here.
+        owned.try_borrow().is_ok_and(|owned| {
+            owned
+                .0
+                .iter()
+                // Relaxed: each of these slots is written only by this very thread.
+                .any(|(_, slot)| depth(slot.word.load(Ordering::Relaxed)) > 0)
+        })
+    })
+    .unwrap_or(false)
+}

@@ -1,0 +1,4 @@
+#[crosscall::ungated]
+pub extern "C" fn lib_init() {}
+
+fn main() {}

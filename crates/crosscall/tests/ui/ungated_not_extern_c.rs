@@ -1,0 +1,5 @@
+#[crosscall::ungated]
+#[no_mangle]
+pub fn lib_init() {}
+
+fn main() {}
