@@ -13,6 +13,33 @@ use std::collections::TryReserveError;
 use std::mem::MaybeUninit;
 use std::ptr;
 
+/// State word flag: the entry holds the object of the generation in the low 32 bits.
+pub(crate) const LIVE: u64 = 1 << 32;
+/// State word flag: the entry has used up its generations and is never reused.
+pub(crate) const RETIRED: u64 = 1 << 33;
+
+/// The word after unlinking the live `word`: next generation, or retired at the last one.
+pub(crate) fn unlinked(word: u64) -> u64 {
+    let generation = word as u32;
+    match generation.checked_add(1) {
+        Some(next) => u64::from(next),
+        None => RETIRED | u64::from(generation),
+    }
+}
+
+/// Why `generation` does not match the entry's `word` (which is not `LIVE | generation`).
+#[cold]
+pub(crate) fn classify(word: u64, generation: u32) -> crate::HandleError {
+    let current = word as u32;
+    // Generations are handed out in order, so every one below the current (and, once
+    // retired, every one) was issued and has been removed.
+    if word & RETIRED != 0 || generation < current {
+        crate::HandleError::Stale
+    } else {
+        crate::HandleError::NotIssued
+    }
+}
+
 /// log2 of the first bucket's length.
 const FIRST_SHIFT: u32 = 5;
 /// Enough buckets for index `u32::MAX`: `floor(log2(2^32 - 1 + 32)) - 5 = 27`.
@@ -20,8 +47,9 @@ pub(crate) const BUCKETS: usize = (32 - FIRST_SHIFT + 1) as usize;
 
 /// One entry: the state word that lookups check, and the object slot.
 pub(crate) struct Entry<T> {
-    /// Generation (low 32 bits) and the `LIVE` / `RETIRED` flags (see `handles.rs`).
-    /// Written only under the table's writer lock; read by lookups.
+    /// Generation (low 32 bits) and the [`LIVE`] / [`RETIRED`] flags. Written by the one
+    /// writer that holds the entry (an inserter that took it off a free list, a remover whose
+    /// compare-exchange unlinked it); read by lookups.
     pub(crate) word: AtomicU64,
     /// The object, initialized exactly while the entry is live or its removal is pending.
     pub(crate) value: UnsafeCell<MaybeUninit<T>>,
@@ -76,8 +104,8 @@ impl<T> Entries<T> {
         Some(unsafe { &*base.add(offset) })
     }
 
-    /// The entry at `index`, allocating its bucket if needed. Only under the writer lock
-    /// (one allocating thread at a time).
+    /// The entry at `index`, allocating its bucket if needed. Only under the table's index
+    /// pool lock (one allocating thread at a time).
     pub(crate) fn get_or_grow(&self, index: u32) -> Result<&Entry<T>, TryReserveError> {
         if let Some(entry) = self.get(index) {
             return Ok(entry);
