@@ -79,6 +79,9 @@ pub(crate) struct Shard<'g, T> {
     spare: Option<Vec<Pending<T>>>,
     /// Inserts minus removals made through this shard (the table's length is the sum).
     pub(crate) live: isize,
+    /// Mutation check of the loom models only: a grace period begun when the batch opened.
+    #[cfg(crosscall_mutant = "grace_at_open")]
+    early_grace: Option<Grace<'g>>,
 }
 
 impl<T> Shard<'_, T> {
@@ -90,6 +93,8 @@ impl<T> Shard<'_, T> {
             sealed: VecDeque::new(),
             spare: None,
             live: 0,
+            #[cfg(crosscall_mutant = "grace_at_open")]
+            early_grace: None,
         }
     }
 
@@ -248,6 +253,11 @@ impl<'g, T> Writers<'g, T> {
                 shard.open.reserve(BATCH);
             }
         }
+        // Mutation check (loom models): begin the period before the batch's later removals.
+        #[cfg(crosscall_mutant = "grace_at_open")]
+        if opened {
+            shard.early_grace = Some(self.gate.grace_begin());
+        }
         shard.open.push(pending);
         let seal = shard.open.len() >= BATCH;
         if seal {
@@ -264,7 +274,13 @@ impl<'g, T> Writers<'g, T> {
         let items = std::mem::replace(&mut shard.open, shard.spare.take().unwrap_or_default());
         // The removals above happened before this (their unlinking compare-exchanges precede
         // the shard lock we hold); the period's barrier orders them before its slot scan.
+        #[cfg(not(crosscall_mutant = "grace_at_open"))]
         let grace = self.gate.grace_begin();
+        #[cfg(crosscall_mutant = "grace_at_open")]
+        let grace = shard
+            .early_grace
+            .take()
+            .unwrap_or_else(|| self.gate.grace_begin());
         shard.sealed.push_back(Sealed { grace, items });
     }
 
