@@ -38,7 +38,7 @@ use crossbeam_utils::CachePadded;
 use crate::gate::Gate;
 use crate::grace::Grace;
 use crate::handle_entries::{Entries, Entry, RETIRED};
-use crate::sync::{AtomicBool, AtomicPtr, AtomicU64, Mutex, MutexGuard, Ordering};
+use crate::sync::{AtomicBool, AtomicPtr, Mutex, MutexGuard, Ordering};
 use crate::HandleError;
 
 /// Removals sealed under one grace period (one `membarrier`) at most. A batch that does not
@@ -123,7 +123,9 @@ pub(crate) struct Writers<'g, T> {
     /// Set by `Handles::close` (SeqCst, see [`Writers::mark_closed`]).
     closed: AtomicBool,
     /// The reclaimer's id for this table; 0 while not registered (`handle_reclaimer.rs`).
-    pub(crate) reclaimer_id: AtomicU64,
+    /// A std atomic: the reclaimer is not part of the loom models (they run its pass
+    /// themselves).
+    pub(crate) reclaimer_id: std::sync::atomic::AtomicU64,
 }
 
 // SAFETY: the raw entry pointers in shards point into buckets the table owns and frees only
@@ -144,7 +146,7 @@ impl<'g, T> Writers<'g, T> {
                 next: 0,
             }),
             closed: AtomicBool::new(false),
-            reclaimer_id: AtomicU64::new(0),
+            reclaimer_id: std::sync::atomic::AtomicU64::new(0),
         }
     }
 

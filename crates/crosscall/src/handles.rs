@@ -101,8 +101,9 @@ use std::fmt;
 use std::marker::PhantomData;
 use std::ptr;
 
-/// Table key flag: the key (low 32 bits) has been drawn.
-const KEY_SET: u64 = 1 << 32;
+/// Table key flag: the key (low 32 bits) has been drawn. The same bit as an entry's `LIVE`,
+/// so the key word XOR a handle's high half is the word of the entry it names when live.
+const KEY_SET: u64 = LIVE;
 
 /// Why a handle operation failed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -376,7 +377,7 @@ impl<'g, T> Handles<'g, T> {
         if !ptr::eq(pass.gate(), self.gate) {
             return Err(HandleError::WrongGate);
         }
-        self.lookup(handle)
+        self.lookup(handle.into_raw())
     }
 
     /// [`get`](Handles::get) for a handle as C passes it: a `u64`, where 0 is
@@ -416,27 +417,61 @@ impl<'g, T> Handles<'g, T> {
         if !self.gate.entered_here() {
             return None;
         }
-        Some(match Handle::from_raw(raw) {
-            Some(handle) => self.lookup(handle),
-            None => Err(HandleError::NotIssued),
-        })
+        Some(self.lookup(raw))
+    }
+
+    /// Not public API: the common case of [`__get_held`](Handles::__get_held), decided
+    /// without a call: the calling thread's cached gate is this table's and it is inside it.
+    /// `None` when not decided here (another gate cached, not inside, or no object found):
+    /// ask `__get_held`, which also says why.
+    ///
+    /// The cached gate address identifies the gate: a gate freed and another made at the same
+    /// address is not entered until the thread re-caches it, and the slot it cached for the
+    /// old gate has depth 0 (as for `Gate::__leave_held_fast_at`).
+    ///
+    /// # Safety
+    ///
+    /// As for [`__get_held`](Handles::__get_held).
+    #[doc(hidden)]
+    #[inline(always)]
+    pub unsafe fn __get_held_cached(&self, raw: u64) -> Option<&T> {
+        use crate::gate::local;
+        let (_, slot, addr) = local::cached_with_addr();
+        if addr != ptr::from_ref(self.gate) as usize || (!local::SLOT_NEVER_NULL && slot.is_null())
+        {
+            return None;
+        }
+        // SAFETY: a cached slot is owned by this thread and alive while it is cached.
+        // Relaxed: only this thread writes its slot's word.
+        let word = unsafe { &*slot }.word.load(Ordering::Relaxed);
+        if crate::gate::slots::depth(word) == 0 {
+            return None;
+        }
+        self.lookup(raw).ok()
     }
 
     /// The lookup proper; the caller has checked that the calling thread is inside the gate
     /// for as long as the returned reference lives.
-    #[inline]
-    fn lookup(&self, handle: Handle) -> Result<&T, HandleError> {
-        let Some(entry) = self.entries.get(handle.index()) else {
+    /// Takes the raw number: 0 needs no check of its own, as the one entry word it could
+    /// match (index 0, live at the generation equal to the key) is never used.
+    #[inline(always)]
+    fn lookup(&self, raw: u64) -> Result<&T, HandleError> {
+        let (biased_base, biased) = self.entries.biased(raw as u32);
+        if biased_base.is_null() {
             return Err(HandleError::NotIssued);
-        };
+        }
+        // SAFETY: not NULL; the entry is used while `self` is borrowed.
+        let entry = unsafe { Entries::at(biased_base, biased) };
         // Relaxed: the key was stored before the first bucket was published, and `get` above
-        // loaded a bucket pointer with Acquire.
-        let key = self.key.load(Ordering::Relaxed) as u32;
-        let generation = handle.generation(key);
+        // loaded a bucket pointer with Acquire. `KEY_SET | key` XOR the handle's high half is
+        // `LIVE | generation` (KEY_SET is LIVE); before any insert it lacks LIVE and matches
+        // nothing.
+        let key = self.key.load(Ordering::Relaxed);
+        let live = key ^ (raw >> 32);
         // Acquire pairs with the Release store in `insert`: the object is initialized.
         let word = entry.word.load(Ordering::Acquire);
-        if word != LIVE | u64::from(generation) {
-            return Err(classify(word, generation));
+        if word != live {
+            return Err(classify(word, live as u32));
         }
         // SAFETY: the word names this generation as live, so the value is initialized. It
         // stays so while the caller is inside the gate: removal flips the word first, then
@@ -444,7 +479,14 @@ impl<'g, T> Handles<'g, T> {
         // finds inside. By the fence pair of the gate (see `fence.rs`), a thread whose load
         // above saw the live word is one of those, and the caller stays inside (its pass is
         // borrowed) for as long as the returned reference lives.
-        Ok(unsafe { (*entry.value.get()).assume_init_ref() })
+        let value = entry.value.get();
+        if value.is_null() {
+            // SAFETY: a field of a live entry, never at address 0. Said so that C's found path
+            // needs no NULL test of the reference (the entry's address was computed with
+            // wrapping arithmetic, which the compiler cannot see is not NULL).
+            unsafe { std::hint::unreachable_unchecked() }
+        }
+        Ok(unsafe { (*value).assume_init_ref() })
     }
 
     /// Removes the object `handle` names: the handle is stale at once, and the object is
@@ -818,7 +860,7 @@ fn drop_pending<T>(items: &[Pending<T>]) {
 impl<T> Drop for Handles<'_, T> {
     /// Drops every object still in the table (live or removed), on the dropping thread.
     fn drop(&mut self) {
-        let w = *self.writers.get_mut();
+        let w = self.writers.load(Ordering::Relaxed); // `&mut self`: no other thread
         if w.is_null() {
             return;
         }
