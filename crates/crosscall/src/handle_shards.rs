@@ -418,35 +418,64 @@ pub(crate) fn lock<S>(mutex: &Mutex<S>) -> MutexGuard<'_, S> {
 /// small numbers and given back at thread exit, so threads alive at once have distinct
 /// numbers. A thread past its thread-local destructors (a C thread calling from a pthread key
 /// destructor) uses shard 0, shared.
+///
+/// The number sits in a `const`-initialized thread-local without a destructor, so reading it
+/// is one thread-local access with no lazy-initialization state; a second thread-local,
+/// touched once, gives it back at exit.
 #[cfg(not(loom))]
+#[inline(always)]
 fn thread_shard() -> usize {
-    /// The pool of numbers: given back ones, and the next never given.
-    static NUMBERS: std::sync::Mutex<(Vec<usize>, usize)> = std::sync::Mutex::new((Vec::new(), 0));
+    let number = NUMBER.with(std::cell::Cell::get);
+    if number != UNCLAIMED {
+        return number;
+    }
+    claim_thread_shard()
+}
 
-    struct ShardNumber(usize);
+#[cfg(not(loom))]
+const UNCLAIMED: usize = usize::MAX;
 
-    impl ShardNumber {
-        fn claim() -> ShardNumber {
+#[cfg(not(loom))]
+thread_local! {
+    static NUMBER: std::cell::Cell<usize> = const { std::cell::Cell::new(UNCLAIMED) };
+}
+
+/// The pool of numbers: given back ones, and the next never given.
+#[cfg(not(loom))]
+static NUMBERS: std::sync::Mutex<(Vec<usize>, usize)> = std::sync::Mutex::new((Vec::new(), 0));
+
+/// Gives the thread's number back when the thread exits.
+#[cfg(not(loom))]
+struct ShardNumber(usize);
+
+#[cfg(not(loom))]
+impl Drop for ShardNumber {
+    fn drop(&mut self) {
+        // Later calls on this thread (from other destructors) share shard 0.
+        NUMBER.with(|n| n.set(0));
+        let mut numbers = NUMBERS.lock().unwrap_or_else(|e| e.into_inner());
+        numbers.0.push(self.0);
+    }
+}
+
+#[cfg(not(loom))]
+#[cold]
+#[inline(never)]
+fn claim_thread_shard() -> usize {
+    thread_local! {
+        static GUARD: ShardNumber = {
             let mut numbers = NUMBERS.lock().unwrap_or_else(|e| e.into_inner());
             let number = numbers.0.pop().unwrap_or_else(|| {
                 numbers.1 += 1;
                 numbers.1 - 1
             });
             ShardNumber(number)
-        }
+        };
     }
-
-    impl Drop for ShardNumber {
-        fn drop(&mut self) {
-            let mut numbers = NUMBERS.lock().unwrap_or_else(|e| e.into_inner());
-            numbers.0.push(self.0);
-        }
-    }
-
-    thread_local! {
-        static NUMBER: ShardNumber = ShardNumber::claim();
-    }
-    NUMBER.try_with(|n| n.0).unwrap_or(0)
+    // Fails only past the thread's thread-local destructors: share shard 0 then.
+    let number = GUARD.try_with(|g| g.0).unwrap_or(0);
+    NUMBER.with(|n| n.set(number));
+    number
 }
 
 /// Under loom every thread shares shard 0: the mapping is only a performance hint, and one
