@@ -106,6 +106,8 @@ impl<T> Shard<'_, T> {
 
 /// A shard's lock, alone on its cache line(s).
 pub(crate) type ShardLock<'g, T> = CachePadded<Mutex<Shard<'g, T>>>;
+/// A locked shard.
+pub(crate) type ShardGuard<'s, 'g, T> = MutexGuard<'s, Shard<'g, T>>;
 
 /// The table's index pool: entries never used yet, and free entries shards gave back.
 struct Pool {
@@ -151,15 +153,24 @@ impl<'g, T> Writers<'g, T> {
     }
 
     /// The calling thread's shard, created on first use.
+    #[inline]
     pub(crate) fn shard(&self) -> &ShardLock<'g, T> {
         let slot = &self.shards[thread_shard() % SHARDS];
-        // Acquire pairs with the publishing compare-exchange below: the shard is initialized.
-        // SeqCst for the closing handshake: see `mark_closed`.
+        // Acquire pairs with the publishing compare-exchange in `new_shard`: the shard is
+        // initialized. SeqCst for the closing handshake: see `mark_closed`.
         let existing = slot.load(Ordering::SeqCst);
         if !existing.is_null() {
             // SAFETY: published shards live until the table drops (`&self` borrows it).
             return unsafe { &*existing };
         }
+        self.new_shard(slot)
+    }
+
+    /// Creates and publishes the shard of `slot` (or returns the one a racing thread
+    /// published first). Out of line: once per thread and table.
+    #[cold]
+    #[inline(never)]
+    fn new_shard(&self, slot: &AtomicPtr<ShardLock<'g, T>>) -> &ShardLock<'g, T> {
         let fresh = Box::into_raw(Box::new(CachePadded::new(Mutex::new(Shard::new()))));
         match slot.compare_exchange(
             std::ptr::null_mut(),
@@ -209,6 +220,7 @@ impl<'g, T> Writers<'g, T> {
     /// [`HandleError::Full`] when every index is in use or retired,
     /// [`HandleError::OutOfMemory`] when a bucket cannot be allocated; the shard is then
     /// unchanged.
+    #[inline(never)]
     pub(crate) fn refill(
         &self,
         shard: &mut Shard<'g, T>,
@@ -242,6 +254,7 @@ impl<'g, T> Writers<'g, T> {
     /// Appends a removal to the shard's open batch; seals the batch once it holds [`BATCH`].
     /// Returns whether this opened a new batch (the caller then makes sure the reclaimer is
     /// awake) and whether it sealed one.
+    #[inline]
     pub(crate) fn push_removed(
         &self,
         shard: &mut Shard<'g, T>,
@@ -269,6 +282,7 @@ impl<'g, T> Writers<'g, T> {
     }
 
     /// Starts one grace period for the shard's open batch.
+    #[inline(never)]
     fn seal(&self, shard: &mut Shard<'g, T>) {
         if shard.open.is_empty() {
             return;
@@ -289,6 +303,7 @@ impl<'g, T> Writers<'g, T> {
     /// Takes out every sealed batch, oldest first, whose grace period has passed (stopping at
     /// the first that has not). The caller destroys them with [`Writers::destroy`] after
     /// unlocking the shard.
+    #[inline(never)]
     pub(crate) fn take_passed(&self, shard: &mut Shard<'g, T>) -> Option<Vec<Pending<T>>> {
         let mut out: Option<Vec<Pending<T>>> = None;
         while shard.sealed.front().is_some_and(|b| b.grace.has_passed()) {
@@ -304,6 +319,7 @@ impl<'g, T> Writers<'g, T> {
     /// Drops the objects of `items` (their grace period has passed and they are out of every
     /// shard), on the calling thread with no lock held, then gives their entries to `shard`'s
     /// free list (retired ones are dropped from circulation).
+    #[inline(never)]
     pub(crate) fn destroy(&self, shard: &ShardLock<'g, T>, mut items: Vec<Pending<T>>) {
         for pending in &items {
             // SAFETY: the entry was unlinked by the remover's compare-exchange and its grace

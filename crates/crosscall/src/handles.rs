@@ -95,7 +95,7 @@ use crate::gate::{CloseError, Gate, GateState, Pass};
 use crate::handle::Handle;
 use crate::handle_entries::{classify, unlinked, Entries, Entry, LIVE, RETIRED};
 use crate::handle_reclaimer::{self, Reclaim};
-use crate::handle_shards::{lock, Pending, Writers};
+use crate::handle_shards::{lock, Pending, ShardGuard, ShardLock, Writers};
 use crate::sync::{AtomicPtr, AtomicU64, Ordering};
 use std::fmt;
 use std::marker::PhantomData;
@@ -304,20 +304,10 @@ impl<'g, T> Handles<'g, T> {
         }
         loop {
             if s.free.is_empty() {
-                // Destroy what has passed first: its entries come back to this shard.
-                if let Some(passed) = w.take_passed(&mut s) {
-                    drop(s);
-                    w.destroy(shard, passed);
-                    s = lock(shard);
-                    if w.is_closed() {
-                        return refuse(HandleError::Closed, value);
-                    }
-                }
-            }
-            if s.free.is_empty() {
-                if let Err(error) = w.refill(&mut s, &self.entries) {
-                    return refuse(error, value);
-                }
+                s = match self.replenish(w, shard, s) {
+                    Ok(s) => s,
+                    Err(error) => return refuse(error, value),
+                };
             }
             let index = s.free.pop().expect("refilled above");
             let entry = self.entries.get(index).expect("free entries exist");
@@ -349,6 +339,35 @@ impl<'g, T> Handles<'g, T> {
             s.live += 1;
             return Ok(handle);
         }
+    }
+
+    /// Gives the calling thread's shard free entries (its free list is empty): destroys its
+    /// batches whose grace period has passed (their entries come back to it), else takes
+    /// some from the index pool. Out of line: once per 32 inserts or per batch.
+    ///
+    /// # Errors
+    ///
+    /// [`HandleError::Closed`] if the table closed meanwhile, or those of `Writers::refill`.
+    #[cold]
+    #[inline(never)]
+    fn replenish<'s>(
+        &self,
+        w: &'s Writers<'g, T>,
+        shard: &'s ShardLock<'g, T>,
+        mut s: ShardGuard<'s, 'g, T>,
+    ) -> Result<ShardGuard<'s, 'g, T>, HandleError> {
+        if let Some(passed) = w.take_passed(&mut s) {
+            drop(s);
+            w.destroy(shard, passed);
+            s = lock(shard);
+            if w.is_closed() {
+                return Err(HandleError::Closed);
+            }
+        }
+        if s.free.is_empty() {
+            w.refill(&mut s, &self.entries)?;
+        }
+        Ok(s)
     }
 
     /// The object `handle` names, for as long as `pass` (the caller's proof of being inside
@@ -782,6 +801,7 @@ impl<'g, T> Handles<'g, T> {
 
     /// The table key, drawn by the first insert (racing first inserts agree through the
     /// compare-exchange).
+    #[inline]
     fn key_for_insert(&self) -> u32 {
         // Relaxed: published to lookups by the Release store of a bucket pointer, which
         // happens after this on every thread that inserts.
@@ -789,6 +809,13 @@ impl<'g, T> Handles<'g, T> {
         if key & KEY_SET != 0 {
             return key as u32;
         }
+        self.draw_key()
+    }
+
+    /// The first insert's half of [`key_for_insert`](Handles::key_for_insert).
+    #[cold]
+    #[inline(never)]
+    fn draw_key(&self) -> u32 {
         let fresh = KEY_SET | u64::from(random_key());
         match self
             .key
@@ -800,10 +827,18 @@ impl<'g, T> Handles<'g, T> {
     }
 
     /// The write side, allocated on first use.
+    #[inline]
     fn writers_for_insert(&self) -> &Writers<'g, T> {
         if let Some(w) = self.existing_writers() {
             return w;
         }
+        self.new_writers()
+    }
+
+    /// The first insert's half of [`writers_for_insert`](Handles::writers_for_insert).
+    #[cold]
+    #[inline(never)]
+    fn new_writers(&self) -> &Writers<'g, T> {
         let fresh = Box::into_raw(Box::new(Writers::new(self.gate)));
         // Release pairs with the Acquire in `existing_writers`: the write side is initialized.
         match self.writers.compare_exchange(
@@ -822,6 +857,7 @@ impl<'g, T> Handles<'g, T> {
         }
     }
 
+    #[inline]
     fn existing_writers(&self) -> Option<&Writers<'g, T>> {
         // Acquire pairs with the publishing compare-exchange.
         let w = self.writers.load(Ordering::Acquire);
