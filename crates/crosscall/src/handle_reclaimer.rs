@@ -4,13 +4,14 @@
 //! or runs out of free entries. A table that goes idle — a burst of removals, then nothing —
 //! would keep its last objects until `close`. So one process-wide thread,
 //! `crosscall-reclaim`, started on the first batched removal, wakes every [`TICK`] while any
-//! table has removals waiting: it seals batches that stopped growing (opened before the
-//! previous tick, so ≤ 2 ticks after their first removal) and destroys those whose grace
-//! period has passed. With nothing waiting it sleeps until a removal opens a new batch.
+//! table has removals waiting: it seals batches that stopped growing (open for a whole tick:
+//! opened before the previous tick, so 1–2 ticks after their first removal; under churn a
+//! batch fills long before) and destroys those whose grace period has passed. With nothing
+//! waiting it sleeps until a removal opens a new batch.
 //!
-//! **Bound:** a removed object is destroyed within about 2 ms of its removal (two ticks)
-//! once every thread that was inside the gate at its batch's seal has left; sooner (at the
-//! 64th removal) under churn.
+//! **Bound:** a removed object of an idle table is destroyed within about 3 ms of its removal
+//! (sealed within 2 ticks, destroyed at the next tick) once every thread that was inside the
+//! gate at its batch's seal has left; under churn at the batch's 64th removal.
 //!
 //! **Where `destroy` runs:** on the thread that seals or refills (an `insert`/`remove` of the
 //! table), on this reclaimer thread for idle tables, or in `close`/`clear`/drop. Never under a

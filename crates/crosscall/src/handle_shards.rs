@@ -389,14 +389,16 @@ impl<'g, T> Writers<'g, T> {
     }
 
     /// One pass of the reclaimer (or of a caller that wants removals destroyed now): seals
-    /// every open batch opened before tick `tick` (every one when `tick` is `u64::MAX`),
-    /// destroys the batches whose period has passed. Returns whether removals still wait.
+    /// every open batch that has been open for a whole tick — opened before tick `tick - 1`
+    /// (every one when `tick` is `u64::MAX`): under churn a batch fills within microseconds,
+    /// so the reclaimer seals only batches that stopped growing — and destroys the batches
+    /// whose period has passed. Returns whether removals still wait.
     pub(crate) fn reclaim_pass(&self, tick: u64) -> bool {
         let mut waiting = false;
         for shard in self.shards() {
             let passed = {
                 let mut s = lock(shard);
-                if !s.open.is_empty() && (tick == u64::MAX || s.open_tick < tick) {
+                if !s.open.is_empty() && (tick == u64::MAX || s.open_tick + 1 < tick) {
                     self.seal(&mut s);
                 }
                 let passed = self.take_passed(&mut s);

@@ -24,7 +24,7 @@
 //! own batch of removals, behind a lock only it takes in steady state. Removals wait for
 //! their grace period together: one grace period (one `membarrier`) per batch of up to 64
 //! removals. A batch that stops filling up is sealed by a background reclaimer within about
-//! 2 ms. See `handle_shards.rs` and `handle_reclaimer.rs`.
+//! 3 ms. See `handle_shards.rs` and `handle_reclaimer.rs`.
 //!
 //! # When and where an object is dropped
 //!
@@ -33,7 +33,7 @@
 //!   runs once the grace period of its batch has passed, on one of: the removing thread, at
 //!   a later `insert`/`remove` on this table that seals a batch or needs free entries; the
 //!   process's reclaimer thread (`crosscall-reclaim`), for a table that went idle, about
-//!   2 ms after the removal; [`close`](Handles::close), [`clear`](Handles::clear) or the
+//!   3 ms after the removal; [`close`](Handles::close), [`clear`](Handles::clear) or the
 //!   table's drop. So `remove` needs `T: Send`.
 //! - [`remove_sync`](Handles::remove_sync) waits for a grace period of its own and drops the
 //!   object on the calling thread before returning (one `membarrier` and a wait per call;
@@ -57,7 +57,7 @@
 //!   object is stored inline next to its state word), in buckets that hold at most twice the
 //!   peak number of objects (plus 32); a freed entry costs 4 more bytes on a free list.
 //!   Removed objects waiting to be dropped: at most 64 per thread in its open batch, sealed
-//!   ≤ 2 ms after the batch's first removal; a sealed batch is dropped once every thread
+//!   ≤ 2 ms after the batch's first removal (destroyed ≤ 3 ms after it, idle); a sealed batch is dropped once every thread
 //!   that was inside the gate at its seal has left (a thread that never leaves holds back
 //!   every removal made after it entered, as in any RCU scheme).
 //! - Another table's handle is caught by a random per-table key mixed into the generation
@@ -514,7 +514,7 @@ impl<'g, T> Handles<'g, T> {
     /// gate, where the caller may still hold the object in this very call.
     ///
     /// Where and when the drop runs: see the [module docs](crate::handles) (on this thread at
-    /// a later `insert`/`remove`, on the reclaimer thread about 2 ms later if the table goes
+    /// a later `insert`/`remove`, on the reclaimer thread about 3 ms later if the table goes
     /// idle, or in `close`/`clear`/drop). [`remove_sync`](Handles::remove_sync) drops before
     /// it returns instead, at the price of a grace period of its own.
     ///
