@@ -481,8 +481,8 @@ impl<'g, T> Handles<'g, T> {
         }
         // SAFETY: not NULL; the entry is used while `self` is borrowed.
         let entry = unsafe { Entries::at(biased_base, biased) };
-        // Relaxed: the key was stored before the first bucket was published, and `get` above
-        // loaded a bucket pointer with Acquire. `KEY_SET | key` XOR the handle's high half is
+        // Relaxed: the key was stored before the first bucket was published, and `biased`
+        // above loaded a bucket pointer with Acquire. `KEY_SET | key` XOR the handle's high half is
         // `LIVE | generation` (KEY_SET is LIVE); before any insert it lacks LIVE and matches
         // nothing.
         let key = self.key.load(Ordering::Relaxed);
@@ -492,12 +492,6 @@ impl<'g, T> Handles<'g, T> {
         if word != live {
             return Err(classify(word, live as u32));
         }
-        // SAFETY: the word names this generation as live, so the value is initialized. It
-        // stays so while the caller is inside the gate: removal flips the word first, then
-        // its batch runs the closing-side barrier and defers the drop past every thread it
-        // finds inside. By the fence pair of the gate (see `fence.rs`), a thread whose load
-        // above saw the live word is one of those, and the caller stays inside (its pass is
-        // borrowed) for as long as the returned reference lives.
         let value = entry.value.get();
         if value.is_null() {
             // SAFETY: a field of a live entry, never at address 0. Said so that C's found path
@@ -505,6 +499,12 @@ impl<'g, T> Handles<'g, T> {
             // wrapping arithmetic, which the compiler cannot see is not NULL).
             unsafe { std::hint::unreachable_unchecked() }
         }
+        // SAFETY: the word names this generation as live, so the value is initialized. It
+        // stays so while the caller is inside the gate: removal flips the word first, then
+        // its batch runs the closing-side barrier and defers the drop past every thread it
+        // finds inside. By the fence pair of the gate (see `fence.rs`), a thread whose load
+        // above saw the live word is one of those, and the caller stays inside (its pass is
+        // borrowed) for as long as the returned reference lives.
         Ok(unsafe { (*value).assume_init_ref() })
     }
 
