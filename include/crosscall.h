@@ -199,10 +199,11 @@ void crosscall_gate_free(crosscall_gate *gate);
  * gate, if `destroy` is NULL, or if memory is exhausted.
  *
  * `destroy(obj)` is called exactly once for each object inserted, when no call can still
- * see it: on the thread that removes it, or later on the thread of a later
- * `crosscall_handle_insert` / `crosscall_handle_remove` / `crosscall_handles_free` of this
- * table (see `crosscall_handle_remove()`). Objects are read by every thread that calls
- * `crosscall_handle_get`, so they must be safe to share between threads.
+ * see it, and never while a lock of the table is held (it may insert into or remove from
+ * this table, but not free it): on the removing thread, on a thread that later inserts into
+ * or removes from this table, on the library's reclaimer thread, or in
+ * `crosscall_handles_free` (see `crosscall_handle_remove()`). Objects are read by every
+ * thread that calls `crosscall_handle_get`, so they must be safe to share between threads.
  *
  * Free every table before its gate: `crosscall_gate_free` on a gate that still has a
  * table aborts the process (it counts as a thread using the gate).
@@ -221,8 +222,7 @@ crosscall_handles *crosscall_handles_new(crosscall_gate *gate, void (*destroy)(v
  * closing or closed, or if the table is full (2^32 objects) or out of memory; `obj` is then
  * left to the caller (not destroyed).
  *
- * Also destroys, on this thread, removed objects whose destruction was deferred and is now
- * safe.
+ * May also destroy, on this thread, removed objects whose destruction is now safe.
  *
  * # Safety
  *
@@ -237,11 +237,11 @@ uint64_t crosscall_handle_insert(crosscall_handles *t, void *obj);
  * inside the table's gate (`crosscall_gate_enter`); this is checked.
  *
  * Writes nothing shared: lookups cost the same on any number of threads. Errors (`*obj` is
- * set to NULL, and the last-error message names the check that failed):
- * `CROSSCALL_ERR_STALE` (the object was removed), `CROSSCALL_ERR_INVALID` (0, a made-up
- * number, another table's handle; NULL or dead `t`; NULL `obj`; the calling thread is not
- * inside the table's gate), `CROSSCALL_ERR_CLOSED` (the gate is closing or closed and the
- * caller is not inside).
+ * set to NULL whenever `obj` is not NULL, and the last-error message names the check that
+ * failed): `CROSSCALL_ERR_STALE` (the object was removed), `CROSSCALL_ERR_INVALID` (0, a
+ * made-up number, another table's handle; NULL or dead `t`; NULL `obj`; the calling thread
+ * is not inside the table's gate), `CROSSCALL_ERR_CLOSED` (the gate is closing or closed and
+ * the caller is not inside).
  *
  * # Safety
  *
@@ -251,25 +251,42 @@ uint64_t crosscall_handle_insert(crosscall_handles *t, void *obj);
 int crosscall_handle_get(crosscall_handles *t, uint64_t h, void **obj);
 
 /**
- * Removes the object of handle `h` and destroys it exactly once, when no call can still see
- * it:
+ * Removes the object of handle `h`: the handle is stale at once, and `destroy(obj)` runs
+ * exactly once, later, when no call can still see the object. Returns without waiting, from
+ * inside or outside the table's gate (inside, the caller may go on using the object until
+ * it leaves).
  *
- * - called from *outside* the table's gate, it waits until every call that was inside has
- *   left, then calls `destroy(obj)` on this thread before returning;
- * - called from *inside* (the caller may still use the object), it returns at once and the
- *   destruction is deferred: `destroy(obj)` runs on the thread of a later
- *   `crosscall_handle_insert` / `crosscall_handle_remove` of this table that finds it safe,
- *   or in `crosscall_handles_free`.
+ * Removals are destroyed in batches: one grace period (one `membarrier` system call) serves
+ * up to 64 removals of a thread. `destroy(obj)` runs on one of: this thread, at a later
+ * `crosscall_handle_insert` / `crosscall_handle_remove` of this table; the library's
+ * reclaimer thread (`crosscall-reclaim`), within about 2 ms when the table goes idle and no
+ * thread that was inside the gate at the removal is still inside; `crosscall_handles_free`.
+ * Use `crosscall_handle_remove_sync()` to have `destroy(obj)` run before returning.
  *
- * Either way the handle is stale from now on. Errors: `CROSSCALL_ERR_STALE` (already
- * removed), `CROSSCALL_ERR_INVALID` (0, a made-up number, another table's handle; NULL or
- * dead `t`). Removing still works after the gate closed (to clean up).
+ * Errors: `CROSSCALL_ERR_STALE` (already removed), `CROSSCALL_ERR_INVALID` (0, a made-up
+ * number, another table's handle; NULL or dead `t`). Removing still works after the gate
+ * closed (to clean up).
  *
  * # Safety
  *
  * `t` must be NULL or a live pointer from `crosscall_handles_new`.
  */
 int crosscall_handle_remove(crosscall_handles *t, uint64_t h);
+
+/**
+ * Removes the object of handle `h` and runs `destroy(obj)` on this thread before returning,
+ * after waiting until every call that was inside the table's gate has left. Costs a grace
+ * period of its own per call (one `membarrier` system call, a few µs, plus the wait), where
+ * `crosscall_handle_remove()` shares one among up to 64 removals.
+ *
+ * Errors: as `crosscall_handle_remove()`, plus `CROSSCALL_ERR_WOULD_DEADLOCK` when called
+ * from inside the table's gate (it would wait for its own call; nothing is removed).
+ *
+ * # Safety
+ *
+ * `t` must be NULL or a live pointer from `crosscall_handles_new`.
+ */
+int crosscall_handle_remove_sync(crosscall_handles *t, uint64_t h);
 
 /**
  * Destroys every object still in the table (waiting until no call can still see them, as

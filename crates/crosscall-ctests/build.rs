@@ -10,6 +10,7 @@ fn main() {
         "c/cdylib_tests.c",
         "c/close_race_tests.c",
         "c/handles_tests.c",
+        "c/handle_churn_tests.c",
         "c/key_destructor_tests.c",
         "c/state_tests.c",
     ];

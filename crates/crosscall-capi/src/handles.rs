@@ -13,7 +13,8 @@
 //!     crosscall_gate_leave(gate);
 //! }
 //!
-//! crosscall_handle_remove(conns, h);   /* conn_destroy(conn) runs once nobody can see it */
+//! crosscall_handle_remove(conns, h);   /* stale now; conn_destroy(conn) runs once nobody
+//!                                         can see it (batched, see the function's docs) */
 //! crosscall_handles_free(conns);       /* destroys what is left */
 //! ```
 
@@ -131,10 +132,11 @@ fn code_of(e: HandleError) -> c_int {
 /// gate, if `destroy` is NULL, or if memory is exhausted.
 ///
 /// `destroy(obj)` is called exactly once for each object inserted, when no call can still
-/// see it: on the thread that removes it, or later on the thread of a later
-/// `crosscall_handle_insert` / `crosscall_handle_remove` / `crosscall_handles_free` of this
-/// table (see `crosscall_handle_remove()`). Objects are read by every thread that calls
-/// `crosscall_handle_get`, so they must be safe to share between threads.
+/// see it, and never while a lock of the table is held (it may insert into or remove from
+/// this table, but not free it): on the removing thread, on a thread that later inserts into
+/// or removes from this table, on the library's reclaimer thread, or in
+/// `crosscall_handles_free` (see `crosscall_handle_remove()`). Objects are read by every
+/// thread that calls `crosscall_handle_get`, so they must be safe to share between threads.
 ///
 /// Free every table before its gate: `crosscall_gate_free` on a gate that still has a
 /// table aborts the process (it counts as a thread using the gate).
@@ -187,8 +189,7 @@ pub unsafe extern "C" fn crosscall_handles_new(
 /// closing or closed, or if the table is full (2^32 objects) or out of memory; `obj` is then
 /// left to the caller (not destroyed).
 ///
-/// Also destroys, on this thread, removed objects whose destruction was deferred and is now
-/// safe.
+/// May also destroy, on this thread, removed objects whose destruction is now safe.
 ///
 /// # Safety
 ///
@@ -235,11 +236,11 @@ pub unsafe extern "C" fn crosscall_handle_insert(
 /// inside the table's gate (`crosscall_gate_enter`); this is checked.
 ///
 /// Writes nothing shared: lookups cost the same on any number of threads. Errors (`*obj` is
-/// set to NULL, and the last-error message names the check that failed):
-/// `CROSSCALL_ERR_STALE` (the object was removed), `CROSSCALL_ERR_INVALID` (0, a made-up
-/// number, another table's handle; NULL or dead `t`; NULL `obj`; the calling thread is not
-/// inside the table's gate), `CROSSCALL_ERR_CLOSED` (the gate is closing or closed and the
-/// caller is not inside).
+/// set to NULL whenever `obj` is not NULL, and the last-error message names the check that
+/// failed): `CROSSCALL_ERR_STALE` (the object was removed), `CROSSCALL_ERR_INVALID` (0, a
+/// made-up number, another table's handle; NULL or dead `t`; NULL `obj`; the calling thread
+/// is not inside the table's gate), `CROSSCALL_ERR_CLOSED` (the gate is closing or closed and
+/// the caller is not inside).
 ///
 /// # Safety
 ///
@@ -251,6 +252,43 @@ pub unsafe extern "C" fn crosscall_handle_get(
     h: u64,
     obj: *mut *mut c_void,
 ) -> c_int {
+    // The found path: no panic barrier and no message, as nothing on it can panic. Anything
+    // else (bad arguments, a bad handle, a thread outside the gate) is redone on the slow
+    // path, which says why.
+    if !t.is_null() && t.is_aligned() && !obj.is_null() {
+        // SAFETY: non-NULL and aligned; by contract a live table (checked by its magic).
+        let table = unsafe { &*t };
+        if table.magic.load(Ordering::Relaxed) == LIVE {
+            // SAFETY: the pointer handed to C is documented valid only until the thread
+            // leaves the gate.
+            if let Some(object) = unsafe { table.table.__get_held_cached(h) } {
+                // SAFETY: `obj` is non-NULL and, by contract, valid for writing one pointer.
+                unsafe { obj.write(object.obj) };
+                return CROSSCALL_OK;
+            }
+        }
+    }
+    // SAFETY: forwarded contract.
+    unsafe { get_slow(t, h, obj) }
+}
+
+/// Everything but a lookup that found its object through the thread's cached gate: a thread
+/// inside through another cached gate, or a refusal, which sets `*obj` to NULL (if `obj` is
+/// not NULL) and returns the code with a last-error message naming the check that failed.
+///
+/// `extern "C"` only to tell the compiler it cannot unwind (it runs behind the barrier): the
+/// found path then reaches it with a tail call and saves no registers.
+///
+/// # Safety
+///
+/// As for [`crosscall_handle_get`].
+#[cold]
+#[inline(never)]
+unsafe extern "C" fn get_slow(t: *mut crosscall_handles, h: u64, obj: *mut *mut c_void) -> c_int {
+    if !obj.is_null() {
+        // SAFETY: non-NULL and, by contract, valid for writing one pointer.
+        unsafe { obj.write(ptr::null_mut()) };
+    }
     guarded(|| {
         // SAFETY: forwarded contract.
         let table = match unsafe { checked_table(t) } {
@@ -267,13 +305,15 @@ pub unsafe extern "C" fn crosscall_handle_get(
             Some(Err(e)) => Err(fail(e, h)),
             None => Err(not_inside(table)),
         };
-        let (code, value) = match found {
-            Ok(value) => (CROSSCALL_OK, value),
-            Err(code) => (code, ptr::null_mut()),
-        };
-        // SAFETY: `obj` is non-NULL and, by contract, valid for writing one pointer.
-        unsafe { obj.write(value) };
-        code
+        match found {
+            Ok(value) => {
+                // Found after all (the table changed between the two lookups).
+                // SAFETY: `obj` is non-NULL and, by contract, valid for writing one pointer.
+                unsafe { obj.write(value) };
+                CROSSCALL_OK
+            }
+            Err(code) => code,
+        }
     })
 }
 
@@ -296,19 +336,21 @@ fn not_inside(table: &crosscall_handles) -> c_int {
     }
 }
 
-/// Removes the object of handle `h` and destroys it exactly once, when no call can still see
-/// it:
+/// Removes the object of handle `h`: the handle is stale at once, and `destroy(obj)` runs
+/// exactly once, later, when no call can still see the object. Returns without waiting, from
+/// inside or outside the table's gate (inside, the caller may go on using the object until
+/// it leaves).
 ///
-/// - called from *outside* the table's gate, it waits until every call that was inside has
-///   left, then calls `destroy(obj)` on this thread before returning;
-/// - called from *inside* (the caller may still use the object), it returns at once and the
-///   destruction is deferred: `destroy(obj)` runs on the thread of a later
-///   `crosscall_handle_insert` / `crosscall_handle_remove` of this table that finds it safe,
-///   or in `crosscall_handles_free`.
+/// Removals are destroyed in batches: one grace period (one `membarrier` system call) serves
+/// up to 64 removals of a thread. `destroy(obj)` runs on one of: this thread, at a later
+/// `crosscall_handle_insert` / `crosscall_handle_remove` of this table; the library's
+/// reclaimer thread (`crosscall-reclaim`), within about 3 ms when the table goes idle and no
+/// thread that was inside the gate at the removal is still inside; `crosscall_handles_free`.
+/// Use `crosscall_handle_remove_sync()` to have `destroy(obj)` run before returning.
 ///
-/// Either way the handle is stale from now on. Errors: `CROSSCALL_ERR_STALE` (already
-/// removed), `CROSSCALL_ERR_INVALID` (0, a made-up number, another table's handle; NULL or
-/// dead `t`). Removing still works after the gate closed (to clean up).
+/// Errors: `CROSSCALL_ERR_STALE` (already removed), `CROSSCALL_ERR_INVALID` (0, a made-up
+/// number, another table's handle; NULL or dead `t`). Removing still works after the gate
+/// closed (to clean up).
 ///
 /// # Safety
 ///
@@ -325,6 +367,35 @@ pub unsafe extern "C" fn crosscall_handle_remove(t: *mut crosscall_handles, h: u
             return fail(HandleError::NotIssued, h);
         };
         match table.table.remove(handle) {
+            Ok(()) => CROSSCALL_OK,
+            Err(e) => fail(e, h),
+        }
+    })
+}
+
+/// Removes the object of handle `h` and runs `destroy(obj)` on this thread before returning,
+/// after waiting until every call that was inside the table's gate has left. Costs a grace
+/// period of its own per call (one `membarrier` system call, a few µs, plus the wait), where
+/// `crosscall_handle_remove()` shares one among up to 64 removals.
+///
+/// Errors: as `crosscall_handle_remove()`, plus `CROSSCALL_ERR_WOULD_DEADLOCK` when called
+/// from inside the table's gate (it would wait for its own call; nothing is removed).
+///
+/// # Safety
+///
+/// `t` must be NULL or a live pointer from `crosscall_handles_new`.
+#[no_mangle]
+pub unsafe extern "C" fn crosscall_handle_remove_sync(t: *mut crosscall_handles, h: u64) -> c_int {
+    guarded(|| {
+        // SAFETY: forwarded contract.
+        let table = match unsafe { checked_table(t) } {
+            Ok(table) => table,
+            Err(code) => return code,
+        };
+        let Some(handle) = Handle::from_raw(h) else {
+            return fail(HandleError::NotIssued, h);
+        };
+        match table.table.remove_sync(handle) {
             Ok(()) => CROSSCALL_OK,
             Err(e) => fail(e, h),
         }

@@ -87,7 +87,7 @@ int ctest_handles_bad_input(void) {
     CHECK(crosscall_handle_remove(t, hb) == CROSSCALL_ERR_INVALID);
     CHECK(crosscall_handle_remove(t, 0) == CROSSCALL_ERR_INVALID);
     CHECK(crosscall_handle_remove(NULL, ha) == CROSSCALL_ERR_INVALID);
-    CHECK(crosscall_handle_remove(t, ha) == CROSSCALL_OK); /* outside: destroyed now */
+    CHECK(crosscall_handle_remove_sync(t, ha) == CROSSCALL_OK); /* sync: destroyed now */
     CHECK(atomic_load(&destroys) == 1);
     CHECK(crosscall_handle_remove(t, ha) == CROSSCALL_ERR_STALE); /* double remove */
     CHECK(LAST_ERROR_HAS("stale"));
@@ -143,10 +143,10 @@ int ctest_handles_remove_inside_is_deferred(void) {
     CHECK(LAST_ERROR_HAS("inside"));
     crosscall_gate_leave(g);
 
-    /* The next insert (outside) finds it safe and destroys it on this thread. */
+    /* Destroyed later (batched: by a later operation, the reclaimer, or free below). */
     uint64_t h2 = crosscall_handle_insert(t, obj_new(8, &destroys));
     CHECK(h2 != 0 && h2 != h);
-    CHECK(atomic_load(&destroys) == 1);
+    CHECK(atomic_load(&destroys) <= 1);
     crosscall_handles_free(t);
     CHECK(atomic_load(&destroys) == 2);
     CHECK(crosscall_gate_close(g) == CROSSCALL_OK);
@@ -186,12 +186,15 @@ static void *stress_writer(void *arg) {
                                  atomic_load(&st->readers_running) < 2)) {
             break;
         }
+        /* Removals no longer wait for the readers: leave them the CPU now and then (under
+         * valgrind's one-thread-at-a-time scheduling they would otherwise starve). */
+        if ((op & 15) == 0) sched_yield();
         uint64_t r = xorshift(&rng);
         int i = (int)(r % PUBLISHED);
         uint64_t h = atomic_exchange(&st->published[i], 0);
         if (h != 0) {
             if (r & 0x100) {
-                CHECK_T(crosscall_handle_remove(st->table, h) == CROSSCALL_OK); /* waits */
+                CHECK_T(crosscall_handle_remove(st->table, h) == CROSSCALL_OK); /* batched */
             } else {
                 CHECK_T(crosscall_gate_enter(st->gate) == CROSSCALL_OK);
                 CHECK_T(crosscall_handle_remove(st->table, h) == CROSSCALL_OK); /* deferred */

@@ -13,6 +13,33 @@ use std::collections::TryReserveError;
 use std::mem::MaybeUninit;
 use std::ptr;
 
+/// State word flag: the entry holds the object of the generation in the low 32 bits.
+pub(crate) const LIVE: u64 = 1 << 32;
+/// State word flag: the entry has used up its generations and is never reused.
+pub(crate) const RETIRED: u64 = 1 << 33;
+
+/// The word after unlinking the live `word`: next generation, or retired at the last one.
+pub(crate) fn unlinked(word: u64) -> u64 {
+    let generation = word as u32;
+    match generation.checked_add(1) {
+        Some(next) => u64::from(next),
+        None => RETIRED | u64::from(generation),
+    }
+}
+
+/// Why `generation` does not match the entry's `word` (which is not `LIVE | generation`).
+#[cold]
+pub(crate) fn classify(word: u64, generation: u32) -> crate::HandleError {
+    let current = word as u32;
+    // Generations are handed out in order, so every one below the current (and, once
+    // retired, every one) was issued and has been removed.
+    if word & RETIRED != 0 || generation < current {
+        crate::HandleError::Stale
+    } else {
+        crate::HandleError::NotIssued
+    }
+}
+
 /// log2 of the first bucket's length.
 const FIRST_SHIFT: u32 = 5;
 /// Enough buckets for index `u32::MAX`: `floor(log2(2^32 - 1 + 32)) - 5 = 27`.
@@ -20,14 +47,18 @@ pub(crate) const BUCKETS: usize = (32 - FIRST_SHIFT + 1) as usize;
 
 /// One entry: the state word that lookups check, and the object slot.
 pub(crate) struct Entry<T> {
-    /// Generation (low 32 bits) and the `LIVE` / `RETIRED` flags (see `handles.rs`).
-    /// Written only under the table's writer lock; read by lookups.
+    /// Generation (low 32 bits) and the [`LIVE`] / [`RETIRED`] flags. Written by the one
+    /// writer that holds the entry (an inserter that took it off a free list, a remover whose
+    /// compare-exchange unlinked it); read by lookups.
     pub(crate) word: AtomicU64,
     /// The object, initialized exactly while the entry is live or its removal is pending.
     pub(crate) value: UnsafeCell<MaybeUninit<T>>,
 }
 
-/// The bucket directory.
+/// The bucket directory. Each published pointer is *biased*: the address the bucket's
+/// entry for biased index 0 would have (`base - first_biased_index` entries, computed with
+/// wrapping arithmetic, never dereferenced), so that a lookup adds the biased index with no
+/// subtraction. NULL while the bucket is not allocated.
 pub(crate) struct Entries<T> {
     buckets: [AtomicPtr<Entry<T>>; BUCKETS],
 }
@@ -38,6 +69,11 @@ fn locate(index: u32) -> (usize, usize) {
     let biased = u64::from(index) + (1 << FIRST_SHIFT);
     let top = 63 - biased.leading_zeros(); // floor(log2(biased)), at least FIRST_SHIFT
     ((top - FIRST_SHIFT) as usize, (biased - (1 << top)) as usize)
+}
+
+/// The biased index (`index + 32`) of bucket `bucket`'s first entry.
+fn first_biased(bucket: usize) -> usize {
+    1 << (bucket as u32 + FIRST_SHIFT)
 }
 
 /// Number of entries in bucket `bucket`.
@@ -63,21 +99,44 @@ impl<T> Entries<T> {
     /// The entry at `index`, if its bucket has been allocated. Any thread, no lock.
     #[inline(always)]
     pub(crate) fn get(&self, index: u32) -> Option<&Entry<T>> {
-        let (bucket, offset) = locate(index);
-        // Acquire pairs with the Release in `get_or_grow`: the bucket's initialized entries
-        // (and everything the writer did before publishing it) are visible.
-        let base = self.buckets[bucket].load(Ordering::Acquire);
-        if base.is_null() {
+        let (biased_base, biased) = self.biased(index);
+        if biased_base.is_null() {
             return None;
         }
-        // SAFETY: a published bucket holds `bucket_len(bucket)` initialized entries and
-        // `offset < bucket_len(bucket)` by `locate`; buckets are freed only in `Drop`
-        // (`&mut self`), so the entry lives as long as `&self`.
-        Some(unsafe { &*base.add(offset) })
+        // SAFETY: as for `at`.
+        Some(unsafe { Self::at(biased_base, biased) })
     }
 
-    /// The entry at `index`, allocating its bucket if needed. Only under the writer lock
-    /// (one allocating thread at a time).
+    /// Where `index` lives: its bucket's biased base (NULL while the bucket is not
+    /// allocated) and its biased index. The lookup's form of [`get`](Entries::get): testing
+    /// the base for NULL itself spares it a second test of an `Option`'s pointer.
+    #[inline(always)]
+    pub(crate) fn biased(&self, index: u32) -> (*mut Entry<T>, usize) {
+        let biased = index as usize + (1 << FIRST_SHIFT);
+        // floor(log2(biased)) - FIRST_SHIFT, below BUCKETS as `index` is a u32.
+        let bucket = (usize::BITS - 1 - biased.leading_zeros()) as usize - FIRST_SHIFT as usize;
+        // Acquire pairs with the Release in `get_or_grow`: the bucket's initialized entries
+        // (and everything the writer did before publishing it) are visible.
+        (self.buckets[bucket].load(Ordering::Acquire), biased)
+    }
+
+    /// The entry at a non-NULL biased base and biased index from [`biased`](Entries::biased).
+    ///
+    /// # Safety
+    ///
+    /// `biased_base` is not NULL, and the reference is used only while `self` is borrowed.
+    #[inline(always)]
+    pub(crate) unsafe fn at<'a>(biased_base: *mut Entry<T>, biased: usize) -> &'a Entry<T> {
+        // SAFETY: a published bucket holds `bucket_len(bucket)` initialized entries, and its
+        // biased base plus `biased` is the entry at offset `biased - first_biased(bucket)`,
+        // below `bucket_len(bucket)` by `locate` (same allocation, so the wrapping arithmetic
+        // lands back inside it). Buckets are freed only in `Drop` (`&mut self`), so the entry
+        // lives while the caller borrows the table.
+        unsafe { &*biased_base.wrapping_add(biased) }
+    }
+
+    /// The entry at `index`, allocating its bucket if needed. Only under the table's index
+    /// pool lock (one allocating thread at a time).
     pub(crate) fn get_or_grow(&self, index: u32) -> Result<&Entry<T>, TryReserveError> {
         if let Some(entry) = self.get(index) {
             return Ok(entry);
@@ -93,7 +152,7 @@ impl<T> Entries<T> {
         let base = Box::into_raw(entries.into_boxed_slice()).cast::<Entry<T>>();
         // Release pairs with the Acquire in `get`. The slot was null (checked above, and
         // only the lock holder stores here).
-        self.buckets[bucket].store(base, Ordering::Release);
+        self.buckets[bucket].store(base.wrapping_sub(first_biased(bucket)), Ordering::Release);
         Ok(self.get(index).expect("bucket was just published"))
     }
 }
@@ -102,8 +161,9 @@ impl<T> Drop for Entries<T> {
     /// Frees the buckets. The table has already dropped the objects still in them.
     fn drop(&mut self) {
         for (bucket, slot) in self.buckets.iter_mut().enumerate() {
-            let base = slot.load(Ordering::Relaxed); // `&mut self`: no other thread
-            if !base.is_null() {
+            let biased_base = slot.load(Ordering::Relaxed); // `&mut self`: no other thread
+            if !biased_base.is_null() {
+                let base = biased_base.wrapping_add(first_biased(bucket));
                 let entries = ptr::slice_from_raw_parts_mut(base, bucket_len(bucket));
                 // SAFETY: `base` came from `Box::into_raw` of a boxed slice of exactly
                 // `bucket_len(bucket)` entries in `get_or_grow`, and is freed only here.

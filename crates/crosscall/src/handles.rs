@@ -11,29 +11,40 @@
 //!
 //! A lookup takes a [`Pass`] of the table's gate as proof that the calling thread is inside.
 //! It loads the entry's state word and, if it names the handle's generation, returns the
-//! object: two loads, no lock, no write to shared memory. Removal flips the state word
-//! (under the table's writer lock, shared only by `insert` / `remove`), then waits for — or
-//! defers the drop past — a *grace period*: until every thread that was inside the gate at
-//! that moment has left it. That is the gate's own close protocol (per-thread slots, the
-//! `membarrier` asymmetry) applied to one object: a lookup either saw the flipped word, or
-//! its thread was seen inside and is waited for. Inserting and removing never block a
-//! lookup.
+//! object: two loads, no lock, no write to shared memory. Removal flips the state word (one
+//! compare-exchange: the handle is stale from then on) and defers the drop past a *grace
+//! period*: until every thread that was inside the gate at that moment has left it. That is
+//! the gate's own close protocol (per-thread slots, the `membarrier` asymmetry) applied to
+//! the removed objects: a lookup either saw the flipped word, or its thread was seen inside
+//! and is waited for. Inserting and removing never block a lookup.
+//!
+//! # How inserts and removals stay flat across cores
+//!
+//! Each thread works in its own *shard* of the table: its own free list of entries and its
+//! own batch of removals, behind a lock only it takes in steady state. Removals wait for
+//! their grace period together: one grace period (one `membarrier`) per batch of up to 64
+//! removals. A batch that stops filling up is sealed by a background reclaimer within about
+//! 3 ms. See `handle_shards.rs` and `handle_reclaimer.rs`.
 //!
 //! # When and where an object is dropped
 //!
-//! - [`remove`](Handles::remove) from a thread *outside* the gate waits for the grace period
-//!   and drops the object on that thread before returning.
-//! - [`remove`](Handles::remove) from *inside* the gate (the caller may still hold the object
-//!   in this very call) unlinks it at once and defers the drop: it runs on the thread of the
-//!   first later `insert`, `remove` or `take` on this table that finds the grace period
-//!   over, or in [`close`](Handles::close), or when the table is dropped.
-//! - [`take`](Handles::take) waits like `remove` and returns the object instead.
+//! - [`remove`](Handles::remove) unlinks the object at once and defers the drop (from inside
+//!   the gate too, where the caller may still hold the object in this very call). The drop
+//!   runs once the grace period of its batch has passed, on one of: the removing thread, at
+//!   a later `insert`/`remove` on this table that seals a batch or needs free entries; the
+//!   process's reclaimer thread (`crosscall-reclaim`), for a table that went idle, about
+//!   3 ms after the removal; [`close`](Handles::close), [`clear`](Handles::clear) or the
+//!   table's drop. So `remove` needs `T: Send`.
+//! - [`remove_sync`](Handles::remove_sync) waits for a grace period of its own and drops the
+//!   object on the calling thread before returning (one `membarrier` and a wait per call;
+//!   refused from inside the gate). [`take`](Handles::take) does the same and returns the
+//!   object instead.
 //! - [`close`](Handles::close) closes the gate (draining it), drops the deferred objects on the
 //!   closing thread and hands back every object still in the table.
 //! - Dropping the table drops whatever is left, on the dropping thread.
 //!
-//! Objects are never dropped while the table's writer lock is held, so a `Drop` may use the
-//! table.
+//! Objects are never dropped while a lock of the table is held, so a `Drop` may use the
+//! table (but not close or drop it).
 //!
 //! # Bounds and memory
 //!
@@ -44,7 +55,11 @@
 //!   entry per 2^32 removals.)
 //! - Memory per live object: `size_of::<T>() + 8` bytes, rounded up to `T`'s alignment (the
 //!   object is stored inline next to its state word), in buckets that hold at most twice the
-//!   peak number of objects (plus 32); a freed entry costs 4 more bytes on the free list.
+//!   peak number of objects (plus 32); a freed entry costs 4 more bytes on a free list.
+//!   Removed objects waiting to be dropped: at most 64 per thread in its open batch, sealed
+//!   ≤ 2 ms after the batch's first removal (destroyed ≤ 3 ms after it, idle); a sealed batch is dropped once every thread
+//!   that was inside the gate at its seal has left (a thread that never leaves holds back
+//!   every removal made after it entered, as in any RCU scheme).
 //! - Another table's handle is caught by a random per-table key mixed into the generation
 //!   (see [`Handle`]): it is mistaken for a live object with probability 2^-32.
 //!
@@ -77,20 +92,18 @@
 //! ```
 
 use crate::gate::{CloseError, Gate, GateState, Pass};
-use crate::grace::Grace;
 use crate::handle::Handle;
-use crate::handle_entries::{Entries, Entry};
-use crate::sync::{AtomicU64, Mutex, MutexGuard, Ordering};
+use crate::handle_entries::{classify, unlinked, Entries, Entry, LIVE, RETIRED};
+use crate::handle_reclaimer::{self, Reclaim};
+use crate::handle_shards::{lock, Pending, ShardGuard, ShardLock, Writers};
+use crate::sync::{AtomicPtr, AtomicU64, Ordering};
 use std::fmt;
 use std::marker::PhantomData;
 use std::ptr;
 
-/// State word flag: the entry holds the object of the generation in the low 32 bits.
-const LIVE: u64 = 1 << 32;
-/// State word flag: the entry has used up its generations and is never reused.
-const RETIRED: u64 = 1 << 33;
-/// Table key flag: the key (low 32 bits) has been drawn.
-const KEY_SET: u64 = 1 << 32;
+/// Table key flag: the key (low 32 bits) has been drawn. The same bit as an entry's `LIVE`,
+/// so the key word XOR a handle's high half is the word of the entry it names when live.
+const KEY_SET: u64 = LIVE;
 
 /// Why a handle operation failed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -181,7 +194,7 @@ impl<T> std::error::Error for InsertError<T> {}
 /// {
 ///     let pass = gate.enter().unwrap();
 ///     assert_eq!(table.get(&pass, a).unwrap(), "a");
-///     // Removing from inside the gate cannot wait for this very call: the drop is deferred.
+///     // Removing makes the handle stale at once; the drop waits until no call can see it.
 ///     table.remove(a).unwrap();
 ///     assert_eq!(table.get(&pass, a).err(), Some(HandleError::Stale));
 /// }
@@ -193,33 +206,22 @@ impl<T> std::error::Error for InsertError<T> {}
 pub struct Handles<'g, T> {
     gate: &'g Gate,
     entries: Entries<T>,
-    /// `KEY_SET | key` once the first insert drew the key. Written once under the writer
-    /// lock before the first bucket is published.
+    /// `KEY_SET | key` once the first insert drew the key. Written once (a compare-exchange
+    /// from 0) before any bucket is published.
     key: AtomicU64,
-    writer: Mutex<Writer<'g>>,
+    /// The write side (shards, index pool), allocated on the first insert; never moves, as
+    /// the reclaimer may hold a pointer to it.
+    writers: AtomicPtr<Writers<'g, T>>,
     /// Owns `T`s (drop check); `Send`/`Sync` are implemented below with the bounds they need.
     _owns: PhantomData<(T, *const ())>,
 }
 
 // SAFETY: the table owns its objects; moving it to another thread moves them (T: Send).
-// Everything else is atomics, a Mutex, and grace records that name the gate's slots.
+// Everything else is atomics and the write side, which is `Send` for `T: Send`.
 unsafe impl<T: Send> Send for Handles<'_, T> {}
 // SAFETY: lookups share `&T` across threads (T: Sync); `remove` on one thread drops an object
-// inserted on another (T: Send). Shared state is reached through atomics and the writer lock.
+// inserted on another (T: Send). Shared state is reached through atomics and shard locks.
 unsafe impl<T: Send + Sync> Sync for Handles<'_, T> {}
-
-/// What only `insert` / `remove` / `take` / `close` touch, under the lock.
-struct Writer<'g> {
-    /// Entries whose objects are gone (and not retired), ready for reuse.
-    free: Vec<u32>,
-    /// The first index never used (entries at and above it are untouched).
-    next: u64,
-    /// Unlinked entries whose objects are still in place until their grace period passes.
-    pending: Vec<(Grace<'g>, u32)>,
-    /// Live objects.
-    live: usize,
-    closed: bool,
-}
 
 impl<'g, T> Handles<'g, T> {
     /// An empty table whose lookups run inside `gate`. Allocates nothing until the first
@@ -237,13 +239,7 @@ impl<'g, T> Handles<'g, T> {
             gate,
             entries: Entries::new(),
             key: AtomicU64::new(0),
-            writer: Mutex::new(Writer {
-                free: Vec::new(),
-                next: 0,
-                pending: Vec::new(),
-                live: 0,
-                closed: false,
-            }),
+            writers: AtomicPtr::new(ptr::null_mut()),
             _owns: PhantomData,
         }
     }
@@ -255,13 +251,7 @@ impl<'g, T> Handles<'g, T> {
             gate,
             entries: Entries::new(),
             key: AtomicU64::new(0),
-            writer: Mutex::new(Writer {
-                free: Vec::new(),
-                next: 0,
-                pending: Vec::new(),
-                live: 0,
-                closed: false,
-            }),
+            writers: AtomicPtr::new(ptr::null_mut()),
             _owns: PhantomData,
         }
     }
@@ -273,7 +263,7 @@ impl<'g, T> Handles<'g, T> {
 
     /// Number of objects in the table (a snapshot).
     pub fn len(&self) -> usize {
-        self.writer().live
+        self.existing_writers().map_or(0, Writers::live)
     }
 
     /// Whether the table holds no object (a snapshot).
@@ -281,8 +271,11 @@ impl<'g, T> Handles<'g, T> {
         self.len() == 0
     }
 
-    /// Adds `value` and returns its handle. Also drops, on this thread, deferred objects
+    /// Adds `value` and returns its handle. May also drop, on this thread, removed objects
     /// whose grace period has passed (see [`remove`](Handles::remove)).
+    ///
+    /// Takes only the calling thread's shard lock in steady state (see the
+    /// [module docs](crate::handles)).
     ///
     /// # Errors
     ///
@@ -298,51 +291,27 @@ impl<'g, T> Handles<'g, T> {
     /// assert_ne!(h.into_raw(), 0);
     /// ```
     pub fn insert(&self, value: T) -> Result<Handle, InsertError<T>> {
-        let mut reclaimed = Vec::new();
-        let result = self.insert_locked(value, &mut reclaimed);
-        drop(reclaimed); // outside the lock: a `Drop` may use the table
-        result
-    }
-
-    fn insert_locked(&self, value: T, reclaimed: &mut Vec<T>) -> Result<Handle, InsertError<T>> {
-        let mut w = self.writer();
-        if w.closed || matches!(self.gate.state(), GateState::Closing | GateState::Closed) {
-            return Err(InsertError {
-                error: HandleError::Closed,
-                value,
-            });
+        let refuse = |error, value| Err(InsertError { error, value });
+        if matches!(self.gate.state(), GateState::Closing | GateState::Closed) {
+            return refuse(HandleError::Closed, value);
         }
-        self.reclaim(&mut w, reclaimed);
         let key = self.key_for_insert();
+        let w = self.writers_for_insert();
+        let shard = w.shard();
+        let mut s = lock(shard);
+        if w.is_closed() {
+            return refuse(HandleError::Closed, value);
+        }
         loop {
-            let (index, recycled) = match w.free.pop() {
-                Some(index) => (index, true),
-                None => match u32::try_from(w.next) {
-                    Ok(index) => (index, false),
-                    Err(_) => {
-                        return Err(InsertError {
-                            error: HandleError::Full,
-                            value,
-                        })
-                    }
-                },
-            };
-            let entry = match self.entries.get_or_grow(index) {
-                Ok(entry) => entry,
-                Err(_) => {
-                    if recycled {
-                        w.free.push(index);
-                    }
-                    return Err(InsertError {
-                        error: HandleError::OutOfMemory,
-                        value,
-                    });
-                }
-            };
-            if !recycled {
-                w.next += 1;
+            if s.free.is_empty() {
+                s = match self.replenish(w, shard, s) {
+                    Ok(s) => s,
+                    Err(error) => return refuse(error, value),
+                };
             }
-            // Relaxed: only lock holders store to the word.
+            let index = s.free.pop().expect("refilled above");
+            let entry = self.entries.get(index).expect("free entries exist");
+            // Relaxed: this thread holds the entry (off a free list), nobody else stores it.
             let word = entry.word.load(Ordering::Relaxed);
             debug_assert_eq!(word & (LIVE | RETIRED), 0, "a free entry is neither");
             let mut generation = word as u32;
@@ -358,26 +327,55 @@ impl<'g, T> Handles<'g, T> {
                     Handle::encode(index, generation, key).expect("one generation encodes to 0")
                 }
             };
-            // SAFETY: the entry is neither live nor pending (it is fresh or came off the free
-            // list after its grace period), so no lookup reads its value and, as we hold the
-            // writer lock, no other writer touches it.
+            // SAFETY: the entry is neither live nor pending (it is fresh or came off a free
+            // list after its grace period), so no lookup reads its value, and this thread
+            // holds it: no other writer touches it.
             unsafe { (*entry.value.get()).write(value) };
-            // Release pairs with the Acquire load in `lookup`: the object is written before
-            // the word can match a handle.
+            // Release pairs with the Acquire load in `lookup` and the remover's
+            // compare-exchange: the object is written before the word can match a handle.
             entry
                 .word
                 .store(LIVE | u64::from(generation), Ordering::Release);
-            w.live += 1;
+            s.live += 1;
             return Ok(handle);
         }
+    }
+
+    /// Gives the calling thread's shard free entries (its free list is empty): destroys its
+    /// batches whose grace period has passed (their entries come back to it), else takes
+    /// some from the index pool. Out of line: once per 32 inserts or per batch.
+    ///
+    /// # Errors
+    ///
+    /// [`HandleError::Closed`] if the table closed meanwhile, or those of `Writers::refill`.
+    #[cold]
+    #[inline(never)]
+    fn replenish<'s>(
+        &self,
+        w: &'s Writers<'g, T>,
+        shard: &'s ShardLock<'g, T>,
+        mut s: ShardGuard<'s, 'g, T>,
+    ) -> Result<ShardGuard<'s, 'g, T>, HandleError> {
+        if let Some(passed) = w.take_passed(&mut s) {
+            drop(s);
+            w.destroy(shard, passed);
+            s = lock(shard);
+            if w.is_closed() {
+                return Err(HandleError::Closed);
+            }
+        }
+        if s.free.is_empty() {
+            w.refill(&mut s, &self.entries)?;
+        }
+        Ok(s)
     }
 
     /// The object `handle` names, for as long as `pass` (the caller's proof of being inside
     /// the table's gate) lives.
     ///
     /// Two loads and a compare: no lock, no write to shared memory. The object cannot be
-    /// dropped while the reference lives: removal waits for (or defers the drop past) every
-    /// call that was inside the gate when it unlinked the object.
+    /// dropped while the reference lives: removal defers the drop past every call that was
+    /// inside the gate when it unlinked the object.
     ///
     /// # Errors
     ///
@@ -398,7 +396,7 @@ impl<'g, T> Handles<'g, T> {
         if !ptr::eq(pass.gate(), self.gate) {
             return Err(HandleError::WrongGate);
         }
-        self.lookup(handle)
+        self.lookup(handle.into_raw())
     }
 
     /// [`get`](Handles::get) for a handle as C passes it: a `u64`, where 0 is
@@ -438,42 +436,87 @@ impl<'g, T> Handles<'g, T> {
         if !self.gate.entered_here() {
             return None;
         }
-        Some(match Handle::from_raw(raw) {
-            Some(handle) => self.lookup(handle),
-            None => Err(HandleError::NotIssued),
-        })
+        Some(self.lookup(raw))
+    }
+
+    /// Not public API: the common case of [`__get_held`](Handles::__get_held), decided
+    /// without a call: the calling thread's cached gate is this table's and it is inside it.
+    /// `None` when not decided here (another gate cached, not inside, or no object found):
+    /// ask `__get_held`, which also says why.
+    ///
+    /// The cached gate address identifies the gate: a gate freed and another made at the same
+    /// address is not entered until the thread re-caches it, and the slot it cached for the
+    /// old gate has depth 0 (as for `Gate::__leave_held_fast_at`).
+    ///
+    /// # Safety
+    ///
+    /// As for [`__get_held`](Handles::__get_held).
+    #[doc(hidden)]
+    #[inline(always)]
+    pub unsafe fn __get_held_cached(&self, raw: u64) -> Option<&T> {
+        use crate::gate::local;
+        let (_, slot, addr) = local::cached_with_addr();
+        if addr != ptr::from_ref(self.gate) as usize || (!local::SLOT_NEVER_NULL && slot.is_null())
+        {
+            return None;
+        }
+        // SAFETY: a cached slot is owned by this thread and alive while it is cached.
+        // Relaxed: only this thread writes its slot's word.
+        let word = unsafe { &*slot }.word.load(Ordering::Relaxed);
+        if crate::gate::slots::depth(word) == 0 {
+            return None;
+        }
+        self.lookup(raw).ok()
     }
 
     /// The lookup proper; the caller has checked that the calling thread is inside the gate
     /// for as long as the returned reference lives.
-    #[inline]
-    fn lookup(&self, handle: Handle) -> Result<&T, HandleError> {
-        let Some(entry) = self.entries.get(handle.index()) else {
+    /// Takes the raw number: 0 needs no check of its own, as the one entry word it could
+    /// match (index 0, live at the generation equal to the key) is never used.
+    #[inline(always)]
+    fn lookup(&self, raw: u64) -> Result<&T, HandleError> {
+        let (biased_base, biased) = self.entries.biased(raw as u32);
+        if biased_base.is_null() {
             return Err(HandleError::NotIssued);
-        };
-        // Relaxed: the key was stored before the first bucket was published, and `get` above
-        // loaded a bucket pointer with Acquire.
-        let key = self.key.load(Ordering::Relaxed) as u32;
-        let generation = handle.generation(key);
+        }
+        // SAFETY: not NULL; the entry is used while `self` is borrowed.
+        let entry = unsafe { Entries::at(biased_base, biased) };
+        // Relaxed: the key was stored before the first bucket was published, and `biased`
+        // above loaded a bucket pointer with Acquire. `KEY_SET | key` XOR the handle's high half is
+        // `LIVE | generation` (KEY_SET is LIVE); before any insert it lacks LIVE and matches
+        // nothing.
+        let key = self.key.load(Ordering::Relaxed);
+        let live = key ^ (raw >> 32);
         // Acquire pairs with the Release store in `insert`: the object is initialized.
         let word = entry.word.load(Ordering::Acquire);
-        if word != LIVE | u64::from(generation) {
-            return Err(classify(word, generation));
+        if word != live {
+            return Err(classify(word, live as u32));
+        }
+        let value = entry.value.get();
+        if value.is_null() {
+            // SAFETY: a field of a live entry, never at address 0. Said so that C's found path
+            // needs no NULL test of the reference (the entry's address was computed with
+            // wrapping arithmetic, which the compiler cannot see is not NULL).
+            unsafe { std::hint::unreachable_unchecked() }
         }
         // SAFETY: the word names this generation as live, so the value is initialized. It
         // stays so while the caller is inside the gate: removal flips the word first, then
-        // runs the closing-side barrier and waits for (or defers past) every thread it finds
-        // inside. By the fence pair of the gate (see `fence.rs`), a thread whose load above
-        // saw the live word is one of those, and the caller stays inside (its pass is
+        // its batch runs the closing-side barrier and defers the drop past every thread it
+        // finds inside. By the fence pair of the gate (see `fence.rs`), a thread whose load
+        // above saw the live word is one of those, and the caller stays inside (its pass is
         // borrowed) for as long as the returned reference lives.
-        Ok(unsafe { (*entry.value.get()).assume_init_ref() })
+        Ok(unsafe { (*value).assume_init_ref() })
     }
 
-    /// Removes the object `handle` names and drops it once no call can still be using it:
-    /// before returning when called from outside the gate (after waiting for the calls inside
-    /// to leave), later when called from inside (see the [module docs](crate::handles)).
-    /// On success it also drops deferred objects whose grace period has passed. Each removal
-    /// runs the closing-side barrier once (one `membarrier` call, a few µs).
+    /// Removes the object `handle` names: the handle is stale at once, and the object is
+    /// dropped once no call can still be using it, in a batch with other removals (one grace
+    /// period — one `membarrier` — per batch of up to 64). Works the same from inside the
+    /// gate, where the caller may still hold the object in this very call.
+    ///
+    /// Where and when the drop runs: see the [module docs](crate::handles) (on this thread at
+    /// a later `insert`/`remove`, on the reclaimer thread about 3 ms later if the table goes
+    /// idle, or in `close`/`clear`/drop). [`remove_sync`](Handles::remove_sync) drops before
+    /// it returns instead, at the price of a grace period of its own.
     ///
     /// # Errors
     ///
@@ -488,29 +531,62 @@ impl<'g, T> Handles<'g, T> {
     /// table.remove(h).unwrap();
     /// assert_eq!(table.remove(h), Err(HandleError::Stale));
     /// ```
-    pub fn remove(&self, handle: Handle) -> Result<(), HandleError> {
-        let index = self.unlink(handle)?;
-        let grace = self.gate.grace_begin();
-        let mut reclaimed = Vec::new();
-        match self.gate.grace_wait(&grace) {
-            Ok(()) => {
-                let mut w = self.writer();
-                reclaimed.push(self.take_value(&mut w, index));
-                self.reclaim(&mut w, &mut reclaimed);
+    pub fn remove(&self, handle: Handle) -> Result<(), HandleError>
+    where
+        T: Send,
+    {
+        let w = self.existing_writers().ok_or(HandleError::NotIssued)?;
+        let shard = w.shard();
+        let (opened, passed) = {
+            let mut s = lock(shard);
+            if w.is_closed() {
+                return Err(HandleError::Closed);
             }
-            Err(_) => {
-                // Inside the gate: this very call may hold the object. Defer.
-                let mut w = self.writer();
-                w.pending.push((grace, index));
-                self.reclaim(&mut w, &mut reclaimed);
-            }
+            let pending = self.unlink(handle)?;
+            s.live -= 1;
+            let (opened, sealed) = w.push_removed(&mut s, pending);
+            // Checked when a batch was just sealed, not on every removal: a waiting period
+            // reads other threads' slots, lines they write on every entry.
+            let passed = if sealed { w.take_passed(&mut s) } else { None };
+            (opened, passed)
+        };
+        if opened {
+            self.register_with_reclaimer(w);
+            handle_reclaimer::wake();
         }
-        drop(reclaimed); // outside the lock
+        if let Some(passed) = passed {
+            w.destroy(shard, passed);
+        }
         Ok(())
     }
 
+    /// Removes the object `handle` names and drops it on this thread before returning,
+    /// after waiting until no call can still be using it: one grace period of its own (one
+    /// `membarrier`, a few µs, plus the wait for the calls inside the gate to leave) per call.
+    /// For callers that must know the object is gone (a file closed, memory returned);
+    /// otherwise [`remove`](Handles::remove) is cheaper.
+    ///
+    /// # Errors
+    ///
+    /// As [`remove`](Handles::remove), plus [`HandleError::WouldDeadlock`] when called from
+    /// inside the table's gate (nothing is removed then).
+    ///
+    /// ```
+    /// use crosscall::{Gate, Handles};
+    /// use std::sync::Arc;
+    /// let gate = Gate::new();
+    /// let table = Handles::new(&gate);
+    /// let shared = Arc::new(());
+    /// let h = table.insert(Arc::clone(&shared)).unwrap();
+    /// table.remove_sync(h).unwrap();
+    /// assert_eq!(Arc::strong_count(&shared), 1); // dropped before remove_sync returned
+    /// ```
+    pub fn remove_sync(&self, handle: Handle) -> Result<(), HandleError> {
+        self.take(handle).map(drop)
+    }
+
     /// Removes the object `handle` names and returns it, after waiting until no call can
-    /// still be using it.
+    /// still be using it (as [`remove_sync`](Handles::remove_sync)).
     ///
     /// # Errors
     ///
@@ -528,28 +604,37 @@ impl<'g, T> Handles<'g, T> {
         if self.gate.entered_here() {
             return Err(HandleError::WouldDeadlock);
         }
-        let index = self.unlink(handle)?;
-        let grace = self.gate.grace_begin();
-        if self.gate.grace_wait(&grace).is_err() {
-            // Unreachable (checked above); deferring keeps it sound regardless.
-            self.writer().pending.push((grace, index));
-            return Err(HandleError::WouldDeadlock);
-        }
-        let mut reclaimed = Vec::new();
-        let value = {
-            let mut w = self.writer();
-            let value = self.take_value(&mut w, index);
-            self.reclaim(&mut w, &mut reclaimed);
-            value
+        let w = self.existing_writers().ok_or(HandleError::NotIssued)?;
+        let shard = w.shard();
+        let pending = {
+            let mut s = lock(shard);
+            if w.is_closed() {
+                return Err(HandleError::Closed);
+            }
+            let pending = self.unlink(handle)?;
+            s.live -= 1;
+            pending
         };
-        drop(reclaimed);
+        let grace = self.gate.grace_begin();
+        // Checked above that this thread is outside. Were it not, the panic would leak the
+        // unlinked object (never dropped), which is sound.
+        self.gate
+            .grace_wait(&grace)
+            .expect("the calling thread is outside the gate");
+        // SAFETY: unlinked by our compare-exchange (so only we hold it) and its grace period
+        // has passed: no lookup holds or can obtain a reference; read out exactly once.
+        let value = unsafe { (*(*pending.entry).value.get()).assume_init_read() };
+        // Relaxed: only the holder of the entry stores its word.
+        if self.entries_word(&pending) & RETIRED == 0 {
+            lock(shard).free.push(pending.index);
+        }
         Ok(value)
     }
 
     /// Removes every object without closing the gate, and returns them once no call can
-    /// still be using them (after waiting for the calls inside to leave); deferred objects
-    /// are dropped on this thread. Every handle issued so far becomes
-    /// [`HandleError::Stale`]; the table stays usable.
+    /// still be using them (after waiting for the calls inside to leave); removed objects
+    /// still waiting for their grace period are dropped on this thread. Every handle issued
+    /// so far becomes [`HandleError::Stale`]; the table stays usable.
     ///
     /// # Errors
     ///
@@ -568,47 +653,55 @@ impl<'g, T> Handles<'g, T> {
         if self.gate.entered_here() {
             return Err(HandleError::WouldDeadlock);
         }
-        let (unlinked_now, earlier) = {
-            let mut w = self.writer();
-            let mut unlinked_now = Vec::new();
-            for index in 0..w.next {
-                let index = index as u32; // `next` <= 2^32
-                let entry = self.entries.get(index).expect("entries below `next` exist");
-                let word = entry.word.load(Ordering::Relaxed);
-                if word & LIVE != 0 {
-                    // Release: as in `unlink`.
-                    entry.word.store(unlinked(word), Ordering::Release);
-                    unlinked_now.push(index);
-                }
-            }
-            w.live = 0;
-            (unlinked_now, std::mem::take(&mut w.pending))
+        let Some(w) = self.existing_writers() else {
+            return Ok(Vec::new());
         };
+        // Removals of every shard, then every live object: unlinked before the period below
+        // begins, so it covers them all.
+        let earlier = w.take_all_pending();
+        let mut unlinked_now = Vec::new();
+        for index in 0..w.next_index() {
+            let index = index as u32; // `next` <= 2^32
+            let entry = self.entries.get(index).expect("entries below `next` exist");
+            let word = entry.word.load(Ordering::Relaxed);
+            // AcqRel as in `unlink`; a concurrent remover wins or loses the same race.
+            if word & LIVE != 0
+                && entry
+                    .word
+                    .compare_exchange(word, unlinked(word), Ordering::AcqRel, Ordering::Relaxed)
+                    .is_ok()
+            {
+                unlinked_now.push(Pending { index, entry });
+            }
+        }
+        w.reset_live(0);
         let grace = self.gate.grace_begin();
-        // Checked above that this thread is outside. Were it not, the panic would leak the
-        // unlinked objects (never dropped), which is sound.
         self.gate
             .grace_wait(&grace)
             .expect("the calling thread is outside the gate");
+        // What the reclaimer took out before us has been dropped once this returns.
+        handle_reclaimer::settle(&w.reclaimer_id);
         let mut live = Vec::with_capacity(unlinked_now.len());
-        let mut deferred = Vec::with_capacity(earlier.len());
-        {
-            let mut w = self.writer();
-            for index in unlinked_now {
-                live.push(self.take_value(&mut w, index));
-            }
-            // An earlier grace period has passed too: every thread it waits for was inside
-            // before ours began, so it has left once ours is over.
-            for (_, index) in earlier {
-                deferred.push(self.take_value(&mut w, index));
-            }
+        for pending in &unlinked_now {
+            // SAFETY: unlinked by our compare-exchange, grace period passed: ours alone.
+            live.push(unsafe { (*(*pending.entry).value.get()).assume_init_read() });
         }
-        drop(deferred);
+        let freed: Vec<u32> = unlinked_now
+            .iter()
+            .chain(earlier.iter())
+            .filter(|p| self.entries_word(p) & RETIRED == 0)
+            .map(|p| p.index)
+            .collect();
+        // An earlier removal's grace period has passed too: every thread it waits for was
+        // inside before ours began, so it has left once ours is over.
+        drop_pending(&earlier);
+        w.free_to_pool(freed);
         Ok(live)
     }
 
     /// Closes the table's gate (waiting for every call inside to leave), then empties the
-    /// table: deferred objects are dropped on this thread, the live ones are returned (in no
+    /// table: removed objects still waiting are dropped on this thread (and any the reclaimer
+    /// is dropping are dropped before this returns), the live ones are returned (in no
     /// particular order). Afterwards every handle of this table is [`HandleError::Stale`],
     /// and `insert`, `remove` and `take` return [`HandleError::Closed`]. Closing a closed
     /// table returns an empty `Vec`.
@@ -632,37 +725,55 @@ impl<'g, T> Handles<'g, T> {
     /// ```
     pub fn close(&self) -> Result<Vec<T>, CloseError> {
         self.gate.close()?;
+        let Some(w) = self.existing_writers() else {
+            return Ok(Vec::new());
+        };
+        w.mark_closed();
+        // The gate is closed and drained: no call is inside, so every grace period has
+        // passed and no lookup can run. Every writer either finished before the shard locks
+        // taken here or sees the closed flag (see `Writers::mark_closed`).
+        let deferred = w.take_all_pending();
         let mut live = Vec::new();
-        let mut deferred = Vec::new();
-        {
-            let mut w = self.writer();
-            w.closed = true;
-            // The gate is closed and drained: no call is inside, so every grace period has
-            // passed and no lookup can run.
-            for (_, index) in std::mem::take(&mut w.pending) {
-                deferred.push(self.take_value(&mut w, index));
+        for index in 0..w.next_index() {
+            let index = index as u32; // `next` <= 2^32
+            let entry = self.entries.get(index).expect("entries below `next` exist");
+            let word = entry.word.load(Ordering::Acquire);
+            if word & LIVE != 0
+                && entry
+                    .word
+                    .compare_exchange(word, unlinked(word), Ordering::AcqRel, Ordering::Relaxed)
+                    .is_ok()
+            {
+                // SAFETY: unlinked by our compare-exchange, nobody inside the gate: ours.
+                live.push(unsafe { (*entry.value.get()).assume_init_read() });
             }
-            for index in 0..w.next {
-                let index = index as u32; // `next` <= 2^32
-                let entry = self.entries.get(index).expect("entries below `next` exist");
-                let word = entry.word.load(Ordering::Relaxed);
-                if word & LIVE != 0 {
-                    entry.word.store(unlinked(word), Ordering::Relaxed);
-                    live.push(self.take_value(&mut w, index));
-                }
-            }
-            w.live = 0;
         }
-        drop(deferred);
+        w.reset_live(0);
+        drop_pending(&deferred);
+        handle_reclaimer::settle(&w.reclaimer_id);
         Ok(live)
     }
 
-    /// Flips the live word of `handle`'s entry to "removed" under the writer lock.
-    fn unlink(&self, handle: Handle) -> Result<u32, HandleError> {
-        let mut w = self.writer();
-        if w.closed {
-            return Err(HandleError::Closed);
-        }
+    /// Not public API: seals every batch of removals now and drops those whose grace period
+    /// has passed, as the reclaimer's tick does (for tests and loom models, which have no
+    /// reclaimer). Returns whether removals still wait.
+    #[doc(hidden)]
+    pub fn __reclaim_now(&self) -> bool
+    where
+        T: Send,
+    {
+        let Some(w) = self.existing_writers() else {
+            return false;
+        };
+        let waiting = w.reclaim_pass(u64::MAX);
+        // A batch the reclaimer took out before us is dropped once this returns.
+        handle_reclaimer::settle(&w.reclaimer_id);
+        waiting
+    }
+
+    /// Flips the live word of `handle`'s entry to "removed": the one compare-exchange that
+    /// decides which of several racing removers (or `clear`) owns the object.
+    fn unlink(&self, handle: Handle) -> Result<Pending<T>, HandleError> {
         let key = self.key.load(Ordering::Relaxed);
         if key & KEY_SET == 0 {
             return Err(HandleError::NotIssued); // nothing was ever inserted
@@ -670,88 +781,138 @@ impl<'g, T> Handles<'g, T> {
         let index = handle.index();
         let entry = self.entries.get(index).ok_or(HandleError::NotIssued)?;
         let generation = handle.generation(key as u32);
-        let word = entry.word.load(Ordering::Relaxed);
-        if word != LIVE | u64::from(generation) {
-            return Err(classify(word, generation));
-        }
-        // Release is not needed by lookups (one that sees the new word does not read the
-        // value); the grace period's barrier orders this store before its slot scan.
-        entry.word.store(unlinked(word), Ordering::Release);
-        w.live -= 1;
-        Ok(index)
-    }
-
-    /// Moves the object out of unlinked entry `index` and frees the entry for reuse (unless
-    /// retired). The entry's grace period must have passed.
-    fn take_value(&self, w: &mut MutexGuard<'_, Writer<'g>>, index: u32) -> T {
-        let entry = self.entries.get(index).expect("an unlinked entry exists");
-        // SAFETY: the entry was unlinked and its grace period has passed, so no lookup holds
-        // or can obtain a reference to the value; it is initialized (unlinking does not touch
-        // it) and, under the lock, read out exactly once (the index leaves `pending` or the
-        // remover's hands here).
-        let value = unsafe { (*entry.value.get()).assume_init_read() };
-        if entry.word.load(Ordering::Relaxed) & RETIRED == 0 {
-            w.free.push(index);
-        }
-        value
-    }
-
-    /// Moves out the deferred objects whose grace period has passed, into `out` (dropped by
-    /// the caller after unlocking).
-    fn reclaim(&self, w: &mut MutexGuard<'_, Writer<'g>>, out: &mut Vec<T>) {
-        let mut i = 0;
-        while i < w.pending.len() {
-            if w.pending[i].0.has_passed() {
-                let (_, index) = w.pending.swap_remove(i);
-                out.push(self.take_value(w, index));
-            } else {
-                i += 1;
-            }
+        let live = LIVE | u64::from(generation);
+        // AcqRel: Acquire pairs with the inserter's Release (the object is initialized for
+        // whoever drops it); the grace period's barrier orders the store before its scan.
+        match entry
+            .word
+            .compare_exchange(live, unlinked(live), Ordering::AcqRel, Ordering::Relaxed)
+        {
+            Ok(_) => Ok(Pending { index, entry }),
+            Err(word) => Err(classify(word, generation)),
         }
     }
 
-    /// The table key, drawn on first use. Called under the writer lock, before any bucket is
-    /// published.
+    /// The state word of a pending entry (Relaxed: the caller holds the entry).
+    fn entries_word(&self, pending: &Pending<T>) -> u64 {
+        // SAFETY: entries live as long as the table.
+        unsafe { &*pending.entry }.word.load(Ordering::Relaxed)
+    }
+
+    /// The table key, drawn by the first insert (racing first inserts agree through the
+    /// compare-exchange).
+    #[inline]
     fn key_for_insert(&self) -> u32 {
+        // Relaxed: published to lookups by the Release store of a bucket pointer, which
+        // happens after this on every thread that inserts.
         let key = self.key.load(Ordering::Relaxed);
         if key & KEY_SET != 0 {
             return key as u32;
         }
-        let fresh = random_key();
-        // Relaxed: published to lookups by the Release store of the first bucket pointer.
-        self.key
-            .store(KEY_SET | u64::from(fresh), Ordering::Relaxed);
-        fresh
+        self.draw_key()
     }
 
-    fn writer(&self) -> MutexGuard<'_, Writer<'g>> {
-        // Every update of `Writer` completes before anything that can panic (user code runs
-        // only outside the lock), so a poisoned lock holds consistent state.
-        self.writer.lock().unwrap_or_else(|e| e.into_inner())
+    /// The first insert's half of [`key_for_insert`](Handles::key_for_insert).
+    #[cold]
+    #[inline(never)]
+    fn draw_key(&self) -> u32 {
+        let fresh = KEY_SET | u64::from(random_key());
+        match self
+            .key
+            .compare_exchange(0, fresh, Ordering::Relaxed, Ordering::Relaxed)
+        {
+            Ok(_) => fresh as u32,
+            Err(existing) => existing as u32,
+        }
+    }
+
+    /// The write side, allocated on first use.
+    #[inline]
+    fn writers_for_insert(&self) -> &Writers<'g, T> {
+        if let Some(w) = self.existing_writers() {
+            return w;
+        }
+        self.new_writers()
+    }
+
+    /// The first insert's half of [`writers_for_insert`](Handles::writers_for_insert).
+    #[cold]
+    #[inline(never)]
+    fn new_writers(&self) -> &Writers<'g, T> {
+        let fresh = Box::into_raw(Box::new(Writers::new(self.gate)));
+        // Release pairs with the Acquire in `existing_writers`: the write side is initialized.
+        match self.writers.compare_exchange(
+            ptr::null_mut(),
+            fresh,
+            Ordering::AcqRel,
+            Ordering::Acquire,
+        ) {
+            // SAFETY: just published; freed only in `Drop`.
+            Ok(_) => unsafe { &*fresh },
+            Err(other) => {
+                // SAFETY: `fresh` was never shared; `other` was published (as above).
+                drop(unsafe { Box::from_raw(fresh) });
+                unsafe { &*other }
+            }
+        }
+    }
+
+    #[inline]
+    fn existing_writers(&self) -> Option<&Writers<'g, T>> {
+        // Acquire pairs with the publishing compare-exchange.
+        let w = self.writers.load(Ordering::Acquire);
+        // SAFETY: published write sides live until the table drops.
+        (!w.is_null()).then(|| unsafe { &*w })
+    }
+
+    /// Lets the reclaimer see this table's removals (first batched removal only).
+    fn register_with_reclaimer(&self, w: &Writers<'g, T>)
+    where
+        T: Send,
+    {
+        let table: *const (dyn Reclaim + '_) = w;
+        // SAFETY: the write side is a heap allocation that never moves; the table's drop
+        // unregisters it (waiting for a pass in progress) before freeing it.
+        unsafe { handle_reclaimer::register(&w.reclaimer_id, table) };
+    }
+}
+
+impl<T: Send> Reclaim for Writers<'_, T> {
+    fn reclaim_pass(&self, tick: u64) -> bool {
+        Writers::reclaim_pass(self, tick)
+    }
+}
+
+/// Drops the objects of `items`, whose grace period has passed and which nobody else holds.
+fn drop_pending<T>(items: &[Pending<T>]) {
+    for pending in items {
+        // SAFETY: the callers took the items out of their shards (so they hold them alone)
+        // after their grace period passed or with the gate drained; each object is
+        // initialized and dropped exactly once here.
+        unsafe { (*(*pending.entry).value.get()).assume_init_drop() };
     }
 }
 
 impl<T> Drop for Handles<'_, T> {
-    /// Drops every object still in the table (live or deferred), on the dropping thread.
+    /// Drops every object still in the table (live or removed), on the dropping thread.
     fn drop(&mut self) {
-        let mut w = self.writer();
-        let pending: Vec<u32> = w.pending.drain(..).map(|(_, index)| index).collect();
-        let next = w.next;
-        drop(w);
-        let drop_at = |index: u32| {
-            let entry = self.entries.get(index).expect("entries below `next` exist");
-            // SAFETY: `&mut self`: no lookup or writer runs; the value of a live or pending
-            // entry is initialized and dropped exactly once here.
-            unsafe { (*entry.value.get()).assume_init_drop() };
-        };
-        for index in pending {
-            drop_at(index);
+        let w = self.writers.load(Ordering::Relaxed); // `&mut self`: no other thread
+        if w.is_null() {
+            return;
         }
-        for index in 0..next {
+        // SAFETY: published by `writers_for_insert` from `Box::into_raw`, freed only here.
+        let w = unsafe { Box::from_raw(w) };
+        // The reclaimer lets go of this table before we drop anything.
+        handle_reclaimer::unregister(&w.reclaimer_id);
+        let pending = w.take_all_pending();
+        drop_pending(&pending);
+        for index in 0..w.next_index() {
             let index = index as u32;
             let entry: &Entry<T> = self.entries.get(index).expect("entries below `next` exist");
             if entry.word.load(Ordering::Relaxed) & LIVE != 0 {
-                drop_at(index);
+                // SAFETY: `&mut self`: no lookup or writer runs; the value of a live entry
+                // is initialized and dropped exactly once here.
+                unsafe { (*entry.value.get()).assume_init_drop() };
             }
         }
     }
@@ -762,28 +923,6 @@ impl<T> fmt::Debug for Handles<'_, T> {
         f.debug_struct("Handles")
             .field("len", &self.len())
             .finish_non_exhaustive()
-    }
-}
-
-/// The word after unlinking the live `word`: next generation, or retired at the last one.
-fn unlinked(word: u64) -> u64 {
-    let generation = word as u32;
-    match generation.checked_add(1) {
-        Some(next) => u64::from(next),
-        None => RETIRED | u64::from(generation),
-    }
-}
-
-/// Why `generation` does not match the entry's `word` (which is not `LIVE | generation`).
-#[cold]
-fn classify(word: u64, generation: u32) -> HandleError {
-    let current = word as u32;
-    // Generations are handed out in order, so every one below the current (and, once
-    // retired, every one) was issued and has been removed.
-    if word & RETIRED != 0 || generation < current {
-        HandleError::Stale
-    } else {
-        HandleError::NotIssued
     }
 }
 
@@ -816,17 +955,18 @@ mod tests {
         let table = Handles::new(&gate);
         let _other = table.insert(0).unwrap(); // index 0, so index 1 is the one aged
         let first = table.insert(1).unwrap();
-        table.remove(first).unwrap();
+        table.remove_sync(first).unwrap();
         age(&table, first.index(), u32::MAX);
         let key = table.key.load(Ordering::Relaxed) as u32;
         let last = table.insert(2).unwrap();
         assert_eq!(last.index(), first.index());
         assert_eq!(last.generation(key), u32::MAX);
-        table.remove(last).unwrap();
+        table.remove_sync(last).unwrap();
         // Retired: never handed out again, and every handle it ever had stays stale.
         let next = table.insert(3).unwrap();
         assert_ne!(next.index(), first.index());
-        assert!(table.writer().free.iter().all(|&i| i != first.index()));
+        let more: Vec<Handle> = (0..100).map(|i| table.insert(i).unwrap()).collect();
+        assert!(more.iter().all(|h| h.index() != first.index()));
         let pass = gate.enter().unwrap();
         assert_eq!(table.get(&pass, last), Err(HandleError::Stale));
         assert_eq!(table.get(&pass, first), Err(HandleError::Stale));
@@ -840,7 +980,7 @@ mod tests {
         let table = Handles::new(&gate);
         let first = table.insert(1).unwrap();
         assert_eq!(first.index(), 0);
-        table.remove(first).unwrap();
+        table.remove_sync(first).unwrap();
         let key = table.key.load(Ordering::Relaxed) as u32;
         age(&table, 0, key);
         let h = table.insert(2).unwrap();

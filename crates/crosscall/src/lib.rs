@@ -90,6 +90,8 @@ mod gate;
 mod grace;
 mod handle;
 mod handle_entries;
+mod handle_reclaimer;
+mod handle_shards;
 pub mod handles;
 mod last_error;
 #[cfg(not(loom))]

@@ -107,8 +107,9 @@ fn removed_handles_are_stale_and_entries_are_reused() {
     gate.open();
     let table = Handles::new(&gate);
     let first = table.insert(1).unwrap();
-    table.remove(first).unwrap();
+    table.remove_sync(first).unwrap();
     assert_eq!(table.remove(first), Err(HandleError::Stale));
+    assert_eq!(table.remove_sync(first), Err(HandleError::Stale));
     assert_eq!(table.take(first), Err(HandleError::Stale));
     let second = table.insert(2).unwrap();
     assert_eq!(second.index(), first.index(), "the entry is reused");
@@ -119,7 +120,7 @@ fn removed_handles_are_stale_and_entries_are_reused() {
 }
 
 #[test]
-fn remove_outside_the_gate_drops_on_the_calling_thread_before_returning() {
+fn remove_sync_drops_on_the_calling_thread_before_returning() {
     let gate = Gate::new();
     gate.open();
     let table = Handles::new(&gate);
@@ -130,8 +131,91 @@ fn remove_outside_the_gate_drops_on_the_calling_thread_before_returning() {
             dropped: log.clone(),
         })
         .unwrap();
-    table.remove(h).unwrap();
+    table.remove_sync(h).unwrap();
     assert_eq!(*log.lock().unwrap(), vec![(1, thread::current().id())]);
+    let inside = table
+        .insert(Tracked {
+            id: 2,
+            dropped: log.clone(),
+        })
+        .unwrap();
+    let pass = gate.enter().unwrap();
+    assert_eq!(table.remove_sync(inside), Err(HandleError::WouldDeadlock));
+    assert_eq!(
+        *table.get(&pass, inside).unwrap(),
+        Tracked {
+            id: 2,
+            dropped: log.clone()
+        }
+    );
+}
+
+/// A table that goes idle after a removal still drops the object: the reclaimer thread seals
+/// the batch that stopped growing and drops it once its grace period has passed.
+#[test]
+fn an_idle_table_drops_removed_objects_on_the_reclaimer_thread() {
+    let gate = Gate::new();
+    gate.open();
+    let table = Handles::new(&gate);
+    let log = DropLog::default();
+    let h = table
+        .insert(Tracked {
+            id: 5,
+            dropped: log.clone(),
+        })
+        .unwrap();
+    table.remove(h).unwrap();
+    let pass = gate.enter().unwrap();
+    assert_eq!(
+        table.get(&pass, h),
+        Err(HandleError::Stale),
+        "stale at once"
+    );
+    drop(pass);
+    // Nothing else touches the table. (Generous: the bound is ~3 ms on an idle machine.)
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while log.lock().unwrap().is_empty() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the removed object of an idle table was never dropped"
+        );
+        thread::sleep(std::time::Duration::from_millis(1));
+    }
+    let (id, thread) = log.lock().unwrap()[0];
+    assert_eq!(id, 5);
+    assert_ne!(thread, thread::current().id(), "dropped by the reclaimer");
+}
+
+/// Under churn a batch is sealed at its 64th removal and, nobody being inside, dropped by
+/// the removing thread at once: at most one batch (63 removals) is left waiting. (The
+/// reclaimer may seal a batch early and drop some itself; that only lowers what waits.)
+#[test]
+fn churn_drops_full_batches_on_the_removing_thread() {
+    let gate = Gate::new();
+    gate.open();
+    let table = Handles::new(&gate);
+    let log = DropLog::default();
+    for id in 0..640 {
+        let h = table
+            .insert(Tracked {
+                id,
+                dropped: log.clone(),
+            })
+            .unwrap();
+        table.remove(h).unwrap();
+    }
+    let dropped = log.lock().unwrap().clone();
+    assert!(
+        dropped.len() >= 640 - 63,
+        "{} of 640 dropped",
+        dropped.len()
+    );
+    let here = dropped.iter().filter(|(_, t)| *t == thread::current().id());
+    assert!(
+        here.count() >= 64,
+        "full batches are dropped by the removing thread"
+    );
+    assert_eq!(table.len(), 0);
 }
 
 #[test]
@@ -162,7 +246,7 @@ fn remove_waits_for_a_call_still_holding_the_object() {
         while !held.load(SeqCst) {
             thread::yield_now();
         }
-        s.spawn(|| table.remove(h).unwrap());
+        s.spawn(|| table.remove_sync(h).unwrap());
         // The remover unlinks at once (new lookups fail) but cannot drop yet.
         let pass = loop {
             let pass = gate.enter().unwrap();
@@ -199,12 +283,14 @@ fn remove_inside_the_gate_defers_the_drop_past_the_call() {
         assert!(log.lock().unwrap().is_empty());
     }
     assert_eq!(table.len(), 0);
-    // The next insert from outside the gate finds the grace period over and drops it.
-    let h2 = table.insert(tracked(2)).unwrap();
+    // Outside the gate now: the batch's grace period has passed, so a reclaim pass (the
+    // reclaimer's tick, or this) drops it.
+    assert!(!table.__reclaim_now(), "nothing left waiting");
     assert_eq!(dropped_ids(&log), vec![1]);
     // The entry is reused only after its object was dropped, with a new generation.
+    let h2 = table.insert(tracked(2)).unwrap();
     assert_ne!(h2, h);
-    table.remove(h2).unwrap();
+    table.remove_sync(h2).unwrap();
     assert_eq!(dropped_ids(&log), vec![1, 2]);
 }
 
@@ -384,8 +470,10 @@ fn stress_lookups_against_inserts_and_removals() {
                         let h = slot.swap(0, AcqRel);
                         if h != 0 {
                             let h = Handle::from_raw(h).unwrap();
-                            if r & 0x100 == 0 {
-                                table.remove(h).unwrap(); // waits for the readers
+                            if r & 0x300 == 0 {
+                                table.remove_sync(h).unwrap(); // waits for the readers
+                            } else if r & 0x100 == 0 {
+                                table.remove(h).unwrap(); // batched
                             } else {
                                 // From inside a call: deferred.
                                 let _pass = gate.enter().unwrap();
@@ -492,6 +580,8 @@ enum Op {
     RemoveInside(usize),
     Take(usize),
     TakeInside(usize),
+    RemoveSync(usize),
+    Reclaim,
 }
 
 fn op() -> impl Strategy<Value = Op> {
@@ -503,6 +593,8 @@ fn op() -> impl Strategy<Value = Op> {
         1 => any::<usize>().prop_map(Op::RemoveInside),
         1 => any::<usize>().prop_map(Op::Take),
         1 => any::<usize>().prop_map(Op::TakeInside),
+        1 => any::<usize>().prop_map(Op::RemoveSync),
+        1 => Just(Op::Reclaim),
     ]
 }
 
@@ -520,11 +612,12 @@ proptest! {
         // (handle, id, live)
         let mut issued: Vec<(Handle, u64, bool)> = Vec::new();
         let mut must_be_dropped: HashSet<u64> = HashSet::new();
-        let mut deferred: HashSet<u64> = HashSet::new(); // removed inside: dropped by now or later
+        // Removed (batched): dropped by now or later, never while held.
+        let mut deferred: HashSet<u64> = HashSet::new();
         let mut next_id = 0;
         for op in ops {
             let pick = |i: usize| (!issued.is_empty()).then(|| i % issued.len());
-            // An outside insert / successful remove / take finds every deferred grace over.
+            // A reclaim pass from outside the gate drops every batched removal.
             let mut settle = false;
             match op {
                 Op::Insert => {
@@ -532,7 +625,6 @@ proptest! {
                     let h = table.insert(Tracked { id: next_id, dropped: log.clone() }).unwrap();
                     prop_assert!(issued.iter().all(|(old, _, _)| *old != h), "handle reissued");
                     issued.push((h, next_id, true));
-                    settle = true;
                 }
                 Op::Get(i) => if let Some(i) = pick(i) {
                     let (h, id, live) = issued[i];
@@ -552,9 +644,8 @@ proptest! {
                     let (h, id, live) = issued[i];
                     if live {
                         prop_assert_eq!(table.remove(h), Ok(()));
-                        must_be_dropped.insert(id);
+                        deferred.insert(id);
                         issued[i].2 = false;
-                        settle = true;
                     } else {
                         prop_assert_eq!(table.remove(h), Err(HandleError::Stale));
                     }
@@ -581,7 +672,6 @@ proptest! {
                             drop(obj);
                             must_be_dropped.insert(id);
                             issued[i].2 = false;
-                            settle = true;
                         }
                         Err(e) => prop_assert!(!live && e == HandleError::Stale),
                     }
@@ -591,6 +681,21 @@ proptest! {
                     let _pass = gate.enter().unwrap();
                     prop_assert_eq!(table.take(h), Err(HandleError::WouldDeadlock));
                 },
+                Op::RemoveSync(i) => if let Some(i) = pick(i) {
+                    let (h, id, live) = issued[i];
+                    if live {
+                        prop_assert_eq!(table.remove_sync(h), Ok(()));
+                        prop_assert!(dropped_ids(&log).contains(&id), "not dropped on return");
+                        must_be_dropped.insert(id);
+                        issued[i].2 = false;
+                    } else {
+                        prop_assert_eq!(table.remove_sync(h), Err(HandleError::Stale));
+                    }
+                },
+                Op::Reclaim => {
+                    prop_assert!(!table.__reclaim_now(), "nothing waits with nobody inside");
+                    settle = true;
+                }
             }
             if settle {
                 must_be_dropped.extend(deferred.drain());

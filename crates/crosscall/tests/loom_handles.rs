@@ -1,7 +1,8 @@
-//! loom model tests of `Handles<T>`: a lookup racing a removal (waiting, and deferred from
-//! inside the gate) never sees its object dropped while it holds it. The object's contents
-//! are a loom `UnsafeCell`, so loom reports any read that is not ordered before the drop's
-//! write. Run with:
+//! loom model tests of `Handles<T>`: a lookup racing a removal (waiting, batched, from inside
+//! the gate, and a batch's grace period run by the reclaimer) never sees its object dropped
+//! while it holds it. The object's contents are a loom `UnsafeCell`, so loom reports any read
+//! that is not ordered before the drop's write. Under loom a batch is 2 removals and every
+//! thread shares one shard. Run with:
 //!
 //! ```text
 //! RUSTFLAGS="--cfg loom" LOOM_MAX_PREEMPTIONS=2 \
@@ -41,8 +42,8 @@ fn leaked() -> (&'static Gate, &'static Handles<'static, Payload>) {
     (gate, Box::leak(Box::new(Handles::new(gate))))
 }
 
-/// A lookup sees the object (and can read it until it leaves) or a stale handle; a removal
-/// from outside the gate drops the object only after the reader left.
+/// A lookup sees the object (and can read it until it leaves) or a stale handle; a
+/// synchronous removal from outside the gate drops the object only after the reader left.
 #[test]
 fn lookup_against_waiting_remove() {
     loom::model(|| {
@@ -55,12 +56,12 @@ fn lookup_against_waiting_remove() {
                 Err(e) => assert_eq!(e, HandleError::Stale),
             }
         });
-        table.remove(h).unwrap();
+        table.remove_sync(h).unwrap();
         reader.join().unwrap();
     });
 }
 
-/// A removal from inside the gate defers the drop; a later insert (from outside) reclaims it
+/// A removal from inside the gate defers the drop; a reclaim pass (from outside) drops it
 /// only once the reader that might hold it has left.
 #[test]
 fn lookup_against_deferred_remove_and_reclaim() {
@@ -77,7 +78,8 @@ fn lookup_against_deferred_remove_and_reclaim() {
             let _pass = gate.enter().unwrap();
             table.remove(h).unwrap(); // deferred: we are inside
         }
-        // May reclaim (drop) the deferred object, only if the reader is done with it.
+        // May drop the deferred object, only if the reader is done with it.
+        table.__reclaim_now();
         let h2 = table.insert(Payload::new(8)).unwrap();
         reader.join().unwrap();
         let pass = gate.enter().unwrap();
@@ -101,9 +103,63 @@ fn lookup_against_remove_and_reuse_of_the_entry() {
                 Err(e) => assert_eq!(e, HandleError::Stale),
             }
         });
-        table.remove(old).unwrap();
+        table.remove_sync(old).unwrap();
         let new = table.insert(Payload::new(8)).unwrap();
         assert_eq!(new.index(), old.index(), "the entry is reused");
         reader.join().unwrap();
+    });
+}
+
+/// The batched path: two removals fill a batch (2 under loom); the second seals it — one
+/// grace period for both — and, if no reader was seen inside, drops both at once. A reader
+/// looking up the second object while this happens reads it or gets `Stale`, and its read is
+/// never raced by the drop. Mutation check: with the grace period begun when the batch
+/// opens instead of when it is sealed (`--cfg crosscall_mutant="grace_at_open"`, the second
+/// removal no longer covered by a barrier after it), loom reports the drop racing the read.
+#[test]
+fn batched_removal_against_lookup() {
+    loom::model(|| {
+        let (gate, table) = leaked();
+        let first = table.insert(Payload::new(1)).unwrap();
+        let second = table.insert(Payload::new(2)).unwrap();
+        let reader = thread::spawn(move || {
+            let pass = gate.enter().unwrap();
+            match table.get(&pass, second) {
+                Ok(payload) => assert_eq!(payload.read(), 2),
+                Err(e) => assert_eq!(e, HandleError::Stale),
+            }
+        });
+        table.remove(first).unwrap();
+        table.remove(second).unwrap(); // seals the batch of two
+        reader.join().unwrap();
+        // Whatever the seal could not drop, a later pass does: nobody is inside now.
+        assert!(
+            !table.__reclaim_now(),
+            "a batch still waits with nobody inside"
+        );
+        assert_eq!(table.len(), 0);
+    });
+}
+
+/// The reclaimer's pass racing a call that removed its own object from inside the gate and
+/// still reads it: the pass may seal the batch but drops it only after the call left.
+#[test]
+fn reclaimer_pass_against_a_call_that_removed_what_it_holds() {
+    loom::model(|| {
+        let (gate, table) = leaked();
+        let h = table.insert(Payload::new(7)).unwrap();
+        let call = thread::spawn(move || {
+            let pass = gate.enter().unwrap();
+            let payload = table.get(&pass, h).unwrap();
+            table.remove(h).unwrap(); // batched: this call may still use it
+            assert_eq!(payload.read(), 7);
+            assert_eq!(table.get(&pass, h).err(), Some(HandleError::Stale));
+        });
+        let reclaimer = thread::spawn(move || {
+            table.__reclaim_now();
+        });
+        call.join().unwrap();
+        reclaimer.join().unwrap();
+        assert!(!table.__reclaim_now(), "dropped once the call left");
     });
 }
