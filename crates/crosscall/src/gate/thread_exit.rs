@@ -27,7 +27,7 @@
 //! enters again in the last round, that last entry arms a round that never comes: its slot
 //! stays claimed (a C API entry held there then keeps `close` waiting).
 //!
-//! On Windows the state is released by an FLS callback instead (`thread_exit_windows.rs`).
+//! On Windows the state is released by a TLS callback instead (`thread_exit_windows.rs`).
 //! Elsewhere (neither unix nor Windows), and under loom (whose modelled threads have their own
 //! thread-locals), the state is a `thread_local!` with a destructor, as before.
 
@@ -35,12 +35,12 @@
 pub(crate) use key::{arm_detach, with_slots};
 #[cfg(any(not(any(unix, windows)), loom))]
 pub(crate) use thread_local_dtor::{arm_detach, with_slots};
-// Windows: an FLS callback, the counterpart of the pthread key (see that file).
+// Windows: a TLS callback (`.CRT$XLA_crosscall`), the counterpart of the pthread key (see that file).
 #[cfg(all(windows, not(loom)))]
 #[path = "thread_exit_windows.rs"]
-mod fls;
+mod tls_callback;
 #[cfg(all(windows, not(loom)))]
-pub(crate) use fls::{arm_detach, with_slots};
+pub(crate) use tls_callback::{arm_detach, with_slots};
 
 #[cfg(all(unix, not(loom)))]
 mod key {

@@ -1,65 +1,59 @@
-//! Windows: a thread's crosscall state is released at its exit by a fiber-local storage (FLS)
-//! callback, the counterpart of the pthread key destructor used on unix (`thread_exit.rs`).
+//! Windows: a thread's crosscall state is released at its exit by a TLS callback of the image
+//! that contains crosscall, the counterpart of the pthread key destructor used on unix
+//! (`thread_exit.rs`).
 //!
-//! # Why FLS, and not a TLS callback or a `thread_local!` destructor
+//! # Why a TLS callback, and why before Rust's thread-local destructors
 //!
-//! - `FlsAlloc` takes a callback that Windows runs on the exiting thread for every non-NULL
-//!   value of the index, from `LdrShutdownThread`, for threads made by `CreateThread`,
-//!   `_beginthreadex` and Rust alike; nothing needs a `DllMain` or a `.CRT$XL*` section, so it
-//!   works the same in an executable, a Rust `cdylib` and a static library linked into a C
-//!   program (a TLS callback needs the image's TLS directory, which a static library cannot
-//!   add on every toolchain). It is the mechanism Rust's std uses for its own thread-local
-//!   destructors on Windows.
-//! - The state is armed on the thread's first attach or slot claim, as with the pthread key:
-//!   a first entry made from another library's FLS callback or thread-local destructor still
-//!   arms it, as long as our callback has not run yet.
-//! - Once our callback ran (the thread is exiting), later entries on the thread (from the
-//!   `on_detach` hook, or from a callback that runs after ours) are not armed again: a value
-//!   set during the loader's FLS clean-up would never be passed to a callback. Those entries
-//!   claim a slot for themselves alone (`slots::Claim::Temporary`) and do not attach, as after
-//!   the last destructor round on unix.
+//! Windows calls the functions listed in an image's `.CRT$XL*` sections (its TLS callbacks)
+//! with `DLL_THREAD_DETACH` on every exiting thread, for threads made by `CreateThread`,
+//! `_beginthreadex` and Rust alike, in the order of the section names. Rust's std registers
+//! its own at `.CRT$XLB` and runs the thread's `thread_local!` destructors from it; on
+//! `x86_64-pc-windows-gnu` every `thread_local!` (the portable fast path's `Local` included)
+//! is an OS TLS slot whose storage that callback frees. So ours sorts first (`.CRT$XLA_`,
+//! right after the array's start marker) and releases the thread's slots while everything it
+//! touches is still alive. The difference from unix: an entry made later, from a Rust
+//! thread-local destructor, finds the thread released and claims a slot for itself alone
+//! (`slots::Claim::Temporary`) without attaching, as after the last destructor round on unix
+//! (the thread is not attached inside those destructors).
 //!
-//! # `FreeLibrary`
+//! An FLS callback (`FlsAlloc`) was the other candidate; it runs before the TLS callbacks too.
+//! But Windows calls it only for a non-NULL value, so a thread that never entered before its
+//! exit would not be marked as released, and its first entry from a thread-local destructor
+//! would arm a state that is never released (tried under wine: that thread's attach was never
+//! matched by a detach); FLS values are per fiber, not per thread like the fast path's cache;
+//! and an FLS callback left behind by a `FreeLibrary`ed DLL is called at the next thread exit,
+//! so the DLL would have to be pinned.
 //!
-//! The callback is code in the image that contains crosscall. If a DLL built with crosscall
-//! were unloaded while the index is allocated, the next thread exit would call into unmapped
-//! memory (`FlsFree` at unload would instead run every thread's callback on the unloading
-//! thread, releasing other threads' slots from the wrong thread). So the first `FlsAlloc`
-//! pins that image (`GetModuleHandleExW` with `GET_MODULE_HANDLE_EX_FLAG_PIN`): from then on
-//! `FreeLibrary` leaves it loaded until the process exits, as glibc keeps a shared object
-//! loaded while a thread has `thread_local!` destructors registered in it.
+//! # Rounds
 //!
-//! # Fibers
+//! Our callback releases the thread's state, which runs the `on_detach` hook; an entry made
+//! from that hook arms a new state, which the same callback releases in another round, up to
+//! [`ROUNDS`] (as the C library's destructor rounds on unix). Once the callback has run,
+//! entries on the exiting thread claim a slot for themselves alone
+//! (`slots::Claim::Temporary`) and do not attach.
 //!
-//! FLS values are per fiber, while the fast path's cache (`local.rs`) is per thread. A thread
-//! that converts itself to a fiber and switches to another fiber between entries is not
-//! supported (crosscall's entries are not fiber-aware, like Rust's std thread-locals); threads
-//! that never switch fibers, which is every thread unless the host uses fibers, are unaffected.
+//! # `FreeLibrary`, process exit
+//!
+//! The callback is part of the image: a DLL built with crosscall takes it along when it is
+//! unloaded, and threads still alive then are simply never released (their slots belong to
+//! gates of the unloaded DLL). Nothing is left behind that could be called after the unload.
+//! The thread that ends the process is not detached (`DLL_PROCESS_DETACH` is ignored), as on
+//! unix, where `exit()` runs no pthread key destructors.
 
 use std::cell::{Cell, RefCell};
 use std::ffi::c_void;
-use std::sync::OnceLock;
 
 use crate::gate::slots::OwnedSlots;
 
-type Hmodule = *mut c_void;
+/// `DLL_THREAD_DETACH`: the reason a TLS callback gets for a thread's exit.
+const DLL_THREAD_DETACH: u32 = 3;
 
-/// `FLS_OUT_OF_INDEXES`: what `FlsAlloc` returns when it fails.
-const FLS_OUT_OF_INDEXES: u32 = u32::MAX;
-/// `GET_MODULE_HANDLE_EX_FLAG_PIN`: the module stays loaded until the process exits.
-const GET_MODULE_HANDLE_EX_FLAG_PIN: u32 = 0x1;
-/// `GET_MODULE_HANDLE_EX_FLAG_FROM_ADDRESS`: the "name" is an address inside the module.
-const GET_MODULE_HANDLE_EX_FLAG_FROM_ADDRESS: u32 = 0x4;
+/// How many times the callback releases a state that was armed again from inside it (the
+/// `on_detach` hook entering a gate); the same number of rounds as glibc's, musl's and
+/// macOS's `PTHREAD_DESTRUCTOR_ITERATIONS`.
+const ROUNDS: u8 = 4;
 
-#[link(name = "kernel32")]
-extern "system" {
-    fn FlsAlloc(callback: Option<unsafe extern "system" fn(*mut c_void)>) -> u32;
-    fn FlsGetValue(index: u32) -> *mut c_void;
-    fn FlsSetValue(index: u32, value: *mut c_void) -> i32;
-    fn GetModuleHandleExW(flags: u32, name: *const u16, module: *mut Hmodule) -> i32;
-}
-
-/// What a thread's exit releases. Owned by the FLS index: its value is `Box::into_raw` of one.
+/// What a thread's exit releases; `Box::into_raw` of one is kept in [`STATE`].
 struct ThreadState {
     /// The thread's gate slots.
     slots: RefCell<OwnedSlots>,
@@ -67,70 +61,48 @@ struct ThreadState {
     attached: Cell<bool>,
 }
 
-// No `Drop`, `const`-initialized: a plain TLS word, usable at any point of the thread's exit.
+// No `Drop`, `const`-initialized: plain TLS words, readable and writable at any point of the
+// thread's exit (no lazy initialization, no destructor of their own).
 std::thread_local! {
-    /// Whether [`release_at_exit`] ran on this thread (it is exiting).
+    /// The calling thread's state, or NULL.
+    static STATE: Cell<*mut ThreadState> = const { Cell::new(std::ptr::null_mut()) };
+    /// Whether [`release_at_exit`] ran on this thread (it is exiting): no new state is armed.
     static RELEASED: Cell<bool> = const { Cell::new(false) };
 }
 
-/// The process-wide FLS index; allocated (and the image pinned) on first use.
-static INDEX: OnceLock<u32> = OnceLock::new();
+/// The TLS callback, first in the image's TLS callback array: after its start marker
+/// (`.CRT$XLA`), before Rust std's (`.CRT$XLB`) and the C runtimes' (`.CRT$XLC`, `.CRT$XLD`).
+/// `#[used]`: kept even though nothing refers to it by name; [`current_or_armed`] also reads
+/// it, so that the object holding it is linked wherever this module is used.
+#[used]
+#[link_section = ".CRT$XLA_crosscall"]
+static CALLBACK: unsafe extern "system" fn(*mut c_void, u32, *mut c_void) = tls_callback;
 
-fn index() -> u32 {
-    *INDEX.get_or_init(|| {
-        let mut module: Hmodule = std::ptr::null_mut();
-        // SAFETY: with FROM_ADDRESS the "name" is an address inside the module to pin (our
-        // callback); `module` is a valid out-pointer. Pinning never fails for a loaded image.
-        let pinned = unsafe {
-            GetModuleHandleExW(
-                GET_MODULE_HANDLE_EX_FLAG_PIN | GET_MODULE_HANDLE_EX_FLAG_FROM_ADDRESS,
-                release_at_exit as *const u16,
-                &mut module,
-            )
-        };
-        // SAFETY: `release_at_exit` has the callback's type and never unwinds; the index is
-        // never freed.
-        let index = unsafe { FlsAlloc(Some(release_at_exit)) };
-        if pinned == 0 || index == FLS_OUT_OF_INDEXES {
-            // As on unix: without the callback no thread can be released at exit, and
-            // failing later (a `close` that never returns) would be worse.
-            eprintln!(
-                "crosscall: {} failed ({}); aborting",
-                if pinned == 0 {
-                    "GetModuleHandleExW(PIN)"
-                } else {
-                    "FlsAlloc"
-                },
-                std::io::Error::last_os_error()
-            );
-            std::process::abort();
-        }
-        index
-    })
+/// The calling thread's state, or NULL (none, or the thread-locals are gone: released).
+fn current() -> *mut ThreadState {
+    STATE.try_with(Cell::get).unwrap_or(std::ptr::null_mut())
 }
 
-/// The calling thread's state, or NULL when it has none (never armed, or released).
-fn current() -> *mut ThreadState {
-    // SAFETY: `index()` is a live FLS index (allocated above, never freed).
-    unsafe { FlsGetValue(index()) }.cast()
+/// Whether the thread's exit released its state already (or its thread-locals are gone).
+fn released() -> bool {
+    RELEASED.try_with(Cell::get).unwrap_or(true)
 }
 
 /// The calling thread's state, created and armed if it has none; NULL if it has none and can
 /// no longer be released at exit (see the module docs).
 fn current_or_armed() -> *mut ThreadState {
-    if RELEASED.with(Cell::get) {
-        return std::ptr::null_mut();
-    }
     let state = current();
-    if !state.is_null() {
+    if !state.is_null() || released() {
         return state;
     }
+    // Refer to the callback, so that the linker keeps it wherever this module is linked.
+    // SAFETY: a read of an initialized static through a valid reference.
+    let _ = unsafe { std::ptr::from_ref(&CALLBACK).read_volatile() };
     let state = Box::into_raw(Box::new(ThreadState {
         slots: RefCell::new(OwnedSlots::new()),
         attached: Cell::new(false),
     }));
-    // SAFETY: `index()` is a live index; the value is only ever read back by this module.
-    if unsafe { FlsSetValue(index(), state.cast()) } == 0 {
+    if STATE.try_with(|current| current.set(state)).is_err() {
         // SAFETY: `state` came from `Box::into_raw` just above and was not published.
         drop(unsafe { Box::from_raw(state) });
         return std::ptr::null_mut();
@@ -139,20 +111,18 @@ fn current_or_armed() -> *mut ThreadState {
 }
 
 /// As the unix version: runs `f` on the calling thread's owned slots; with `create`, makes
-/// them first if the thread has none (arming their release at exit).
+/// them first if the thread has none (arming their release at exit). `None` if there are none.
 pub(crate) fn with_slots<R>(create: bool, f: impl FnOnce(&RefCell<OwnedSlots>) -> R) -> Option<R> {
     let state = if create {
         current_or_armed()
-    } else if RELEASED.with(Cell::get) {
-        std::ptr::null_mut()
     } else {
         current()
     };
-    // SAFETY: a non-null value of the index is a live `Box<ThreadState>` of this thread (FLS
-    // values are per thread, set only by `current_or_armed` on it). It is freed only by
-    // `release_at_exit`, which sets `RELEASED` first, so it is never returned here once it is
-    // being freed, and it stays alive while `f` runs on this thread. Only shared references
-    // are made; mutation goes through the `RefCell`.
+    // SAFETY: a non-null `STATE` is a live `Box<ThreadState>` of this thread (set by
+    // `current_or_armed` on it). `release_at_exit` clears `STATE` before it frees the box, so
+    // the pointer read here is not one being freed even from inside it (the `on_detach`
+    // hook), and it stays alive while `f` runs on this thread. Only shared references are
+    // made; mutation goes through the `RefCell`.
     let state = unsafe { state.as_ref()? };
     Some(f(&state.slots))
 }
@@ -170,21 +140,38 @@ pub(crate) fn arm_detach() -> bool {
     }
 }
 
-/// The FLS callback: releases the thread's slots (clearing the fast path's cache first), then
-/// detaches the thread if it attached, on the exiting thread.
-unsafe extern "system" fn release_at_exit(value: *mut c_void) {
-    RELEASED.with(|released| released.set(true));
-    if value.is_null() {
-        return;
+/// Windows' TLS callback signature: (image base, reason, reserved).
+unsafe extern "system" fn tls_callback(_image: *mut c_void, reason: u32, _reserved: *mut c_void) {
+    if reason == DLL_THREAD_DETACH {
+        release_at_exit();
     }
-    // SAFETY: the index's non-null values all come from `Box::into_raw` in
-    // `current_or_armed`; Windows passes each one once, at the thread's exit (the index is
-    // never freed, and fibers are not supported, see the module docs).
-    let state = unsafe { Box::from_raw(value.cast::<ThreadState>()) };
-    let ThreadState { slots, attached } = *state;
-    // `OwnedSlots::drop`: forgets the cache, then releases (or keeps) each slot.
-    drop(slots);
-    if attached.get() {
-        crate::gate::attach::detach();
+}
+
+/// Releases the thread's slots (clearing the fast path's cache first), then detaches the
+/// thread if it attached, on the exiting thread; again for a state armed meanwhile, up to
+/// [`ROUNDS`] times.
+fn release_at_exit() {
+    for round in 1..=ROUNDS {
+        if round == ROUNDS {
+            // The last round: what it runs may still enter, but arms nothing any more.
+            let _ = RELEASED.try_with(|released| released.set(true));
+        }
+        let state = STATE
+            .try_with(|current| current.replace(std::ptr::null_mut()))
+            .unwrap_or(std::ptr::null_mut());
+        if state.is_null() {
+            break;
+        }
+        // SAFETY: a non-null `STATE` comes from `Box::into_raw` in `current_or_armed`, and it
+        // was just taken out of `STATE`, so this is its only owner now.
+        let ThreadState { slots, attached } = *unsafe { Box::from_raw(state) };
+        // `OwnedSlots::drop`: forgets the cache, then releases (or keeps) each slot.
+        drop(slots);
+        if attached.get() {
+            // May run the `on_detach` hook, which may enter a gate again: that arms a new
+            // state, released by the next round.
+            crate::gate::attach::detach();
+        }
     }
+    let _ = RELEASED.try_with(|released| released.set(true));
 }
