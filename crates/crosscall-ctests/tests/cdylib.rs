@@ -5,6 +5,9 @@
 //! this crate, so cargo builds `libcrosscall_hostbench.so` into the same `deps/` directory
 //! (and the profile directory above it) before the tests run. `CROSSCALL_HOSTBENCH_SO`
 //! overrides the path.
+//!
+//! Unix only: there is no `dlopen()` on Windows (the C API's DLL is built there, not loaded).
+#![cfg(unix)]
 
 use std::path::PathBuf;
 
