@@ -96,7 +96,9 @@ fn main() {
 
 /// Creates one pthread running [`call_once`] on `gate` and joins it.
 fn run_thread(gate: *mut crosscall_gate) {
-    let mut thread: libc::pthread_t = 0;
+    // SAFETY: `pthread_t` is an integer (glibc) or a pointer (musl, macOS): all-zero is a
+    // valid value of either, overwritten by `pthread_create`.
+    let mut thread: libc::pthread_t = unsafe { std::mem::zeroed() };
     // SAFETY: `call_once` has the pthread start-routine ABI; `gate` stays live until joined.
     let rc = unsafe {
         libc::pthread_create(
@@ -135,7 +137,8 @@ fn attached_at_once(gate: *mut crosscall_gate, n: usize) {
         entered: Barrier::new(n + 1),
         measured: Barrier::new(n + 1),
     };
-    let mut threads = vec![0 as libc::pthread_t; n];
+    // SAFETY: as in `run_thread`: an all-zero `pthread_t` is valid, overwritten below.
+    let mut threads = vec![unsafe { std::mem::zeroed::<libc::pthread_t>() }; n];
     let before = LIVE.load(Relaxed);
     for thread in &mut threads {
         // SAFETY: as in `run_thread`; `shared` outlives the threads (joined below).
