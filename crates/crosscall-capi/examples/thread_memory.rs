@@ -11,6 +11,9 @@
 //! by the threads run so far. Flat (≈ 0 per thread) means exited threads' memory is recycled.
 //! Then 100 threads stay attached at once, to show what one live attached thread costs.
 //! Default: 10,000 threads, in 10 batches, one at a time. A measurement tool, not a test.
+//!
+//! Unix only (it creates pthreads); elsewhere it says so and exits.
+#![cfg_attr(not(unix), allow(dead_code, unused_imports))]
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::ffi::c_void;
@@ -57,6 +60,12 @@ extern "C" fn call_once(gate: *mut c_void) -> *mut c_void {
     std::ptr::null_mut()
 }
 
+#[cfg(not(unix))]
+fn main() {
+    eprintln!("thread_memory measures threads made with pthread_create: unix only");
+}
+
+#[cfg(unix)]
 fn main() {
     let threads: usize = std::env::args()
         .nth(1)
@@ -95,6 +104,7 @@ fn main() {
 }
 
 /// Creates one pthread running [`call_once`] on `gate` and joins it.
+#[cfg(unix)]
 fn run_thread(gate: *mut crosscall_gate) {
     // SAFETY: `pthread_t` is an integer (glibc) or a pointer (musl, macOS): all-zero is a
     // valid value of either, overwritten by `pthread_create`.
@@ -118,6 +128,7 @@ fn run_thread(gate: *mut crosscall_gate) {
 
 /// Threads that stay alive (attached) together: `n` C threads enter and leave, then wait
 /// until the heap has been measured.
+#[cfg(unix)]
 fn attached_at_once(gate: *mut crosscall_gate, n: usize) {
     struct Shared {
         gate: *mut crosscall_gate,
