@@ -93,10 +93,17 @@ if want aarch64; then
     if grep -qE '__tls_get_addr|tlsdesc|\bblr\b' <<<"$body"; then
         echo "FAIL: a TLS call in hb_export_add1"; exit 1
     fi
-    # Up to the first return: the admitted path. Its only `dmb` may sit on the fence
-    # fallback's branch, which the admitted path jumps over.
-    echo "admitted path: $(awk '/\bret\b/{print NR; exit}' <<<"$body") instructions up to its ret" \
-        "(straight line incl. the fallback's branch; see docs/PERFORMANCE.md for the count)"
+    # The admitted path: from the entry to the first `b.eq` (the key matched), then from its
+    # target to the `ret`. It must hold no `dmb` (that one is on the fence fallback's branch).
+    admitted=$(awk '
+        { addr = $1; sub(":", "", addr) }
+        !target { print; if ($2 == "b.eq") target = $3; next }
+        target && addr == target { on = 1 }
+        on { print; if ($2 == "ret") exit }' <<<"$body")
+    if grep -q 'dmb' <<<"$admitted"; then
+        echo "FAIL: a fence on the admitted path"; exit 1
+    fi
+    echo "admitted path of hb_export_add1 on aarch64: $(wc -l <<<"$admitted") instructions, no call, no dmb"
 fi
 
 # ---- musl, natively ---------------------------------------------------------------------
