@@ -61,8 +61,9 @@ struct ThreadState {
     attached: Cell<bool>,
 }
 
-// No `Drop`, `const`-initialized: plain TLS words, readable and writable at any point of the
-// thread's exit (no lazy initialization, no destructor of their own).
+// No `Drop`, `const`-initialized. On `x86_64-pc-windows-gnu` these are OS TLS slots that std's
+// TLS callback frees after ours ran: every access uses `try_with`, and a slot already freed
+// reads as "no state, released".
 std::thread_local! {
     /// The calling thread's state, or NULL.
     static STATE: Cell<*mut ThreadState> = const { Cell::new(std::ptr::null_mut()) };
