@@ -2,7 +2,10 @@
 //! every warning an error, into a static library linked into this crate.
 
 fn main() {
-    let sources = [
+    // Windows (mingw-w64): pthreads come from winpthreads; `dlopen()` does not exist, so the
+    // cdylib test (`c/cdylib_tests.c`) is left out there.
+    let windows = std::env::var("CARGO_CFG_TARGET_OS").as_deref() == Ok("windows");
+    let sources: Vec<&str> = [
         "c/gate_tests.c",
         "c/attach_tests.c",
         "c/panic_tests.c",
@@ -13,7 +16,10 @@ fn main() {
         "c/handle_churn_tests.c",
         "c/key_destructor_tests.c",
         "c/state_tests.c",
-    ];
+    ]
+    .into_iter()
+    .filter(|path| !(windows && *path == "c/cdylib_tests.c"))
+    .collect();
     for path in sources
         .iter()
         .chain(&["c/check.h", "../../include/crosscall.h"])
@@ -21,7 +27,7 @@ fn main() {
         println!("cargo:rerun-if-changed={path}");
     }
     cc::Build::new()
-        .files(sources)
+        .files(&sources)
         .include("../../include")
         .include("c")
         .std("c11")
@@ -32,7 +38,24 @@ fn main() {
         .extra_warnings(true)
         .warnings_into_errors(true)
         .compile("crosscall_ctests_c");
-    println!("cargo:rustc-link-lib=pthread");
-    // dlopen() & co. (part of libc since glibc 2.34; a separate libdl before).
-    println!("cargo:rustc-link-lib=dl");
+    if windows {
+        // Static winpthreads: the test executables need no libwinpthread-1.dll beside them.
+        // rustc searches only the paths it is given: ask the C compiler where the library is.
+        let compiler = cc::Build::new().get_compiler();
+        let output = compiler
+            .to_command()
+            .arg("-print-file-name=libwinpthread.a")
+            .output()
+            .expect("asking the C compiler for libwinpthread.a");
+        let file = std::path::PathBuf::from(String::from_utf8_lossy(&output.stdout).trim());
+        let dir = file.parent().expect("libwinpthread.a has a directory");
+        println!("cargo:rustc-link-search=native={}", dir.display());
+        println!("cargo:rustc-link-lib=static=winpthread");
+    } else {
+        println!("cargo:rustc-link-lib=pthread");
+    }
+    if !windows {
+        // dlopen() & co. (part of libc since glibc 2.34; a separate libdl before).
+        println!("cargo:rustc-link-lib=dl");
+    }
 }

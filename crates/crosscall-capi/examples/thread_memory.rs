@@ -11,6 +11,9 @@
 //! by the threads run so far. Flat (≈ 0 per thread) means exited threads' memory is recycled.
 //! Then 100 threads stay attached at once, to show what one live attached thread costs.
 //! Default: 10,000 threads, in 10 batches, one at a time. A measurement tool, not a test.
+//!
+//! Unix only (it creates pthreads); elsewhere it says so and exits.
+#![cfg_attr(not(unix), allow(dead_code, unused_imports))]
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::ffi::c_void;
@@ -57,6 +60,12 @@ extern "C" fn call_once(gate: *mut c_void) -> *mut c_void {
     std::ptr::null_mut()
 }
 
+#[cfg(not(unix))]
+fn main() {
+    eprintln!("thread_memory measures threads made with pthread_create: unix only");
+}
+
+#[cfg(unix)]
 fn main() {
     let threads: usize = std::env::args()
         .nth(1)
@@ -95,8 +104,11 @@ fn main() {
 }
 
 /// Creates one pthread running [`call_once`] on `gate` and joins it.
+#[cfg(unix)]
 fn run_thread(gate: *mut crosscall_gate) {
-    let mut thread: libc::pthread_t = 0;
+    // SAFETY: `pthread_t` is an integer (glibc) or a pointer (musl, macOS): all-zero is a
+    // valid value of either, overwritten by `pthread_create`.
+    let mut thread: libc::pthread_t = unsafe { std::mem::zeroed() };
     // SAFETY: `call_once` has the pthread start-routine ABI; `gate` stays live until joined.
     let rc = unsafe {
         libc::pthread_create(
@@ -116,6 +128,7 @@ fn run_thread(gate: *mut crosscall_gate) {
 
 /// Threads that stay alive (attached) together: `n` C threads enter and leave, then wait
 /// until the heap has been measured.
+#[cfg(unix)]
 fn attached_at_once(gate: *mut crosscall_gate, n: usize) {
     struct Shared {
         gate: *mut crosscall_gate,
@@ -135,7 +148,8 @@ fn attached_at_once(gate: *mut crosscall_gate, n: usize) {
         entered: Barrier::new(n + 1),
         measured: Barrier::new(n + 1),
     };
-    let mut threads = vec![0 as libc::pthread_t; n];
+    // SAFETY: as in `run_thread`: an all-zero `pthread_t` is valid, overwritten below.
+    let mut threads = vec![unsafe { std::mem::zeroed::<libc::pthread_t>() }; n];
     let before = LIVE.load(Relaxed);
     for thread in &mut threads {
         // SAFETY: as in `run_thread`; `shared` outlives the threads (joined below).

@@ -5,7 +5,10 @@
 //! `pthread_create`; `tests/*.rs` run them and fail with the C file and line that failed.
 #![deny(unsafe_op_in_unsafe_fn, missing_docs)]
 
-use std::ffi::{c_char, c_int, CString};
+use std::ffi::c_int;
+#[cfg(unix)]
+use std::ffi::{c_char, CString};
+#[cfg(unix)]
 use std::path::Path;
 
 use crosscall::Gate;
@@ -110,6 +113,7 @@ c_tests!(
     ctest_state_reopen_cycles_under_load,
 );
 
+#[cfg(unix)]
 extern "C" {
     fn ctest_cdylib_dlopen(path: *const c_char) -> c_int;
 }
@@ -117,6 +121,8 @@ extern "C" {
 /// Runs the C test `ctest_cdylib_dlopen` (`c/cdylib_tests.c`) on the crosscall-hostbench
 /// cdylib at `library`: dlopen(), calls from C threads before and after `hb_init`, shutdown
 /// while they call, refusal after it, dlclose(). Panics with the failed line if it fails.
+/// Unix only (`dlopen()`).
+#[cfg(unix)]
 pub fn cdylib_dlopen(library: &Path) {
     let path = CString::new(library.as_os_str().as_encoded_bytes())
         .expect("a library path has no NUL byte");

@@ -5,6 +5,11 @@
 //! this crate, so cargo builds `libcrosscall_hostbench.so` into the same `deps/` directory
 //! (and the profile directory above it) before the tests run. `CROSSCALL_HOSTBENCH_SO`
 //! overrides the path.
+//!
+//! Not on Windows (no `dlopen()`; the C API's DLL is built there, not loaded) nor on musl
+//! (Rust's musl targets link executables statically and build no cdylib by default, so there
+//! is neither a `.so` to load nor a dynamic loader in the test binary).
+#![cfg(all(unix, not(target_env = "musl")))]
 
 use std::path::PathBuf;
 

@@ -9,14 +9,24 @@
 //! CPU currently running a thread of this process (threads not running have passed through a
 //! context switch, itself a full barrier).
 //!
-//! `membarrier` can be missing (non-Linux, kernels before 4.14, seccomp sandboxes). That is
-//! detected once at runtime; gates then use `fence(SeqCst)` on both sides.
+//! `membarrier` can be missing (kernels before 4.14, seccomp sandboxes). That is detected once
+//! at runtime; gates then use `fence(SeqCst)` on both sides.
+//!
+//! Per platform (the "membarrier" names below mean "the process-wide heavy barrier"):
+//!
+//! - Linux and Android (the same kernel, so the same syscall): `membarrier(2)`.
+//! - Windows: `FlushProcessWriteBuffers`, which makes every processor running a thread of the
+//!   process execute a full barrier (an inter-processor interrupt, as membarrier's). It has
+//!   no failure mode and needs no registration, so it is always available.
+//! - Elsewhere (macOS, iOS, the BSDs): no process-wide barrier is used; `fence(SeqCst)` on both
+//!   sides (see docs/DESIGN.md, "Platforms", for why macOS's thread-register method is not
+//!   used).
 
 #[cfg(not(loom))]
 use std::sync::OnceLock;
 
 /// Commands of `membarrier(2)`, from `include/uapi/linux/membarrier.h`.
-#[cfg(all(target_os = "linux", not(loom)))]
+#[cfg(all(any(target_os = "linux", target_os = "android"), not(loom)))]
 mod cmd {
     pub const QUERY: libc::c_int = 0;
     pub const PRIVATE_EXPEDITED: libc::c_int = 1 << 3;
@@ -36,7 +46,7 @@ pub(crate) fn membarrier_available() -> bool {
         if std::env::var_os(DISABLE_MEMBARRIER_ENV).is_some_and(|v| v == "1") {
             return false;
         }
-        register_private_expedited()
+        probe_heavy_barrier()
     })
 }
 
@@ -48,8 +58,8 @@ pub(crate) fn membarrier_available() -> bool {
     true
 }
 
-#[cfg(all(target_os = "linux", not(loom)))]
-fn register_private_expedited() -> bool {
+#[cfg(all(any(target_os = "linux", target_os = "android"), not(loom)))]
+fn probe_heavy_barrier() -> bool {
     // SAFETY: membarrier takes (cmd, flags, cpu_id) integers and touches no memory of ours.
     let supported = unsafe { libc::syscall(libc::SYS_membarrier, cmd::QUERY, 0, 0) };
     if supported < 0 || (supported as libc::c_int & cmd::PRIVATE_EXPEDITED) == 0 {
@@ -61,8 +71,17 @@ fn register_private_expedited() -> bool {
     registered == 0
 }
 
-#[cfg(all(not(target_os = "linux"), not(loom)))]
-fn register_private_expedited() -> bool {
+/// Windows: `FlushProcessWriteBuffers` needs no registration and cannot fail.
+#[cfg(all(windows, not(loom)))]
+fn probe_heavy_barrier() -> bool {
+    true
+}
+
+#[cfg(all(
+    not(any(target_os = "linux", target_os = "android", windows)),
+    not(loom)
+))]
+fn probe_heavy_barrier() -> bool {
     false
 }
 
@@ -72,9 +91,9 @@ fn register_private_expedited() -> bool {
 ///
 /// Aborts the process if the kernel refuses a command it accepted at registration: entering
 /// threads already rely on it, so continuing could admit a call after `close` returned.
-#[cfg(all(target_os = "linux", not(loom)))]
+#[cfg(all(any(target_os = "linux", target_os = "android"), not(loom)))]
 pub(crate) fn heavy_barrier() {
-    // SAFETY: as in `register_private_expedited`.
+    // SAFETY: as in `probe_heavy_barrier`.
     let rc = unsafe { libc::syscall(libc::SYS_membarrier, cmd::PRIVATE_EXPEDITED, 0, 0) };
     if rc != 0 {
         eprintln!(
@@ -85,7 +104,23 @@ pub(crate) fn heavy_barrier() {
     }
 }
 
-#[cfg(all(not(target_os = "linux"), not(loom)))]
+/// Issues a full memory barrier on every processor running a thread of this process
+/// (`FlushProcessWriteBuffers`: an inter-processor interrupt to each of them).
+#[cfg(all(windows, not(loom)))]
 pub(crate) fn heavy_barrier() {
-    unreachable!("membarrier_available() is false off Linux")
+    #[link(name = "kernel32")]
+    extern "system" {
+        /// `processthreadsapi.h`; Windows Vista and later. No arguments, no return value.
+        fn FlushProcessWriteBuffers();
+    }
+    // SAFETY: takes no arguments, touches no memory of ours, cannot fail.
+    unsafe { FlushProcessWriteBuffers() }
+}
+
+#[cfg(all(
+    not(any(target_os = "linux", target_os = "android", windows)),
+    not(loom)
+))]
+pub(crate) fn heavy_barrier() {
+    unreachable!("membarrier_available() is false where no process-wide barrier is used")
 }

@@ -3,6 +3,8 @@
 //! The counters are process-wide, so every test holds `SERIAL` and only threads it spawns
 //! and joins itself ever attach (the test harness's own threads never do).
 
+#[path = "support/os_thread.rs"]
+mod os_thread;
 mod support;
 
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -60,25 +62,17 @@ fn each_thread_attaches_once_and_detaches_at_exit() {
     assert_eq!(before.since(), (THREADS, THREADS));
 }
 
-/// The hooks record the pthread that ran them; `pthread_self` works even in thread-local
+/// The hooks record the OS thread that ran them; its id works even in thread-exit
 /// destructors, where `std::thread::current()` may not.
-static ATTACHED_ON: Mutex<Vec<libc::pthread_t>> = Mutex::new(Vec::new());
-static DETACHED_ON: Mutex<Vec<libc::pthread_t>> = Mutex::new(Vec::new());
+static ATTACHED_ON: Mutex<Vec<u64>> = Mutex::new(Vec::new());
+static DETACHED_ON: Mutex<Vec<u64>> = Mutex::new(Vec::new());
 
 fn record_attach() {
-    // SAFETY: `pthread_self` has no preconditions.
-    ATTACHED_ON
-        .lock()
-        .unwrap()
-        .push(unsafe { libc::pthread_self() });
+    ATTACHED_ON.lock().unwrap().push(os_thread::current_id());
 }
 
 fn record_detach() {
-    // SAFETY: `pthread_self` has no preconditions.
-    DETACHED_ON
-        .lock()
-        .unwrap()
-        .push(unsafe { libc::pthread_self() });
+    DETACHED_ON.lock().unwrap().push(os_thread::current_id());
 }
 
 #[test]
@@ -88,7 +82,7 @@ fn hooks_run_once_per_thread_on_that_thread() {
     ATTACHED_ON.lock().unwrap().clear();
     DETACHED_ON.lock().unwrap().clear();
     attach::set_hooks(record_attach, record_detach);
-    // All threads are alive at once, so their pthread ids are distinct.
+    // All threads are alive at once, so their OS thread ids are distinct.
     let all_alive = std::sync::Arc::new(Barrier::new(THREADS));
     let threads: Vec<_> = (0..THREADS)
         .map(|_| {
@@ -98,8 +92,7 @@ fn hooks_run_once_per_thread_on_that_thread() {
                     attach::ensure_attached();
                 }
                 all_alive.wait();
-                // SAFETY: `pthread_self` has no preconditions.
-                unsafe { libc::pthread_self() }
+                os_thread::current_id()
             })
         })
         .collect();
@@ -117,34 +110,22 @@ fn hooks_run_once_per_thread_on_that_thread() {
 
 static C_THREAD_WAS_ATTACHED: AtomicBool = AtomicBool::new(false);
 
-extern "C" fn c_thread_main(_: *mut libc::c_void) -> *mut libc::c_void {
+fn c_thread_main() {
     let first = !attach::is_attached();
     attach::ensure_attached();
     attach::ensure_attached();
     C_THREAD_WAS_ATTACHED.store(first && attach::is_attached(), Ordering::Relaxed);
-    std::ptr::null_mut()
 }
 
+/// A thread made by `pthread_create` (unix) or `CreateThread` (Windows), as a C host makes
+/// them: attached on its first entry, detached by its exit.
 #[test]
 fn threads_created_by_c_attach_and_detach() {
     let _serial = serial();
     let before = Counts::now();
-    let mut thread: libc::pthread_t = 0;
-    // SAFETY: `thread` is a valid out-pointer, default attributes, and `c_thread_main`
-    // ignores its argument.
-    let created = unsafe {
-        libc::pthread_create(
-            &mut thread,
-            std::ptr::null(),
-            c_thread_main,
-            std::ptr::null_mut(),
-        )
-    };
-    assert_eq!(created, 0);
-    // SAFETY: `thread` was created above, is joinable, and is joined once.
-    let joined = unsafe { libc::pthread_join(thread, std::ptr::null_mut()) };
-    assert_eq!(joined, 0);
-    // `pthread_join` orders the thread's relaxed store before this load.
+    os_thread::run_on_os_thread(c_thread_main);
+    // The join (`pthread_join`, or the wait on the thread's handle) orders the thread's
+    // relaxed store before this load.
     assert!(C_THREAD_WAS_ATTACHED.load(Ordering::Relaxed));
     assert_eq!(before.since(), (1, 1));
 }

@@ -6,7 +6,7 @@ use crosscall::{CloseError, EnterError, Gate, GateState, StateGate};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering::SeqCst};
 use std::sync::{Arc, Mutex};
 use std::thread::{self, ThreadId};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// Runs a test body once with each fence strategy.
 fn both<T>(test: impl Fn(&StateGate<T>)) {
@@ -321,6 +321,14 @@ fn close_reopen_cycles_while_threads_hammer() {
                 }
                 assert_eq!(g.generation(), generation);
                 thread::yield_now();
+                if generation == 1 {
+                    // Let the hammering threads start before the cycles race them (under an
+                    // emulator, or wine, thread start-up can outlast all 200 cycles).
+                    let deadline = Instant::now() + Duration::from_secs(10);
+                    while admitted.load(SeqCst) == 0 && Instant::now() < deadline {
+                        thread::yield_now();
+                    }
+                }
                 let lib = g.close().unwrap().expect("this close ended the generation");
                 assert_eq!(lib.generation, generation);
                 counted += lib.calls.load(SeqCst);

@@ -17,7 +17,9 @@
 //! process, shared by every such library); when it is exhausted `dlopen()` fails with
 //! "cannot allocate memory in static TLS block". Building crosscall without its default
 //! `initial-exec-tls` feature selects the portable `thread_local!` form everywhere; other
-//! targets (musl, other architectures, other systems) always use it.
+//! targets (musl, other architectures, other systems) always use it. aarch64 Linux with glibc
+//! uses initial-exec too (`local/initial_exec_aarch64.rs`: `tpidr_el0` plus the GOT's
+//! `:gottprel:` entry).
 //!
 //! An empty cache holds [`EMPTY_KEY`], which no gate's key ever equals, and (on the
 //! initial-exec path) a pointer to a private, never-scanned dummy slot instead of NULL, so
@@ -281,9 +283,21 @@ mod imp {
     }
 }
 
+// aarch64 Linux/glibc: the same object, addressed through `tpidr_el0` and the GOT's
+// `:gottprel:` entry (in its own file, `local/initial_exec_aarch64.rs`).
+#[cfg(all(
+    feature = "initial-exec-tls",
+    target_arch = "aarch64",
+    target_os = "linux",
+    target_env = "gnu",
+    not(loom)
+))]
+#[path = "local/initial_exec_aarch64.rs"]
+mod imp;
+
 #[cfg(not(all(
     feature = "initial-exec-tls",
-    target_arch = "x86_64",
+    any(target_arch = "x86_64", target_arch = "aarch64"),
     target_os = "linux",
     target_env = "gnu",
     not(loom)

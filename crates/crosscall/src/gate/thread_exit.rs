@@ -27,13 +27,20 @@
 //! enters again in the last round, that last entry arms a round that never comes: its slot
 //! stays claimed (a C API entry held there then keeps `close` waiting).
 //!
-//! Elsewhere (not unix), and under loom (whose modelled threads have their own
+//! On Windows the state is released by a TLS callback instead (`thread_exit_windows.rs`).
+//! Elsewhere (neither unix nor Windows), and under loom (whose modelled threads have their own
 //! thread-locals), the state is a `thread_local!` with a destructor, as before.
 
 #[cfg(all(unix, not(loom)))]
 pub(crate) use key::{arm_detach, with_slots};
-#[cfg(any(not(unix), loom))]
+#[cfg(any(not(any(unix, windows)), loom))]
 pub(crate) use thread_local_dtor::{arm_detach, with_slots};
+// Windows: a TLS callback (`.CRT$XLA_crosscall`), the counterpart of the pthread key (see that file).
+#[cfg(all(windows, not(loom)))]
+#[path = "thread_exit_windows.rs"]
+mod tls_callback;
+#[cfg(all(windows, not(loom)))]
+pub(crate) use tls_callback::{arm_detach, with_slots};
 
 #[cfg(all(unix, not(loom)))]
 mod key {
@@ -165,7 +172,7 @@ mod key {
     }
 }
 
-#[cfg(any(not(unix), loom))]
+#[cfg(any(not(any(unix, windows)), loom))]
 mod thread_local_dtor {
     use std::cell::RefCell;
 

@@ -1,7 +1,6 @@
 //! Helpers shared by integration tests.
 
-use std::os::unix::process::ExitStatusExt;
-use std::process::Command;
+use std::process::{Command, ExitStatus};
 
 /// Set in the environment of a re-executed test binary: the child test runs only then.
 pub const CHILD_ENV: &str = "CROSSCALL_TEST_CHILD";
@@ -12,7 +11,8 @@ pub fn is_child() -> bool {
 }
 
 /// Re-runs this test binary with only the ignored test `name`, asserts the child died of
-/// SIGABRT with every `needles` string on its stderr, and returns that stderr.
+/// `std::process::abort` (SIGABRT on unix) with every `needles` string on its stderr, and
+/// returns that stderr.
 pub fn run_child_expecting_abort(name: &str, needles: &[&str]) -> String {
     let output = Command::new(std::env::current_exe().expect("test binary path"))
         .args(["--ignored", "--exact", name, "--nocapture"])
@@ -20,10 +20,10 @@ pub fn run_child_expecting_abort(name: &str, needles: &[&str]) -> String {
         .output()
         .expect("re-running the test binary");
     let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
-    assert_eq!(
-        output.status.signal(),
-        Some(libc::SIGABRT),
-        "stderr: {stderr}"
+    assert!(
+        aborted(output.status),
+        "expected an abort, got {:?}; stderr: {stderr}",
+        output.status
     );
     for needle in needles {
         assert!(
@@ -32,4 +32,19 @@ pub fn run_child_expecting_abort(name: &str, needles: &[&str]) -> String {
         );
     }
     stderr
+}
+
+/// Whether a child process ended by `std::process::abort`.
+#[cfg(unix)]
+fn aborted(status: ExitStatus) -> bool {
+    use std::os::unix::process::ExitStatusExt;
+    status.signal() == Some(libc::SIGABRT)
+}
+
+/// Whether a child process ended by `std::process::abort`: on Windows that is `__fastfail`,
+/// whose exit code is `STATUS_STACK_BUFFER_OVERRUN` (0xC0000409), or the C runtime's
+/// `abort()` (exit code 3) where `__fastfail` is unavailable.
+#[cfg(windows)]
+fn aborted(status: ExitStatus) -> bool {
+    matches!(status.code(), Some(code) if code as u32 == 0xC000_0409 || code == 3)
 }
