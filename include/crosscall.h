@@ -259,7 +259,7 @@ int crosscall_handle_get(crosscall_handles *t, uint64_t h, void **obj);
  * Removals are destroyed in batches: one grace period (one `membarrier` system call) serves
  * up to 64 removals of a thread. `destroy(obj)` runs on one of: this thread, at a later
  * `crosscall_handle_insert` / `crosscall_handle_remove` of this table; the library's
- * reclaimer thread (`crosscall-reclaim`), within about 2 ms when the table goes idle and no
+ * reclaimer thread (`crosscall-reclaim`), within about 3 ms when the table goes idle and no
  * thread that was inside the gate at the removal is still inside; `crosscall_handles_free`.
  * Use `crosscall_handle_remove_sync()` to have `destroy(obj)` run before returning.
  *
