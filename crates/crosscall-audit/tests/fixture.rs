@@ -1,21 +1,26 @@
-//! `crosscall-audit` on a real built cdylib (`crosscall-kit-fixture`, built by cargo before
-//! this test runs because it is a dev-dependency), which has exactly one deliberately
-//! unmarked export, `kit_unmarked`.
+//! `crosscall-audit` on a real built cdylib (`crosscall-kit-fixture`, built by cargo into this
+//! test's `deps/` directory before it runs, because it is a dev-dependency), which has exactly
+//! one deliberately unmarked export, `kit_unmarked`.
 
 use std::path::PathBuf;
 use std::process::Command;
 
 fn fixture() -> PathBuf {
-    // target/<profile>/deps/fixture-HASH -> target/<profile>/libcrosscall_kit_fixture.so
+    // As a dev-dependency the cdylib is built into this test's own directory,
+    // target/<profile>/deps/; a `cargo build -p crosscall-kit-fixture` puts it one level up.
     let exe = std::env::current_exe().unwrap();
-    let dir = exe.parent().unwrap().parent().unwrap();
-    let path = dir.join(format!(
+    let deps = exe.parent().unwrap();
+    let name = format!(
         "{}crosscall_kit_fixture{}",
         std::env::consts::DLL_PREFIX,
         std::env::consts::DLL_SUFFIX
-    ));
-    assert!(path.exists(), "{} not built", path.display());
-    path
+    );
+    let candidates = [deps.join(&name), deps.parent().unwrap().join(&name)];
+    candidates
+        .iter()
+        .find(|path| path.exists())
+        .unwrap_or_else(|| panic!("{name} not built (looked in {candidates:?})"))
+        .clone()
 }
 
 #[test]
