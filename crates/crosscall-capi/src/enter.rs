@@ -10,7 +10,7 @@
 use std::ffi::c_int;
 use std::time::Duration;
 
-use crosscall::{EnterError, Gate, Pass};
+use crosscall::{EnterError, Gate, HeldLeave, Pass};
 
 use crate::barrier::{guarded, guarded_void};
 use crate::codes::{enter_code, CROSSCALL_ERR_INVALID, CROSSCALL_OK};
@@ -153,11 +153,13 @@ pub unsafe extern "C" fn crosscall_gate_enter_timeout(
 /// `gate` must be NULL or a live pointer from `crosscall_gate_new`.
 #[no_mangle]
 pub unsafe extern "C" fn crosscall_gate_leave(gate: *mut crosscall_gate) {
-    if Gate::__leave_held_fast_at(gate_ptr(gate)) {
-        return;
+    match Gate::__leave_held_fast_at(gate_ptr(gate)) {
+        HeldLeave::Left => {}
+        // The last call out of a closing gate: wake its closer (a tail call, rare).
+        HeldLeave::LeftWake => Gate::__wake_closers(),
+        // SAFETY: forwarded contract.
+        HeldLeave::NotLeft => unsafe { leave_slow(gate) },
     }
-    // SAFETY: forwarded contract.
-    unsafe { leave_slow(gate) }
 }
 
 /// A leave the fast path could not do: the gate is closing, or not the one this thread

@@ -179,6 +179,7 @@ fn fail<T>(message: String, err_value: T) -> T {
 #[cold]
 #[inline(never)]
 fn fail_with_panic<T>(payload: Box<dyn Any + Send>, err_value: T) -> T {
+    crate::trace::panic_caught(&PanicMessage(&*payload));
     set_last_error(PanicMessage(&*payload));
     drop_payload(payload);
     err_value
