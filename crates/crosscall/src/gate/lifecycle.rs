@@ -831,9 +831,15 @@ impl Gate {
     fn enter_slow(&self, wait: Wait) -> Result<Pass<'_>, EnterError> {
         self.counters.slow_entry();
         let result = self.enter_slow_counted(wait);
-        if let Err(e) = result {
-            self.counters.refused(e);
-            trace::refused(self, e);
+        match result {
+            // `try_enter` on a gate not open yet did not wait: not a refusal, not a timeout
+            // (the C API probes with it before it waits).
+            Err(EnterError::Timeout) if matches!(wait, Wait::Never) => {}
+            Err(e) => {
+                self.counters.refused(e);
+                trace::refused(self, e);
+            }
+            Ok(_) => {}
         }
         result
     }

@@ -471,9 +471,17 @@ pub(crate) fn wake_if_armed(slot: *const PaddedSlot) {
     let Some(slot) = (unsafe { slot.as_ref() }) else {
         return;
     };
-    // Relaxed: the withdrawing store came first on this thread; a closer that armed after
-    // it reads the withdrawn word in its scan.
-    if slot.close_waiters.load(Ordering::Relaxed) != 0 {
+    // The same fence pair as in `store_leaving`: either the closer's scan sees the withdrawn
+    // word, or this load sees its flag.
+    #[cfg(not(loom))]
+    let waiting = {
+        std::sync::atomic::compiler_fence(Ordering::SeqCst);
+        // Relaxed: ordered by the fence pair.
+        slot.close_waiters.load(Ordering::Relaxed) != 0
+    };
+    #[cfg(loom)]
+    let waiting = slot.close_waiters.fetch_add(0, Ordering::AcqRel) != 0;
+    if waiting {
         close_wake::wake();
     }
 }

@@ -44,7 +44,9 @@ pub struct GateStats {
     /// Entries refused because the gate was closing or closed, or because they came from the
     /// gate's own initializer ([`EnterError::Closed`], [`EnterError::WouldDeadlock`]).
     pub refused: u64,
-    /// Entries that gave up waiting for the gate to open ([`EnterError::Timeout`]).
+    /// Entries that gave up waiting for the gate to open ([`EnterError::Timeout`] from
+    /// [`Gate::enter_timeout`](crate::Gate::enter_timeout); a `try_enter` before `open`
+    /// did not wait and is not counted).
     pub timed_out: u64,
     /// Entries that waited for the gate to open (admitted or not in the end).
     pub waited: u64,
