@@ -6,4 +6,5 @@ cd "$(dirname "$0")/.."
 export RUSTFLAGS="--cfg loom"
 export LOOM_MAX_PREEMPTIONS="${LOOM_MAX_PREEMPTIONS:-2}"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-target/loom}"
-exec cargo test -p crosscall --test loom_gate --test loom_handles --test loom_state_gate --release "$@"
+exec cargo test -p crosscall --test loom_gate --test loom_handles --test loom_state_gate \
+    --test loom_close_wake --release "$@"

@@ -48,9 +48,13 @@ fn lock() -> MutexGuard<'static, u64> {
 
 /// Wakes every closer sleeping in [`wait_until`]. Called by a leave that found its slot
 /// armed, by a refused entry, and by a closer that finished (others may wait for it).
+///
+/// `extern "C"` only to say that it cannot unwind (nothing in it panics: a poisoned lock is
+/// taken as is): a leave that calls it needs no landing pad, so the fast path around it
+/// keeps its values in registers.
 #[cold]
 #[inline(never)]
-pub(crate) fn wake() {
+pub(crate) extern "C" fn wake() {
     // Taking the lock orders this wake after the caller's slot store for a closer that
     // checks under the lock: it either saw the store, or was already waiting.
     let mut wakes = lock();

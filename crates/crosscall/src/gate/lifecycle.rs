@@ -187,7 +187,7 @@ pub struct Gate {
     /// slot; always `< CACHE_WAYS`. Set with the id (under `lock`, before the Release store
     /// of the key); read Relaxed by the fast path, which a wrong (stale 0) index only sends
     /// to the slow path, since the key comparison decides.
-    cache_index: AtomicU8,
+    cache_index: AtomicUsize,
     /// Slow-path counts for [`Gate::stats`]; the fast path never writes them.
     counters: Counters,
     slots: SlotList,
@@ -268,7 +268,7 @@ impl Gate {
         Gate {
             state: AtomicU8::new(UNINIT),
             force_fence,
-            cache_index: AtomicU8::new(0),
+            cache_index: AtomicUsize::new(0),
             counters: Counters::new(),
             key: AtomicUsize::new(0),
             slots: SlotList::new(leave_at_exit),
@@ -293,10 +293,17 @@ impl Gate {
 
     #[cfg(loom)]
     fn with_loom(force_fence: bool) -> Gate {
+        // Gate ids come from a process-wide counter that loom does not reset between
+        // executions, so the cache entry cannot follow them: gates take entries in the order
+        // a model makes them (a counter loom resets), as gates of a program do.
+        loom::lazy_static! {
+            static ref MADE: AtomicUsize = AtomicUsize::new(0);
+        }
+        let made = MADE.fetch_add(1, Ordering::Relaxed);
         Gate {
             state: AtomicU8::new(UNINIT),
             force_fence,
-            cache_index: AtomicU8::new(0),
+            cache_index: AtomicUsize::new(local::id_index(made)),
             counters: Counters::new(),
             key: AtomicUsize::new(0),
             slots: SlotList::new(false),
@@ -692,7 +699,7 @@ impl Gate {
     #[inline(always)]
     pub(crate) fn enter_fast_slot(&self) -> Option<*const PaddedSlot> {
         // Relaxed: see `cache_index`.
-        let index = self.cache_index.load(Ordering::Relaxed) as usize;
+        let index = self.cache_index.load(Ordering::Relaxed);
         // SAFETY: `cache_index` is always `< CACHE_WAYS`.
         let (cached_key, slot) = unsafe { local::cached(index) };
         self.enter_cached_slot(cached_key, slot)
@@ -702,7 +709,7 @@ impl Gate {
     #[inline(always)]
     fn cache_index(&self) -> usize {
         // Relaxed: see `cache_index`.
-        self.cache_index.load(Ordering::Relaxed) as usize
+        self.cache_index.load(Ordering::Relaxed)
     }
 
     /// [`Gate::enter_fast_slot`] with the thread's cache already read.
@@ -763,14 +770,26 @@ impl Gate {
         None
     }
 
-    /// The fast path's other cases, with the slot already cached: nesting and the fence
-    /// fallback. `None`: not admitted, nothing entered.
+    /// The fast path's other cases, with the slot already cached (in the table, or in the
+    /// spill table: then it moves to the table): nesting, the fence fallback, and a gate
+    /// whose table entry another gate took. `None`: not admitted, nothing entered.
     #[inline(never)]
     fn enter_cached(&self) -> Option<*const PaddedSlot> {
         // The fast path may have withdrawn an announcement from the cached slot.
         // SAFETY: `cache_index` is always `< CACHE_WAYS`.
         slots::wake_if_armed(unsafe { local::cached(self.cache_index()) }.1);
-        let slot = slots::cached(self.existing_id()?, self.cache_index())?;
+        let id = self.existing_id()?;
+        let index = self.cache_index();
+        let slot = match slots::cached(id, index) {
+            Some(slot) => slot,
+            // Another gate took the table entry: the spill table may still have ours.
+            None => slots::refill(
+                id,
+                index,
+                self as *const Gate as usize,
+                self.slots.leave_at_exit(),
+            )?,
+        };
         // SAFETY: a cached slot for this gate's id is this thread's, alive as in
         // `enter_fast_slot`.
         (self.try_admit(unsafe { &*slot }) == Admit::Yes).then_some(slot)
@@ -959,7 +978,10 @@ impl Gate {
         } else {
             local::id_index(fresh)
         };
-        self.cache_index.store(index as u8, Ordering::Relaxed);
+        #[cfg(not(loom))] // under loom: set when made (`with_loom`)
+        self.cache_index.store(index, Ordering::Relaxed);
+        #[cfg(loom)]
+        let _ = index;
         let bits = key_bits(self.state.load(Ordering::Relaxed));
         // Release: as in `set_state`.
         self.key.store(fresh << KEY_BITS | bits, Ordering::Release);
@@ -1090,6 +1112,38 @@ impl Gate {
         leave_slot(slot)
     }
 
+    /// Not public API: [`Gate::__enter_held_fast_at`] for a gate whose table entry another
+    /// gate took (or that was never in it): probes the thread's spill table by address and,
+    /// if the gate is there, moves it to the table and admits as the fast path does. `false`
+    /// means "take the slow path", nothing was entered.
+    ///
+    /// # Safety
+    ///
+    /// As [`Gate::__enter_held_fast_at`] (read for the gate at the spill entry's address).
+    #[doc(hidden)]
+    #[inline(never)]
+    pub unsafe fn __enter_held_refill_at(gate: *const Gate) -> bool {
+        let Some((cached_key, slot)) = slots::refill_at(gate as usize) else {
+            return false;
+        };
+        // SAFETY: the spill entry matched `gate`'s address: the gate this thread entered
+        // there, alive by the caller's contract.
+        let gate = unsafe { &*gate };
+        gate.enter_cached_slot(cached_key, slot).is_some()
+    }
+
+    /// Not public API: [`Gate::__leave_held_fast_at`] through the spill table (a leave whose
+    /// table entry another gate took meanwhile, as in a nested entry of two such gates).
+    /// `gate` is never dereferenced.
+    #[doc(hidden)]
+    #[inline(never)]
+    pub fn __leave_held_refill_at(gate: *const Gate) -> HeldLeave {
+        match slots::refill_at(gate as usize) {
+            Some((_, slot)) => leave_slot(slot),
+            None => HeldLeave::NotLeft,
+        }
+    }
+
     /// Not public API: wakes closers waiting for a leave ([`HeldLeave::LeftWake`]).
     /// `extern "C"` only to say that it cannot unwind: a frameless caller (the C API's
     /// leave) can then reach it with a tail call.
@@ -1177,8 +1231,17 @@ impl Gate {
         // barrier serves both purposes. After it, every entering thread either announced
         // itself in a slot we are about to read, or will read CLOSING; and every leave is
         // either seen by our scans or sees its slot armed and wakes us (`close_wake`).
-        let armed = self.slots.arm();
+        let mut armed = self.slots.arm(std::ptr::null_mut());
         self.closing_barrier();
+        // A thread admitted just before CLOSING may have added its slot after we armed: the
+        // barrier made its announcement (and so its slot) visible, so arm what is new, and
+        // order that too. Slots added later belong to entries that see CLOSING and are
+        // refused; a refusal wakes closers itself (`enter_slow`).
+        let newer = self.slots.arm(armed);
+        if newer != armed {
+            armed = newer;
+            self.closing_barrier();
+        }
 
         // Drain: sleep until the slots read 0, woken by the last call to leave. Another
         // closer finishing the drain (and a `reopen` may even have followed) also ends the

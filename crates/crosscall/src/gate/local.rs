@@ -13,7 +13,7 @@
 //! symbol declared with `global_asm!` and addressed with the initial-exec model (the offset
 //! from the GOT's `sym@GOTTPOFF` entry, then loads through `%fs`): one extra load, no call, in
 //! an executable and in a shared object alike. The price, for a shared object loaded with `dlopen()`, is that glibc must
-//! carve the 224 bytes (the front entry, the attach phase and an 8-entry table) out of its static TLS surplus (a few hundred bytes to ~1.6 KB per
+//! carve the 232 bytes (the front entry, the attach phase, an 8-entry table and a pointer) out of its static TLS surplus (a few hundred bytes to ~1.6 KB per
 //! process, shared by every such library); when it is exhausted `dlopen()` fails with
 //! "cannot allocate memory in static TLS block". Building crosscall without its default
 //! `initial-exec-tls` feature selects the portable `thread_local!` form everywhere; other
@@ -62,15 +62,47 @@ pub(crate) struct Local {
     pub(crate) slots: [*const PaddedSlot; CACHE_WAYS],
     /// Table entries' gate addresses, as `gate_addr`.
     pub(crate) addrs: [usize; CACHE_WAYS],
+    /// The thread's spill table (`slots::SpillTable`, [`SPILL_WAYS`] entries, owned by its
+    /// `slots::OwnedSlots`), probed by the paths a table miss takes before the slow path;
+    /// NULL until the thread claims its first slot and after its slots are released.
+    pub(crate) spill: *const crate::gate::slots::SpillEntry,
 }
 
-/// The table entry a C API gate at `addr` uses: multiplicative (Fibonacci) hashing of the
-/// address's low 32 bits, two instructions, so handles allocated one after another spread
-/// over the table. Always `< CACHE_WAYS`.
+/// Entries of a thread's spill table: gates past the [`CACHE_WAYS`] of the table (or sharing
+/// a table entry) are found there in a few instructions, without the slow path.
+pub(crate) const SPILL_WAYS: usize = 64;
+
+/// The spill-table entry of a gate: `id`'s low bits for a Rust gate, the top bits of
+/// [`addr_index`]'s hash for a C API gate (`c_api`). Always `< SPILL_WAYS`; its low bits
+/// (Rust) or high bits (C API) are the gate's table entry `table_index`.
+#[inline(always)]
+pub(crate) fn spill_index(id: usize, addr: usize, c_api: bool, table_index: usize) -> usize {
+    const _: () = assert!(SPILL_WAYS == 64);
+    // Gate ids come from a process-wide counter that loom does not reset between executions:
+    // under loom the entry must not depend on them (see `Gate::with_loom`).
+    if cfg!(loom) {
+        return table_index;
+    }
+    if c_api {
+        ((addr as u32).wrapping_mul(ADDR_HASH) >> 26) as usize
+    } else {
+        id & (SPILL_WAYS - 1)
+    }
+}
+
+/// Multiplier of [`addr_index`]: chosen (by a search over odd 32-bit constants) so that 4
+/// handles allocated one after another, any stride from 112 to 512 bytes but 256, never
+/// share a table entry, and 8 rarely do; the golden-ratio constant of Fibonacci hashing
+/// collides for 4 at some common strides (144, 192).
+const ADDR_HASH: u32 = 0x7FB4_6847;
+
+/// The table entry a C API gate at `addr` uses: multiplicative hashing of the address's low
+/// 32 bits (two instructions), so handles allocated one after another spread over the table.
+/// Always `< CACHE_WAYS`.
 #[inline(always)]
 pub(crate) fn addr_index(addr: usize) -> usize {
     const _: () = assert!(CACHE_WAYS == 8);
-    ((addr as u32).wrapping_mul(0x9E37_79B9) >> 29) as usize
+    ((addr as u32).wrapping_mul(ADDR_HASH) >> 29) as usize
 }
 
 /// The table entry of a Rust gate with id `id`: ids are handed out in sequence, so the first
@@ -199,7 +231,7 @@ mod imp {
     static EMPTY_GATE: Gate = Gate::new();
 
     // The initial image below spells out `Local { EMPTY_KEY, &EMPTY_SLOT, &EMPTY_GATE,
-    // PHASE_NEVER, [EMPTY_KEY; W], [&EMPTY_SLOT; W], [&EMPTY_GATE; W] }`, and the reads
+    // PHASE_NEVER, [EMPTY_KEY; W], [&EMPTY_SLOT; W], [&EMPTY_GATE; W], NULL }`, and the reads
     // below use these offsets.
     const _: () = assert!(std::mem::offset_of!(Local, gate_key) == 0);
     const _: () = assert!(std::mem::offset_of!(Local, slot) == 8);
@@ -208,10 +240,11 @@ mod imp {
     const _: () = assert!(std::mem::offset_of!(Local, keys) == 32);
     const _: () = assert!(std::mem::offset_of!(Local, slots) == 96);
     const _: () = assert!(std::mem::offset_of!(Local, addrs) == 160);
+    const _: () = assert!(std::mem::offset_of!(Local, spill) == 224);
     const _: () = assert!(super::CACHE_WAYS == 8);
     const _: () = assert!(EMPTY_KEY == usize::MAX);
     const _: () = assert!(PHASE_NEVER == 0);
-    const _: () = assert!(std::mem::size_of::<Local>() == 224);
+    const _: () = assert!(std::mem::size_of::<Local>() == 232);
     const _: () = assert!(std::mem::align_of::<Local>() == 8);
     // The dummy slot is all-zero bytes: depth 0, not in use, no next slot.
     const _: () = assert!(std::mem::size_of::<PaddedSlot>() == 128);
@@ -229,7 +262,7 @@ mod imp {
         ".globl __crosscall_local_v0_2",
         ".hidden __crosscall_local_v0_2",
         ".type __crosscall_local_v0_2,@object",
-        ".size __crosscall_local_v0_2,224",
+        ".size __crosscall_local_v0_2,232",
         "__crosscall_local_v0_2:",
         ".quad -1",
         ".quad __crosscall_empty_slot_v0_2",
@@ -244,6 +277,7 @@ mod imp {
         ".rept 8",
         ".quad {empty_gate}",
         ".endr",
+        ".quad 0",
         ".popsection",
         ".pushsection .bss.__crosscall_empty_slot_v0_2,\"aw\",@nobits",
         ".p2align 7",
@@ -416,6 +450,7 @@ mod imp {
         keys: [EMPTY_KEY; CACHE_WAYS],
         slots: [ptr::null(); CACHE_WAYS],
         addrs: [EMPTY_ADDR; CACHE_WAYS],
+        spill: ptr::null(),
     };
 
     // `const` and without `Drop`: no lazy-init check and no destructor, so `with` never
@@ -438,27 +473,6 @@ mod imp {
     }
 
     #[cfg(not(loom))]
-    /// Reads word `$index` (a register value `< CACHE_WAYS`) of the table array at byte
-    /// `$at` (a literal: 32, 96 or 160) of the calling thread's `Local`. One instruction.
-    macro_rules! table_word {
-        ($off:expr, $index:expr, $at:literal) => {{
-            let word: usize;
-            // SAFETY: `$off` is `tp_offset()` and `$index < CACHE_WAYS` (the caller's
-            // contract), so `%fs:[$off + $index*8 + $at]` is a word of one of the table's
-            // arrays in the calling thread's `Local`. Reads only; no stack, no flags.
-            unsafe {
-                std::arch::asm!(
-                    concat!("mov {word}, qword ptr fs:[{off} + {index}*8 + ", $at, "]"),
-                    off = in(reg) $off,
-                    index = in(reg) $index,
-                    word = out(reg) word,
-                    options(pure, readonly, nostack, preserves_flags),
-                );
-            }
-            word
-        }};
-    }
-
     #[inline(always)]
     pub(super) fn local() -> *mut Local {
         // The pointer outlives the closure: the thread-local has no destructor, so its

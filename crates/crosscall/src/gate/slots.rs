@@ -19,7 +19,7 @@
 //! so every call it had in progress before has left.
 
 use crate::gate::close_wake;
-use crate::gate::local::{self, CACHE_WAYS, EMPTY_KEY};
+use crate::gate::local::{self, CACHE_WAYS, EMPTY_KEY, SPILL_WAYS};
 use crate::gate::thread_exit;
 use crate::gate::{key_id, open_key};
 use crate::sync::{Arc, AtomicBool, AtomicPtr, AtomicUsize, Ordering};
@@ -194,13 +194,18 @@ impl SlotList {
         self.leave_at_exit
     }
 
-    /// Asks every slot's owner to wake closers when it leaves (see `close_wake`); undo with
-    /// [`SlotList::disarm`] and the returned head. The caller then runs the closing barrier
-    /// before it reads the slots, so every leave either is seen by that read or sees the flag.
-    pub(crate) fn arm(&self) -> *mut PaddedSlot {
+    /// Asks the owner of every slot added since `since` (a head an earlier call returned;
+    /// NULL: every slot) to wake closers when it leaves (see `close_wake`); returns the head
+    /// armed from. Undo with [`SlotList::disarm`] and the last head returned. The caller then
+    /// runs the closing barrier before it reads the slots, so every leave from an armed slot
+    /// either is seen by that read or sees the flag.
+    pub(crate) fn arm(&self, since: *mut PaddedSlot) -> *mut PaddedSlot {
         // Acquire pairs with the Release in `push`.
         let head = self.head.load(Ordering::Acquire);
         for slot in self.iter_from(head) {
+            if ptr::eq(slot, since) {
+                break;
+            }
             // AcqRel: under loom the leave's read of the flag is a read-modify-write of this
             // location, which stands in for the asymmetric fence pair (see `store_leaving`);
             // natively the ordering comes from the closing barrier that follows.
@@ -209,7 +214,7 @@ impl SlotList {
         head
     }
 
-    /// Undoes [`SlotList::arm`] (given the head it returned).
+    /// Undoes [`SlotList::arm`] (given the last head it returned).
     pub(crate) fn disarm(&self, head: *mut PaddedSlot) {
         for slot in self.iter_from(head) {
             // Relaxed: a leave that still sees the flag only wakes closers spuriously.
@@ -257,7 +262,32 @@ pub(crate) struct OwnedSlots {
     by_gate: HashMap<usize, Arc<PaddedSlot>, BuildHasherDefault<IdHasher>>,
     /// Size at which the next new slot prunes dead gates' slots first.
     prune_at: usize,
+    /// The spill table `Local::spill` points to; made when the thread claims its second slot
+    /// (a thread with one gate never needs it).
+    spill: Option<Box<SpillTable>>,
 }
+
+/// One spill-table entry: a gate's key, this thread's slot in it, and the gate's address
+/// (the C API's probe compares it before it reads the gate). Empty: `EMPTY_KEY`, NULL, 0.
+#[repr(C)]
+#[derive(Clone, Copy)]
+pub(crate) struct SpillEntry {
+    key: usize,
+    slot: *const PaddedSlot,
+    addr: usize,
+}
+
+const EMPTY_SPILL: SpillEntry = SpillEntry {
+    key: EMPTY_KEY,
+    slot: ptr::null(),
+    addr: 0,
+};
+
+/// The second level of a thread's gate cache: [`SPILL_WAYS`] direct-mapped entries (see
+/// `local::spill_index`), behind the table's [`CACHE_WAYS`]. A table miss probes it and,
+/// on a hit, moves the entry into the table: a thread alternating between many gates pays a
+/// few dozen instructions per entry instead of the slow path's lock-free but long walk.
+pub(crate) struct SpillTable([SpillEntry; SPILL_WAYS]);
 
 /// Smallest `OwnedSlots::prune_at`: a thread with a few gates never prunes.
 const PRUNE_MIN: usize = 16;
@@ -293,6 +323,37 @@ impl OwnedSlots {
         OwnedSlots {
             by_gate: HashMap::with_hasher(BuildHasherDefault::new()),
             prune_at: PRUNE_MIN,
+            spill: None,
+        }
+    }
+
+    /// Records gate `id`'s slot in spill entry `index`, making the spill table first if
+    /// this is the thread's second gate.
+    fn spill(&mut self, index: usize, key: usize, slot: *const PaddedSlot, addr: usize) {
+        if self.spill.is_none() && self.by_gate.len() >= 2 {
+            let table = Box::new(SpillTable([EMPTY_SPILL; SPILL_WAYS]));
+            // SAFETY: the calling thread's own `Local`; the box lives until `Drop` below,
+            // which clears the pointer first.
+            unsafe { (*local::local()).spill = &table.0[0] };
+            self.spill = Some(table);
+        }
+        let Some(table) = self.spill.as_mut() else {
+            return;
+        };
+        let entry = &mut table.0[index];
+        // As in `set_cached`: a probe interrupting this (a signal handler) sees the old
+        // entry, an empty one, or the new one; the compiler fences keep the order (same
+        // thread). Writes go through a raw pointer: `Local::spill` aliases the table.
+        let entry: *mut SpillEntry = entry;
+        // SAFETY: `entry` points into the table this function owns a `&mut` to.
+        unsafe {
+            (*entry).key = EMPTY_KEY;
+            (*entry).addr = 0;
+            std::sync::atomic::compiler_fence(std::sync::atomic::Ordering::SeqCst);
+            (*entry).slot = slot;
+            std::sync::atomic::compiler_fence(std::sync::atomic::Ordering::SeqCst);
+            (*entry).key = key;
+            (*entry).addr = addr;
         }
     }
 
@@ -305,6 +366,18 @@ impl OwnedSlots {
         // The cache may point into a slot dropped here: forget it first, so no entry (say,
         // from a signal handler) can reach a freed slot before it is set again.
         forget_cached();
+        if let Some(table) = self.spill.as_mut() {
+            for entry in table.0.iter_mut() {
+                let entry: *mut SpillEntry = entry;
+                // SAFETY: as in `spill`; the key goes first.
+                unsafe {
+                    (*entry).key = EMPTY_KEY;
+                    (*entry).addr = 0;
+                    std::sync::atomic::compiler_fence(std::sync::atomic::Ordering::SeqCst);
+                    (*entry).slot = ptr::null();
+                }
+            }
+        }
         self.by_gate.retain(|_, slot| Arc::strong_count(slot) > 1);
         self.prune_at = (self.by_gate.len() * 2).max(PRUNE_MIN);
     }
@@ -314,6 +387,9 @@ impl Drop for OwnedSlots {
     fn drop(&mut self) {
         // The cache points into these slots; forget it before they may be freed.
         forget_cached();
+        // SAFETY: the calling thread's own `Local` (the state being dropped is this
+        // thread's); the spill table goes with `self`.
+        unsafe { (*local::local()).spill = ptr::null() };
         for (_, slot) in self.by_gate.drain() {
             release(&slot);
         }
@@ -400,13 +476,59 @@ pub(crate) fn claim_for(id: usize, index: usize, gate_addr: usize, list: &SlotLi
                 ptr
             }
         };
-        set_cached(index, open_key(id), slot, gate_addr, list.leave_at_exit);
+        let key = open_key(id);
+        let spill_index = local::spill_index(id, gate_addr, list.leave_at_exit, index);
+        owned.spill(spill_index, key, slot, gate_addr);
+        set_cached(index, key, slot, gate_addr, list.leave_at_exit);
         slot
     });
     match owned {
         Some(slot) => Claim::Owned(slot),
         None => Claim::Temporary(list.claim()),
     }
+}
+
+/// The calling thread's slot for gate `id` at `gate_addr` (a C API gate: `c_api`) from its
+/// spill table, made the cached one in table entry `index` (the gate's `cache_index`): the
+/// table-miss path before the slow one.
+pub(crate) fn refill(
+    id: usize,
+    index: usize,
+    gate_addr: usize,
+    c_api: bool,
+) -> Option<*const PaddedSlot> {
+    // SAFETY: the calling thread's own `Local`.
+    let spill = unsafe { (*local::local()).spill };
+    if spill.is_null() {
+        return None;
+    }
+    // SAFETY: a non-NULL `spill` points to the `SPILL_WAYS` entries of this thread's live
+    // spill table (cleared before the table is freed), and `spill_index < SPILL_WAYS`.
+    let entry = unsafe { *spill.add(local::spill_index(id, gate_addr, c_api, index)) };
+    if entry.key == EMPTY_KEY || key_id(entry.key) != id {
+        return None;
+    }
+    set_cached(index, entry.key, entry.slot, gate_addr, c_api);
+    Some(entry.slot)
+}
+
+/// For the C API's table miss: the calling thread's `(key, slot)` for the C API gate at
+/// `gate_addr` from its spill table, matched by address (the gate is not read), and made the
+/// cached one in its table entry and the front entry.
+pub(crate) fn refill_at(gate_addr: usize) -> Option<(usize, *const PaddedSlot)> {
+    // SAFETY: the calling thread's own `Local`.
+    let spill = unsafe { (*local::local()).spill };
+    if spill.is_null() {
+        return None;
+    }
+    // SAFETY: as in `refill`.
+    let index = local::addr_index(gate_addr);
+    let entry = unsafe { *spill.add(local::spill_index(0, gate_addr, true, index)) };
+    if entry.addr != gate_addr || entry.slot.is_null() {
+        return None;
+    }
+    set_cached(index, entry.key, entry.slot, gate_addr, true);
+    Some((entry.key, entry.slot))
 }
 
 /// The calling thread's slot for gate `id` (cached in table entry `index`, its
