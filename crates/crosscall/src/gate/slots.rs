@@ -259,7 +259,8 @@ fn release(slot: &PaddedSlot) {
 /// that were dropped meanwhile are pruned when the map has doubled since the last pruning, so
 /// a thread that outlives thousands of gates keeps memory for the live ones only.
 pub(crate) struct OwnedSlots {
-    by_gate: HashMap<usize, Arc<PaddedSlot>, BuildHasherDefault<IdHasher>>,
+    /// Made on first use (a `const` empty map needs Rust 1.85; the MSRV is older).
+    by_gate: Option<IdMap>,
     /// Size at which the next new slot prunes dead gates' slots first.
     prune_at: usize,
     /// The spill table `Local::spill` points to; made when the thread claims its second slot
@@ -292,6 +293,8 @@ pub(crate) struct SpillTable([SpillEntry; SPILL_WAYS]);
 /// Smallest `OwnedSlots::prune_at`: a thread with a few gates never prunes.
 const PRUNE_MIN: usize = 16;
 
+type IdMap = HashMap<usize, Arc<PaddedSlot>, BuildHasherDefault<IdHasher>>;
+
 /// Hashes a gate id (a small sequential number) by one multiplication: ids are not chosen by
 /// an adversary, so no DoS-resistant hasher is needed, and this one has a `const` default.
 #[derive(Default)]
@@ -321,7 +324,7 @@ impl Hasher for IdHasher {
 impl OwnedSlots {
     pub(crate) const fn new() -> OwnedSlots {
         OwnedSlots {
-            by_gate: HashMap::with_hasher(BuildHasherDefault::new()),
+            by_gate: None,
             prune_at: PRUNE_MIN,
             spill: None,
         }
@@ -330,7 +333,7 @@ impl OwnedSlots {
     /// Records gate `id`'s slot in spill entry `index`, making the spill table first if
     /// this is the thread's second gate.
     fn spill(&mut self, index: usize, key: usize, slot: *const PaddedSlot, addr: usize) {
-        if self.spill.is_none() && self.by_gate.len() >= 2 {
+        if self.spill.is_none() && self.len() >= 2 {
             let table = Box::new(SpillTable([EMPTY_SPILL; SPILL_WAYS]));
             // SAFETY: the calling thread's own `Local`; the box lives until `Drop` below,
             // which clears the pointer first.
@@ -357,10 +360,18 @@ impl OwnedSlots {
         }
     }
 
+    fn len(&self) -> usize {
+        self.by_gate.as_ref().map_or(0, HashMap::len)
+    }
+
+    fn get(&self, id: usize) -> Option<&Arc<PaddedSlot>> {
+        self.by_gate.as_ref()?.get(&id)
+    }
+
     /// Drops slots of gates that no longer exist (only our reference is left), once the map
     /// has doubled since the last time: amortized O(1) per new slot.
     fn prune_if_grown(&mut self) {
-        if self.by_gate.len() < self.prune_at {
+        if self.len() < self.prune_at {
             return;
         }
         // The cache may point into a slot dropped here: forget it first, so no entry (say,
@@ -378,8 +389,10 @@ impl OwnedSlots {
                 }
             }
         }
-        self.by_gate.retain(|_, slot| Arc::strong_count(slot) > 1);
-        self.prune_at = (self.by_gate.len() * 2).max(PRUNE_MIN);
+        if let Some(map) = self.by_gate.as_mut() {
+            map.retain(|_, slot| Arc::strong_count(slot) > 1);
+        }
+        self.prune_at = (self.len() * 2).max(PRUNE_MIN);
     }
 }
 
@@ -390,7 +403,10 @@ impl Drop for OwnedSlots {
         // SAFETY: the calling thread's own `Local` (the state being dropped is this
         // thread's); the spill table goes with `self`.
         unsafe { (*local::local()).spill = ptr::null() };
-        for (_, slot) in self.by_gate.drain() {
+        // In gate order, not the map's: the same order every time (loom needs that).
+        let mut owned: Vec<_> = self.by_gate.iter_mut().flat_map(HashMap::drain).collect();
+        owned.sort_unstable_by_key(|(id, _)| *id);
+        for (_, slot) in owned {
             release(&slot);
         }
     }
@@ -466,13 +482,16 @@ pub(crate) enum Claim {
 pub(crate) fn claim_for(id: usize, index: usize, gate_addr: usize, list: &SlotList) -> Claim {
     let owned = thread_exit::with_slots(true, |owned| {
         let mut owned = owned.borrow_mut();
-        let slot = match owned.by_gate.get(&id) {
+        let slot = match owned.get(id) {
             Some(slot) => Arc::as_ptr(slot),
             None => {
                 owned.prune_if_grown();
                 let slot = list.claim();
                 let ptr = Arc::as_ptr(&slot);
-                owned.by_gate.insert(id, slot);
+                owned
+                    .by_gate
+                    .get_or_insert_with(IdMap::default)
+                    .insert(id, slot);
                 ptr
             }
         };
@@ -537,14 +556,7 @@ pub(crate) fn owned_slot(id: usize, index: usize) -> Option<*const PaddedSlot> {
     if let Some(slot) = cached(id, index) {
         return Some(slot);
     }
-    thread_exit::with_slots(false, |owned| {
-        owned
-            .borrow()
-            .by_gate
-            .get(&id)
-            .map(|slot| Arc::as_ptr(slot))
-    })
-    .flatten()
+    thread_exit::with_slots(false, |owned| owned.borrow().get(id).map(Arc::as_ptr)).flatten()
 }
 
 /// Stores `word` into `slot` as a leave does (or a refused entry withdrawing its
