@@ -6,9 +6,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/../../.."
 cargo build --release -p crosscall-capi >&2
-out="${CARGO_TARGET_DIR:-target}/many_gates"
+target="$(realpath -m "${CARGO_TARGET_DIR:-target}")"
+out="$target/many_gates"
 cc -O2 -std=c11 -Wall -Wextra -Werror -Iinclude crates/crosscall-capi/bench/many_gates.c \
-    -Ltarget/release -lcrosscall_capi -pthread -Wl,-rpath,"$PWD/target/release" -o "$out"
+    -L"$target/release" -lcrosscall_capi -pthread -Wl,-rpath,"$target/release" -o "$out"
 if [[ "${1:-}" == --callgrind ]]; then
     n=100000
     ir() { valgrind --tool=callgrind --callgrind-out-file=/dev/null "$out" "$1" "$2" 2>&1 |

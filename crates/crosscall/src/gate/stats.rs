@@ -1,4 +1,5 @@
-//! What a gate has done, for operators: [`GateStats`], read with `Gate::stats`.
+//! What a gate has done, for operators: [`GateStats`], read with `Gate::stats` (and
+//! `StateGate::stats`; a `Handles` table's through `Handles::gate`).
 //!
 //! Nothing here is written on the fast path. Admitted entries are the outermost-entry counts
 //! the slot words already carry (each thread counts its own, see `slots.rs`), summed when
