@@ -1398,14 +1398,29 @@ fn admitted(outcome: Admit) -> bool {
     }
 }
 
-/// Leaves the entry made by [`Gate::enter_fast_slot`] on this thread.
+/// Leaves the entry made by [`Gate::enter_fast_slot`] on this thread. `true` when a closer
+/// waits for this leave: hand the call's result to [`wake_closers_with`] then, last, so that
+/// it is a tail call and the fast path around it keeps no register across a call.
+#[must_use = "a closer may be waiting: return the result through wake_closers_with"]
 #[inline(always)]
-pub(crate) fn leave_entered(slot: *const PaddedSlot) {
+pub(crate) fn leave_entered(slot: *const PaddedSlot) -> bool {
     // SAFETY: `slot` came from `enter_fast_slot` on this thread: its own owned slot, alive
     // while the thread and the gate's list hold it.
     let slot = unsafe { &*slot };
     let w = slot.word.load(Ordering::Relaxed);
-    store_leaving_and_wake(slot, w.wrapping_sub(1));
+    store_leaving(slot, w.wrapping_sub(1))
+}
+
+/// Wakes the closers a leave found waiting ([`leave_entered`]), then returns `value`.
+/// `extern "C"`: cannot unwind, so the caller needs no landing pad (Rust-to-Rust only).
+#[cold]
+#[inline(never)]
+#[allow(improper_ctypes_definitions)]
+pub(crate) extern "C" fn wake_closers_with<T>(value: T) -> T {
+    close_wake::wake();
+    // Opaque to the optimizer: a caller that knew the result is the argument would keep the
+    // argument in a saved register across the call instead of tail-calling.
+    std::hint::black_box(value)
 }
 
 /// Not public API: what [`Gate::__leave_held_fast_at`] did.

@@ -30,6 +30,8 @@ pub(crate) mod slots;
 mod stats;
 pub(crate) mod thread_exit;
 
-pub(crate) use lifecycle::{key_id, leave_entered, open_key, Found, Reopen, Wait};
+pub(crate) use lifecycle::{
+    key_id, leave_entered, open_key, wake_closers_with, Found, Reopen, Wait,
+};
 pub use lifecycle::{CloseError, EnterError, Gate, GateState, HeldLeave, Pass};
 pub use stats::GateStats;
