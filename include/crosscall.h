@@ -22,6 +22,49 @@
 typedef struct crosscall_gate crosscall_gate;
 
 /**
+ * A snapshot of a gate's activity, filled by `crosscall_gate_stats()` (a struct tag only: the
+ * function has the plain name). Declare it as `struct crosscall_gate_stats`.
+ *
+ * The struct only ever grows at the end: pass `sizeof(struct crosscall_gate_stats)` as
+ * `out_size`, and a program built against an older header keeps working with a newer
+ * library. Counters only grow; each is read on its own, so two fields may be a few events
+ * apart while calls run. Times are in nanoseconds. (Written by hand in cbindgen.toml; the
+ * Rust definition in src/stats.rs asserts the same layout.)
+ */
+struct crosscall_gate_stats {
+  /** The state (`CROSSCALL_STATE_*`) when the snapshot was taken. */
+  int32_t state;
+  /** Always 0 (keeps the counters 8-byte aligned). */
+  uint32_t reserved;
+  /** Openings so far (1 after the first open, +1 per reopen). */
+  uint64_t generation;
+  /** Outermost entries admitted (nested entries not counted again), summed per thread. */
+  uint64_t admitted;
+  /** Admitted calls that have not left yet, nested ones included. */
+  uint64_t in_flight;
+  /** Entries refused: closing or closed, or from the gate's own initializer. */
+  uint64_t refused;
+  /** Entries that gave up waiting in `crosscall_gate_enter_timeout()` (not `try_enter`). */
+  uint64_t timed_out;
+  /** Entries that waited for the gate to open. */
+  uint64_t waited;
+  /** Total time those entries waited, in nanoseconds. */
+  uint64_t wait_ns;
+  /** Entries that took the slow path (first entry on a thread, waits, refusals, ...). */
+  uint64_t slow_path_entries;
+  /** Threads that entered the gate and are still alive. */
+  uint64_t threads;
+  /** Closes that finished a drain. */
+  uint64_t closes;
+  /** Reopenings (`crosscall_gate_reopen_state()`). */
+  uint64_t reopens;
+  /** How long the last drain took, from the close to `CLOSED`, in nanoseconds. */
+  uint64_t last_drain_ns;
+  /** The longest drain so far, in nanoseconds. */
+  uint64_t max_drain_ns;
+};
+
+/**
  * Return codes of the `crosscall_*` functions (returned as `int`): `CROSSCALL_OK` or a
  * negative error. An enum rather than `#define`s so every constant is a hygienic integer
  * constant expression (no `-1` pasted into an expression).
@@ -457,6 +500,34 @@ int crosscall_gate_reopen_state(crosscall_gate *gate, void *state, void (*destro
  * valid for writing a pointer.
  */
 int crosscall_gate_enter_state(crosscall_gate *gate, void **state);
+
+/**
+ * Fills `*out` with a snapshot of the gate's activity: admitted, in-flight, refused and
+ * timed-out entries, waits for `open` and their total time, slow-path entries, live threads,
+ * closes, reopens, and the last and longest drain times.
+ *
+ * `out_size` is `sizeof(struct crosscall_gate_stats)` as the caller sees it: at most that many
+ * bytes are written, so programs built against an older, shorter struct keep working.
+ * Reading the statistics takes no lock and never delays an entry.
+ *
+ * Returns `CROSSCALL_OK`, or `CROSSCALL_ERR_INVALID` if `gate` is NULL or not a gate, `out`
+ * is NULL, or `out_size` is smaller than the struct's first two fields (8 bytes).
+ *
+ * ```c
+ * struct crosscall_gate_stats stats;
+ * if (crosscall_gate_stats(gate, &stats, sizeof stats) == CROSSCALL_OK)
+ *     printf("%llu calls, %llu refused\n", (unsigned long long)stats.admitted,
+ *            (unsigned long long)stats.refused);
+ * ```
+ *
+ * # Safety
+ *
+ * `gate` must be NULL or a live pointer from `crosscall_gate_new`; `out` must be NULL or
+ * valid for writes of `out_size` bytes.
+ */
+int crosscall_gate_stats(const crosscall_gate *gate,
+                         struct crosscall_gate_stats *out,
+                         size_t out_size);
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -7,4 +7,4 @@ export RUSTFLAGS="--cfg loom"
 export LOOM_MAX_PREEMPTIONS="${LOOM_MAX_PREEMPTIONS:-2}"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-target/loom}"
 exec cargo test -p crosscall --test loom_gate --test loom_handles --test loom_state_gate \
-    --test loom_panic_policy --release "$@"
+    --test loom_close_wake --test loom_panic_policy --release "$@"

@@ -16,6 +16,7 @@ fn main() {
         "c/handle_churn_tests.c",
         "c/key_destructor_tests.c",
         "c/state_tests.c",
+        "c/many_gates_tests.c",
     ]
     .into_iter()
     .filter(|path| !(windows && *path == "c/cdylib_tests.c"))

@@ -10,7 +10,7 @@
 use std::ffi::c_int;
 use std::time::Duration;
 
-use crosscall::{EnterError, Gate, Pass};
+use crosscall::{EnterError, Gate, HeldLeave, Pass};
 
 use crate::barrier::{guarded, guarded_void};
 use crate::codes::{enter_code, CROSSCALL_ERR_INVALID, CROSSCALL_OK};
@@ -41,7 +41,8 @@ unsafe fn enter_with(gate: *mut crosscall_gate, wait: Wait) -> c_int {
     unsafe { enter_slow(gate, wait) }
 }
 
-/// Everything but an immediate admission: checks the pointer with a message, attaches the
+/// Everything but an immediate admission: the thread's spill table first (a gate whose cache
+/// table entry another gate took), then behind the barrier: checks the pointer with a message, attaches the
 /// thread and claims its slot (first entry), waits for the gate to open, or refuses. Only
 /// while waiting does the thread count itself as blocked (for `crosscall_gate_free`'s check).
 ///
@@ -51,10 +52,16 @@ unsafe fn enter_with(gate: *mut crosscall_gate, wait: Wait) -> c_int {
 /// # Safety
 ///
 /// As for [`checked`].
-#[cold]
 #[inline(never)]
 #[allow(improper_ctypes_definitions)] // Rust-to-Rust only (`Wait` is not a C type).
 unsafe extern "C" fn enter_slow(gate: *mut crosscall_gate, wait: Wait) -> c_int {
+    // First the thread's spill table: a thread alternating between more gates than its cache
+    // table holds finds them there, without the checks below.
+    // SAFETY: read only if the address matches a gate this thread entered, which the
+    // caller's contract keeps alive.
+    if unsafe { Gate::__enter_held_refill_at(gate_ptr(gate)) } {
+        return CROSSCALL_OK;
+    }
     guarded(|| {
         // SAFETY: forwarded contract.
         let handle = match unsafe { checked(gate) } {
@@ -153,11 +160,13 @@ pub unsafe extern "C" fn crosscall_gate_enter_timeout(
 /// `gate` must be NULL or a live pointer from `crosscall_gate_new`.
 #[no_mangle]
 pub unsafe extern "C" fn crosscall_gate_leave(gate: *mut crosscall_gate) {
-    if Gate::__leave_held_fast_at(gate_ptr(gate)) {
-        return;
+    match Gate::__leave_held_fast_at(gate_ptr(gate)) {
+        HeldLeave::Left => {}
+        // The last call out of a closing gate: wake its closer (a tail call, rare).
+        HeldLeave::LeftWake => Gate::__wake_closers(),
+        // SAFETY: forwarded contract.
+        HeldLeave::NotLeft => unsafe { leave_slow(gate) },
     }
-    // SAFETY: forwarded contract.
-    unsafe { leave_slow(gate) }
 }
 
 /// A leave the fast path could not do: the gate is closing, or not the one this thread
@@ -169,11 +178,16 @@ pub unsafe extern "C" fn crosscall_gate_leave(gate: *mut crosscall_gate) {
 /// # Safety
 ///
 /// As for [`checked`].
-#[cold]
 #[inline(never)]
 unsafe extern "C" fn leave_slow(gate: *mut crosscall_gate) {
     if gate.is_null() {
         return;
+    }
+    // First the thread's spill table, as in `enter_slow`.
+    match Gate::__leave_held_refill_at(gate_ptr(gate)) {
+        HeldLeave::Left => return,
+        HeldLeave::LeftWake => return Gate::__wake_closers(),
+        HeldLeave::NotLeft => {}
     }
     guarded_void(|| {
         // SAFETY: forwarded contract. `checked` records the message for a bad pointer.

@@ -34,6 +34,7 @@ mod handles;
 mod last_error;
 mod lifecycle;
 mod state;
+mod stats;
 
 pub use codes::*;
 pub use enter::*;
@@ -45,3 +46,4 @@ pub use lifecycle::*;
 pub use state::{
     crosscall_gate_enter_state, crosscall_gate_open_state, crosscall_gate_reopen_state,
 };
+pub use stats::{crosscall_gate_stats, CrosscallGateStats};

@@ -79,6 +79,10 @@ macro_rules! c_tests {
 }
 
 c_tests!(
+    ctest_many_gates_round_robin_and_nested,
+    ctest_thousands_of_gates_come_and_go,
+    ctest_close_is_woken_by_the_last_leave,
+    ctest_stats_count_what_happened,
     ctest_bad_arguments_are_invalid,
     ctest_early_callers_wait_until_open,
     ctest_enter_timeout_admits_when_opened_in_time,

@@ -2,7 +2,7 @@
 //!
 //! ```text
 //! cargo build --release -p crosscall --example entry_cost
-//! for v in none membarrier fallback entry state entry_state; do
+//! for v in none membarrier fallback entry state entry_state rr4 rr8 rr16 nested; do
 //!   valgrind --tool=callgrind --callgrind-out-file=/dev/null \
 //!     target/release/examples/entry_cost $v 1000000 2>&1 | grep refs
 //! done
@@ -18,6 +18,14 @@ static MEMBARRIER: Gate = Gate::new();
 static FALLBACK: Gate = Gate::new_fence_fallback();
 /// The state-carrying gate: the body gets the state (`&u64`) instead of nothing.
 static STATE: StateGate<u64> = StateGate::new();
+/// Gates a thread alternates between (`rr4`, `rr8`, `rr16`, `nested`): the `entry` path
+/// (what `#[export]` runs) through gate `i % k`.
+static MANY: [Gate; 16] = [const { Gate::new() }; 16];
+
+/// `crosscall::entry` through gate `i % K`, round-robin.
+fn round_robin<const K: u64>(i: u64) -> u64 {
+    crosscall::entry(&MANY[(i % K) as usize], 0, || body(i))
+}
 
 #[inline(never)]
 fn body(x: u64) -> u64 {
@@ -32,6 +40,7 @@ fn main() {
         .map(|s| s.parse().expect("N must be a whole number"))
         .unwrap_or(1_000_000);
     MEMBARRIER.open();
+    MANY.iter().for_each(Gate::open);
     FALLBACK.open();
     STATE.open(1).expect("opened once, here");
     let one: fn(u64) -> u64 = match variant.as_str() {
@@ -51,16 +60,23 @@ fn main() {
             body(i ^ *state)
         },
         "entry_state" => |i| crosscall::entry_state(&STATE, 0, |state| body(i ^ *state)),
+        "rr4" => round_robin::<4>,
+        "rr8" => round_robin::<8>,
+        "rr16" => round_robin::<16>,
+        // Two pairs per call: gate 1 entered inside gate 0.
+        "nested" => |i| crosscall::entry(&MANY[0], 0, || crosscall::entry(&MANY[1], 0, || body(i))),
         other => {
             eprintln!(
                 "unknown variant {other:?}: none | membarrier | fallback | entry | state | \
-                 entry_state"
+                 entry_state | rr4 | rr8 | rr16 | nested"
             );
             std::process::exit(2);
         }
     };
-    // Warm up: the first entry claims the thread's slot (the slow path, not measured).
-    black_box(one(0));
+    // Warm up: the first entries claim the thread's slots (the slow path, not measured).
+    for i in 0..16 {
+        black_box(one(i));
+    }
     let mut acc = 0u64;
     for i in 0..n {
         acc = acc.wrapping_add(one(black_box(i)));

@@ -10,7 +10,7 @@ use std::fmt;
 use std::mem;
 use std::panic::{self, AssertUnwindSafe};
 
-use crate::gate::{leave_entered, Gate};
+use crate::gate::{leave_entered, wake_closers_with, Gate};
 use crate::last_error::set_last_error;
 use crate::panic_policy;
 
@@ -131,8 +131,12 @@ fn catch_failures<T>(gate: &Gate, err_value: T, body: impl FnOnce() -> Result<T,
     // The slot is left right after the body, also when it panicked (the panic is caught
     // first): nothing between can unwind.
     let outcome = panic::catch_unwind(AssertUnwindSafe(body));
-    leave_entered(slot);
-    finish(gate, outcome, err_value)
+    let closer_waits = leave_entered(slot);
+    let value = finish(gate, outcome, err_value);
+    if closer_waits {
+        return wake_closers_with(value); // last: a tail call
+    }
+    value
 }
 
 /// [`catch_failures`] when the fast path did not admit: attach, claim a slot, wait for the
@@ -187,6 +191,7 @@ fn fail_with_panic<T>(gate: &Gate, payload: Box<dyn Any + Send>, err_value: T) -
         payload: &*payload,
     }
     .to_string();
+    crate::trace::panic_caught(&message);
     drop_payload(payload);
     panic_policy::after_panic(gate, &message);
     set_last_error(message);
@@ -204,11 +209,15 @@ fn abort_on_unwind<T>(gate: &Gate, err_value: T, body: impl FnOnce() -> Result<T
     let outcome = body();
     // Reached only without unwinding: disarm.
     mem::forget(guard);
-    leave_entered(slot);
-    match outcome {
+    let closer_waits = leave_entered(slot);
+    let value = match outcome {
         Ok(value) => value,
         Err(message) => fail(message, err_value),
+    };
+    if closer_waits {
+        return wake_closers_with(value); // last: a tail call
     }
+    value
 }
 
 /// [`abort_on_unwind`] when the fast path did not admit (`enter` attaches the thread on its

@@ -455,9 +455,20 @@ impl<'g, T> Handles<'g, T> {
     #[inline(always)]
     pub unsafe fn __get_held_cached(&self, raw: u64) -> Option<&T> {
         use crate::gate::local;
-        let (_, slot, addr) = local::cached_with_addr();
-        if addr != ptr::from_ref(self.gate) as usize || (!local::SLOT_NEVER_NULL && slot.is_null())
-        {
+        // The C API's probes (`Gate::__enter_held_fast_at`): the front entry, then the gate's
+        // table entry by address; anything else is the slow path's to answer.
+        let gate = ptr::from_ref(self.gate) as usize;
+        let (_, mut slot, addr) = local::front();
+        if addr != gate {
+            // SAFETY: `addr_index` is always `< CACHE_WAYS`.
+            let (_, table_slot, table_addr) =
+                unsafe { local::cached_with_addr(local::addr_index(gate)) };
+            if table_addr != gate {
+                return None;
+            }
+            slot = table_slot;
+        }
+        if !local::SLOT_NEVER_NULL && slot.is_null() {
             return None;
         }
         // SAFETY: a cached slot is owned by this thread and alive while it is cached.

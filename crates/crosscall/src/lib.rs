@@ -113,13 +113,16 @@ pub mod tokio {
 }
 #[cfg(all(feature = "tokio", not(loom)))]
 mod tokio_context;
+mod trace;
 
 pub use barrier::{entry, entry_or_abort};
 pub use bytes::{BytesError, CBuf};
 pub use fence::DISABLE_MEMBARRIER_ENV;
 pub use gate::attach;
 pub use gate::open_error::OpenError;
-pub use gate::{CloseError, EnterError, Gate, GateState, Pass};
+#[doc(hidden)]
+pub use gate::HeldLeave;
+pub use gate::{CloseError, EnterError, Gate, GateState, GateStats, Pass};
 pub use handle::Handle;
 pub use handles::{HandleError, Handles, InsertError};
 pub use last_error::{clear_last_error, last_error, set_last_error};

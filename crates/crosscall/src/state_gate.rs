@@ -54,7 +54,7 @@ use std::time::Duration;
 use crate::gate::open_error::OpenError;
 use crate::gate::{Reopen, Wait};
 use crate::sync::{ConstPtr, UnsafeCell};
-use crate::{CloseError, EnterError, Gate, GateState, Pass};
+use crate::{CloseError, EnterError, Gate, GateState, GateStats, Pass};
 
 /// A [`Gate`] that carries the library's state `T`: open with a value, [`enter`] to borrow
 /// it for a call, [`close`] to drain and get it back, [`reopen`] with a new one.
@@ -378,6 +378,22 @@ impl<T> StateGate<T> {
     /// ```
     pub fn state(&self) -> GateState {
         self.gate.state()
+    }
+
+    /// What the gate has done so far (as [`Gate::stats`]; a `reopen` counts as in
+    /// [`GateStats::reopens`]).
+    ///
+    /// ```
+    /// let lib = crosscall::StateGate::new();
+    /// lib.open(7).unwrap();
+    /// assert_eq!(*lib.enter().unwrap(), 7);
+    /// assert_eq!(lib.close(), Ok(Some(7)));
+    /// lib.reopen(8).unwrap();
+    /// let stats = lib.stats();
+    /// assert_eq!((stats.admitted, stats.closes, stats.reopens), (1, 1, 1));
+    /// ```
+    pub fn stats(&self) -> GateStats {
+        self.gate.stats()
     }
 
     /// Admitted calls that have not left yet (as [`Gate::in_flight`]).

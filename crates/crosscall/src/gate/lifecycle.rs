@@ -1,10 +1,16 @@
 //! The lifecycle gate: wait-until-open, drain-on-close, no shared writes on the fast path.
 
 use crate::fence;
+use crate::gate::close_wake;
 use crate::gate::local;
 use crate::gate::open_error::OpenError;
-use crate::gate::slots::{self, depth, Claim, PaddedSlot, SlotList, DEPTH_MASK, OUTERMOST_ENTRY};
+use crate::gate::slots::{
+    self, depth, store_leaving, store_leaving_and_wake, Claim, PaddedSlot, SlotList, DEPTH_MASK,
+    OUTERMOST_ENTRY,
+};
+use crate::gate::stats::{Counters, GateStats, WaitClock};
 use crate::sync::{self, Arc, AtomicU8, AtomicUsize, Condvar, Mutex, MutexGuard, Ordering};
+use crate::trace;
 use std::fmt;
 use std::marker::PhantomData;
 use std::time::{Duration, Instant};
@@ -132,8 +138,12 @@ impl std::error::Error for CloseError {}
 /// stays flat as threads are added. Where `membarrier(2)` is available the entering side
 /// needs no hardware fence either; the closing side pays one `membarrier` call (a few µs).
 /// Elsewhere both sides use `fence(SeqCst)` (see [`Gate::new_fence_fallback`]). Leaving is
-/// one store to the thread's own slot; `close` notices it by polling, within about a
-/// millisecond.
+/// one store to the thread's own slot and one load of a flag beside it that is set only
+/// while a `close` drains; the last call to leave then wakes the closer.
+///
+/// A thread keeps the slots of the last 8 gates it entered in a direct-mapped per-thread
+/// table (one entry per gate, gates numbered in order of first use), so alternating between
+/// several gates, or nesting one inside another, costs what one gate costs.
 ///
 /// # Memory ordering
 ///
@@ -173,6 +183,13 @@ pub struct Gate {
     key: AtomicUsize,
     /// `new_fence_fallback`: never open as `OPEN_LIGHT`.
     force_fence: bool,
+    /// The entry of each thread's cache table (`local::CACHE_WAYS`) that holds this gate's
+    /// slot; always `< CACHE_WAYS`. Set with the id (under `lock`, before the Release store
+    /// of the key); read Relaxed by the fast path, which a wrong (stale 0) index only sends
+    /// to the slow path, since the key comparison decides.
+    cache_index: AtomicUsize,
+    /// Slow-path counts for [`Gate::stats`]; the fast path never writes them.
+    counters: Counters,
     slots: SlotList,
     /// Openings so far (`open`, `open_with`, `reopen`): the current generation. Written only
     /// under `lock`, before the Release stores of the open state and key that it numbers;
@@ -251,6 +268,8 @@ impl Gate {
         Gate {
             state: AtomicU8::new(UNINIT),
             force_fence,
+            cache_index: AtomicUsize::new(0),
+            counters: Counters::new(),
             key: AtomicUsize::new(0),
             slots: SlotList::new(leave_at_exit),
             generation: AtomicUsize::new(0),
@@ -274,9 +293,18 @@ impl Gate {
 
     #[cfg(loom)]
     fn with_loom(force_fence: bool) -> Gate {
+        // Gate ids come from a process-wide counter that loom does not reset between
+        // executions, so the cache entry cannot follow them: gates take entries in the order
+        // a model makes them (a counter loom resets), as gates of a program do.
+        loom::lazy_static! {
+            static ref MADE: AtomicUsize = AtomicUsize::new(0);
+        }
+        let made = MADE.fetch_add(1, Ordering::Relaxed);
         Gate {
             state: AtomicU8::new(UNINIT),
             force_fence,
+            cache_index: AtomicUsize::new(local::id_index(made)),
+            counters: Counters::new(),
             key: AtomicUsize::new(0),
             slots: SlotList::new(false),
             generation: AtomicUsize::new(0),
@@ -580,6 +608,38 @@ impl Gate {
         }
     }
 
+    /// What the gate has done so far: admitted and refused entries, waits for `open`, slow
+    /// paths, threads, closes and drain times (see [`GateStats`]). Takes no lock and writes
+    /// nothing, so it never delays an entry; cost grows with the number of threads that
+    /// entered (one read of each one's slot).
+    ///
+    /// ```
+    /// let gate = crosscall::Gate::new();
+    /// gate.open();
+    /// let pass = gate.enter().unwrap();
+    /// let stats = gate.stats();
+    /// assert_eq!((stats.admitted, stats.in_flight, stats.threads), (1, 1, 1));
+    /// drop(pass);
+    /// ```
+    pub fn stats(&self) -> GateStats {
+        let (mut admitted, mut threads) = (0u64, 0u64);
+        for slot in self.slots.iter() {
+            // Acquire: as in `announced`.
+            let word = slot.word.load(Ordering::Acquire);
+            admitted = admitted.wrapping_add(slots::outermost_entries(word) as u64);
+            threads += u64::from(slot.owned());
+        }
+        // An announcement about to be withdrawn (a refused entry) is not an admission.
+        let in_flight = self.in_flight() as u64;
+        self.counters.snapshot(
+            self.state(),
+            self.generation(),
+            admitted,
+            in_flight,
+            threads,
+        )
+    }
+
     /// Sum of all slot depths: admitted calls plus entries about to be refused.
     fn announced(&self) -> usize {
         // Acquire pairs with the Release store in `Pass::drop`.
@@ -638,8 +698,18 @@ impl Gate {
     /// instructions. Never panics.
     #[inline(always)]
     pub(crate) fn enter_fast_slot(&self) -> Option<*const PaddedSlot> {
-        let (cached_key, slot) = slots::cached_any();
+        // Relaxed: see `cache_index`.
+        let index = self.cache_index.load(Ordering::Relaxed);
+        // SAFETY: `cache_index` is always `< CACHE_WAYS`.
+        let (cached_key, slot) = unsafe { local::cached(index) };
         self.enter_cached_slot(cached_key, slot)
+    }
+
+    /// This gate's entry in the threads' cache tables.
+    #[inline(always)]
+    fn cache_index(&self) -> usize {
+        // Relaxed: see `cache_index`.
+        self.cache_index.load(Ordering::Relaxed)
     }
 
     /// [`Gate::enter_fast_slot`] with the thread's cache already read.
@@ -694,24 +764,42 @@ impl Gate {
             }
         }
         // Not admitted on this path: withdraw (Release pairs with the closer's Acquire scan).
+        // A closer of the slot's gate may wait for this; the slow path every caller takes
+        // next wakes it (`enter_cached`, `slots::wake_if_armed`), so this exit has no call.
         word.store(w, Ordering::Release);
         None
     }
 
-    /// The fast path's other cases, with the slot already cached: nesting and the fence
-    /// fallback. `None`: not admitted, nothing entered.
+    /// The fast path's other cases, with the slot already cached (in the table, or in the
+    /// spill table: then it moves to the table): nesting, the fence fallback, and a gate
+    /// whose table entry another gate took. `None`: not admitted, nothing entered.
     #[inline(never)]
     fn enter_cached(&self) -> Option<*const PaddedSlot> {
-        let slot = slots::cached(self.existing_id()?)?;
+        // The fast path may have withdrawn an announcement from the cached slot.
+        // SAFETY: `cache_index` is always `< CACHE_WAYS`.
+        slots::wake_if_armed(unsafe { local::cached(self.cache_index()) }.1);
+        let id = self.existing_id()?;
+        let index = self.cache_index();
+        let slot = match slots::cached(id, index) {
+            Some(slot) => slot,
+            // Another gate took the table entry: the spill table may still have ours.
+            None => slots::refill(
+                id,
+                index,
+                self as *const Gate as usize,
+                self.slots.leave_at_exit(),
+            )?,
+        };
         // SAFETY: a cached slot for this gate's id is this thread's, alive as in
         // `enter_fast_slot`.
-        (self.try_admit(&unsafe { &*slot }.word) == Admit::Yes).then_some(slot)
+        (self.try_admit(unsafe { &*slot }) == Admit::Yes).then_some(slot)
     }
 
     /// Announces an entry in our own slot, then checks the state. If not admitted, the
     /// announcement is withdrawn. Never panics.
     #[inline]
-    fn try_admit(&self, word: &AtomicUsize) -> Admit {
+    fn try_admit(&self, slot: &PaddedSlot) -> Admit {
+        let word = &slot.word;
         // As in `enter_fast_slot`, plus nesting and the fence fallback.
         let w = word.load(Ordering::Relaxed);
         let announced = if depth(w) == 0 {
@@ -731,13 +819,13 @@ impl Gate {
         if self.state.load(Ordering::Acquire) == OPEN_LIGHT {
             return Admit::Yes;
         }
-        self.admit_fenced(word, w)
+        self.admit_fenced(slot, w)
     }
 
     /// The rest of an admission for gates without membarrier, and for refusals: `before` is
     /// the slot word before this entry announced itself.
     #[inline(never)]
-    fn admit_fenced(&self, word: &AtomicUsize, before: usize) -> Admit {
+    fn admit_fenced(&self, slot: &PaddedSlot, before: usize) -> Admit {
         if self.state.load(Ordering::Acquire) == OPEN_FENCED {
             // Both sides fence: the decision rests on a load after a full fence that
             // follows our slot store.
@@ -752,21 +840,40 @@ impl Gate {
             }
         }
         // Withdraw by restoring the word as it was (the outermost-entry count included: the
-        // refused call never ran). Release pairs with the closer's Acquire scan.
-        word.store(before, Ordering::Release);
+        // refused call never ran). Release pairs with the closer's Acquire scan, which may be
+        // waiting for this.
+        store_leaving_and_wake(slot, before);
         Admit::No
     }
 
     #[cold]
     fn enter_slow(&self, wait: Wait) -> Result<Pass<'_>, EnterError> {
+        self.counters.slow_entry();
+        let result = self.enter_slow_counted(wait);
+        match result {
+            // `try_enter` on a gate not open yet did not wait: not a refusal, not a timeout
+            // (the C API probes with it before it waits).
+            Err(EnterError::Timeout) if matches!(wait, Wait::Never) => {}
+            Err(e) => {
+                self.counters.refused(e);
+                trace::refused(self, e);
+            }
+            Ok(_) => {}
+        }
+        result
+    }
+
+    fn enter_slow_counted(&self, wait: Wait) -> Result<Pass<'_>, EnterError> {
         // Attach before the slot is cached: a cached slot means "attached" to the fast path.
         crate::gate::attach::ensure_attached();
         loop {
             // Try to get in (claims and caches this thread's slot on first use).
-            match slots::claim_for(self.id(), self as *const Gate as usize, &self.slots) {
+            let id = self.id();
+            let addr = self as *const Gate as usize;
+            match slots::claim_for(id, self.cache_index(), addr, &self.slots) {
                 Claim::Owned(slot) => {
                     // SAFETY: the slot belongs to this gate's list, alive as long as `self`.
-                    if admitted(self.try_admit(&unsafe { &*slot }.word)) {
+                    if admitted(self.try_admit(unsafe { &*slot })) {
                         return Ok(Pass {
                             gate: self,
                             slot,
@@ -775,7 +882,7 @@ impl Gate {
                     }
                 }
                 Claim::Temporary(slot) => {
-                    if admitted(self.try_admit(&slot.word)) {
+                    if admitted(self.try_admit(&slot)) {
                         let tagged = Arc::into_raw(slot) as usize | TEMPORARY;
                         return Ok(Pass {
                             gate: self,
@@ -789,12 +896,14 @@ impl Gate {
             if self.state.load(Ordering::Acquire) == CLOSED {
                 return Err(EnterError::Closed); // nobody to notify: refuse without the lock
             }
-            let mut t = self.transition();
+            let t = self.transition();
             match self.state.load(Ordering::Acquire) {
                 OPEN_LIGHT | OPEN_FENCED => continue, // opened between our check and the lock
                 CLOSING | CLOSED => {
-                    // Our withdrawn announcement may be what a closer is waiting on.
-                    self.changed.notify_all();
+                    // Our withdrawn announcement may be what a closer is waiting on (a slot
+                    // claimed after the closer armed the others does not wake it itself).
+                    drop(t);
+                    close_wake::wake();
                     return Err(EnterError::Closed);
                 }
                 _ => {}
@@ -802,22 +911,42 @@ impl Gate {
             if t.opener == Some(sync::current_thread_id()) {
                 return Err(EnterError::WouldDeadlock);
             }
-            match wait {
-                Wait::Never => return Err(EnterError::Timeout),
-                Wait::Forever => {
-                    while matches!(self.state.load(Ordering::Acquire), UNINIT | OPENING) {
-                        t = self.changed.wait(t).unwrap_or_else(|e| e.into_inner());
-                    }
+            if matches!(wait, Wait::Never) {
+                return Err(EnterError::Timeout);
+            }
+            let waited = WaitClock::start();
+            let outcome = self.wait_for_open(t, wait);
+            let waited = waited.stop();
+            self.counters.waited(waited);
+            trace::waited(self, waited, outcome.is_ok());
+            outcome?;
+        }
+    }
+
+    /// Sleeps (holding `t` between checks) while the gate is not open yet, until `wait`
+    /// runs out: `Err(Timeout)` then.
+    fn wait_for_open<'a>(
+        &'a self,
+        mut t: MutexGuard<'a, Transition>,
+        wait: Wait,
+    ) -> Result<(), EnterError> {
+        match wait {
+            Wait::Never => Err(EnterError::Timeout),
+            Wait::Forever => {
+                while matches!(self.state.load(Ordering::Acquire), UNINIT | OPENING) {
+                    t = self.changed.wait(t).unwrap_or_else(|e| e.into_inner());
                 }
-                Wait::Until(deadline) => {
-                    while matches!(self.state.load(Ordering::Acquire), UNINIT | OPENING) {
-                        let now = Instant::now();
-                        if now >= deadline {
-                            return Err(EnterError::Timeout);
-                        }
-                        t = self.nap(t, deadline - now);
+                Ok(())
+            }
+            Wait::Until(deadline) => {
+                while matches!(self.state.load(Ordering::Acquire), UNINIT | OPENING) {
+                    let now = Instant::now();
+                    if now >= deadline {
+                        return Err(EnterError::Timeout);
                     }
+                    t = self.nap(t, deadline - now);
                 }
+                Ok(())
             }
         }
     }
@@ -840,6 +969,19 @@ impl Gate {
             eprintln!("crosscall: gate ids exhausted (too many gates created in this process)");
             std::process::abort();
         }
+        // The cache entry comes with the id: C API gates (which never move) hash their
+        // address, as the C API's fast path does with the pointer it is given; Rust gates
+        // take their turn. Relaxed: published by the Release store of the key below, and
+        // only a hint to the fast path anyway (see `cache_index`).
+        let index = if self.slots.leave_at_exit() {
+            local::addr_index(self as *const Gate as usize)
+        } else {
+            local::id_index(fresh)
+        };
+        #[cfg(not(loom))] // under loom: set when made (`with_loom`)
+        self.cache_index.store(index, Ordering::Relaxed);
+        #[cfg(loom)]
+        let _ = index;
         let bits = key_bits(self.state.load(Ordering::Relaxed));
         // Release: as in `set_state`.
         self.key.store(fresh << KEY_BITS | bits, Ordering::Release);
@@ -872,7 +1014,7 @@ impl Gate {
             return false;
         };
         // SAFETY: an owned slot is alive while this thread and the gate's list hold it.
-        slots::owned_slot(id)
+        slots::owned_slot(id, self.cache_index())
             .is_some_and(|slot| depth(unsafe { &*slot }.word.load(Ordering::Relaxed)) > 0)
     }
 
@@ -912,11 +1054,22 @@ impl Gate {
     #[doc(hidden)]
     #[inline(always)]
     pub unsafe fn __enter_held_fast_at(gate: *const Gate) -> bool {
-        let (cached_key, slot, addr) = local::cached_with_addr();
+        // The front entry first (the gate of this thread's last C API slow-path entry), then
+        // the gate's table entry, found by hashing the pointer as `Gate::id` did.
+        let (mut cached_key, mut slot, addr) = local::front();
+        if addr != gate as usize {
+            // SAFETY: `addr_index` is always `< CACHE_WAYS`.
+            let (table_key, table_slot, table_addr) =
+                unsafe { local::cached_with_addr(local::addr_index(gate as usize)) };
+            if table_addr != gate as usize {
+                return false;
+            }
+            (cached_key, slot) = (table_key, table_slot);
+        }
         // An empty cache's address matches some bit pattern too: on the portable path its
         // slot is NULL (refused here, before `gate` is read); on the initial-exec path it is
         // the address of a private gate that is never entered.
-        if addr != gate as usize || (!local::SLOT_NEVER_NULL && slot.is_null()) {
+        if !local::SLOT_NEVER_NULL && slot.is_null() {
             return false;
         }
         // SAFETY: `gate` is the address this thread cached when it entered that gate, which
@@ -926,13 +1079,26 @@ impl Gate {
         gate.enter_cached_slot(cached_key, slot).is_some()
     }
 
-    /// Not public API: [`Gate::__leave_held`] when `gate` is the gate this thread entered
-    /// last; `false` otherwise (nothing left: try `__leave_held`). For a pointer that may not
-    /// be a gate, as [`Gate::__enter_held_fast_at`]; `gate` is never dereferenced.
+    /// Not public API: [`Gate::__leave_held`] when `gate`'s slot is in this thread's cache;
+    /// [`HeldLeave::NotLeft`] otherwise (nothing left: try `__leave_held`), and
+    /// [`HeldLeave::LeftWake`] when a closer waits for this leave (call
+    /// [`Gate::__wake_closers`] then, last: a tail call keeps the leave frameless). For a
+    /// pointer that may not be a gate, as [`Gate::__enter_held_fast_at`]; `gate` is never
+    /// dereferenced.
     #[doc(hidden)]
     #[inline(always)]
-    pub fn __leave_held_fast_at(gate: *const Gate) -> bool {
-        let (_, slot, addr) = local::cached_with_addr();
+    pub fn __leave_held_fast_at(gate: *const Gate) -> HeldLeave {
+        // As in `__enter_held_fast_at`: the front entry, then the gate's table entry.
+        let (_, mut slot, addr) = local::front();
+        if addr != gate as usize {
+            // SAFETY: `addr_index` is always `< CACHE_WAYS`.
+            let (_, table_slot, table_addr) =
+                unsafe { local::cached_with_addr(local::addr_index(gate as usize)) };
+            if table_addr != gate as usize {
+                return HeldLeave::NotLeft;
+            }
+            slot = table_slot;
+        }
         // The cached slot is the one this thread uses for the gate at `gate`: if a gate was
         // freed and another made at the same address, this thread has not entered the new one
         // (entering would have re-cached), and the old slot's depth is 0, so the leave is
@@ -940,7 +1106,51 @@ impl Gate {
         // An empty cache's address may equal some bit pattern too: its slot is NULL on the
         // portable path (refused here) and the dummy of `local.rs` elsewhere, whose address
         // belongs to a private gate no handle points to.
-        addr == gate as usize && (local::SLOT_NEVER_NULL || !slot.is_null()) && leave_slot(slot)
+        if !local::SLOT_NEVER_NULL && slot.is_null() {
+            return HeldLeave::NotLeft;
+        }
+        leave_slot(slot)
+    }
+
+    /// Not public API: [`Gate::__enter_held_fast_at`] for a gate whose table entry another
+    /// gate took (or that was never in it): probes the thread's spill table by address and,
+    /// if the gate is there, moves it to the table and admits as the fast path does. `false`
+    /// means "take the slow path", nothing was entered.
+    ///
+    /// # Safety
+    ///
+    /// As [`Gate::__enter_held_fast_at`] (read for the gate at the spill entry's address).
+    #[doc(hidden)]
+    #[inline(never)]
+    pub unsafe fn __enter_held_refill_at(gate: *const Gate) -> bool {
+        let Some((cached_key, slot)) = slots::refill_at(gate as usize) else {
+            return false;
+        };
+        // SAFETY: the spill entry matched `gate`'s address: the gate this thread entered
+        // there, alive by the caller's contract.
+        let gate = unsafe { &*gate };
+        gate.enter_cached_slot(cached_key, slot).is_some()
+    }
+
+    /// Not public API: [`Gate::__leave_held_fast_at`] through the spill table (a leave whose
+    /// table entry another gate took meanwhile, as in a nested entry of two such gates).
+    /// `gate` is never dereferenced.
+    #[doc(hidden)]
+    #[inline(never)]
+    pub fn __leave_held_refill_at(gate: *const Gate) -> HeldLeave {
+        match slots::refill_at(gate as usize) {
+            Some((_, slot)) => leave_slot(slot),
+            None => HeldLeave::NotLeft,
+        }
+    }
+
+    /// Not public API: wakes closers waiting for a leave ([`HeldLeave::LeftWake`]).
+    /// `extern "C"` only to say that it cannot unwind: a frameless caller (the C API's
+    /// leave) can then reach it with a tail call.
+    #[doc(hidden)]
+    #[cold]
+    pub extern "C" fn __wake_closers() {
+        close_wake::wake();
     }
 
     /// Not public API: leaves one held entry of this gate on the calling thread. `false`
@@ -949,9 +1159,20 @@ impl Gate {
     /// thread entered, open or closing.
     #[doc(hidden)]
     pub fn __leave_held(&self) -> bool {
-        self.existing_id()
-            .and_then(slots::owned_slot)
-            .is_some_and(leave_slot)
+        let Some(slot) = self
+            .existing_id()
+            .and_then(|id| slots::owned_slot(id, self.cache_index()))
+        else {
+            return false;
+        };
+        match leave_slot(slot) {
+            HeldLeave::Left => true,
+            HeldLeave::LeftWake => {
+                close_wake::wake();
+                true
+            }
+            HeldLeave::NotLeft => false,
+        }
     }
 
     // ---- closing ----------------------------------------------------------------------
@@ -1004,40 +1225,43 @@ impl Gate {
                 _ => {} // CLOSING: an earlier close timed out or another thread is closing
             }
         }
-        // After it, every entering thread either announced itself in a slot we are about
-        // to read, or will read CLOSING.
+        let started = WaitClock::start();
+        trace::close_started(self);
+        // Ask every slot's owner to wake us when it leaves, before the barrier: then one
+        // barrier serves both purposes. After it, every entering thread either announced
+        // itself in a slot we are about to read, or will read CLOSING; and every leave is
+        // either seen by our scans or sees its slot armed and wakes us (`close_wake`).
+        let mut armed = self.slots.arm(std::ptr::null_mut());
         self.closing_barrier();
-
-        // Drain: poll the slots. Leaving never touches the gate (see `Pass::drop`), so no
-        // leaver wakes us; the poll interval grows from 10 µs to 1 ms, so close returns
-        // within about a millisecond of the last call leaving while costing little CPU.
-        let deadline = wait.deadline();
-        let mut poll = Duration::from_micros(10);
-        loop {
-            if self.announced() == 0 {
-                break;
-            }
-            // Another closer finished the drain (and a `reopen` may even have followed):
-            // the calls this close waits for have all left; do not wait for the next
-            // generation's.
-            if self.state.load(Ordering::Acquire) != CLOSING {
-                return Ok(None);
-            }
-            let mut nap = poll;
-            if let Some(deadline) = deadline {
-                let now = Instant::now();
-                if now >= deadline {
-                    return Err(CloseError::Timeout);
-                }
-                nap = nap.min(deadline - now);
-            }
-            // Sleeping on the condvar (not `thread::sleep`) lets a refused entry wake us
-            // when it withdraws its announcement.
-            let t = self.transition();
-            drop(self.nap(t, nap));
-            poll = (poll * 2).min(Duration::from_millis(1));
+        // A thread admitted just before CLOSING may have added its slot after we armed: the
+        // barrier made its announcement (and so its slot) visible, so arm what is new, and
+        // order that too. Slots added later belong to entries that see CLOSING and are
+        // refused; a refusal wakes closers itself (`enter_slow`).
+        let newer = self.slots.arm(armed);
+        if newer != armed {
+            armed = newer;
+            self.closing_barrier();
         }
-        let _t = self.transition();
+
+        // Drain: sleep until the slots read 0, woken by the last call to leave. Another
+        // closer finishing the drain (and a `reopen` may even have followed) also ends the
+        // wait: the calls this close waits for have all left; do not wait for the next
+        // generation's.
+        let backstop = if self.open_state() == OPEN_LIGHT {
+            close_wake::BACKSTOP
+        } else {
+            close_wake::BACKSTOP_FENCED
+        };
+        let drained = close_wake::wait_until(
+            || self.announced() == 0 || self.state.load(Ordering::Acquire) != CLOSING,
+            wait.deadline(),
+            backstop,
+        );
+        self.slots.disarm(armed);
+        if !drained {
+            return Err(CloseError::Timeout);
+        }
+        let t = self.transition();
         if self.state.load(Ordering::Relaxed) != CLOSING {
             return Ok(None); // another closer finished first
         }
@@ -1046,6 +1270,12 @@ impl Gate {
         let taken = take();
         self.set_state(CLOSED);
         self.changed.notify_all();
+        drop(t);
+        // Other closers of this gate may be waiting in `close_wake` for this state change.
+        close_wake::wake();
+        let drain = started.stop();
+        self.counters.drained(drain);
+        trace::close_finished(self, drain);
         Ok(Some(taken))
     }
 
@@ -1135,11 +1365,12 @@ impl Pass<'_> {
 }
 
 impl Drop for Pass<'_> {
-    /// Leaves the gate: one store to this thread's own slot.
+    /// Leaves the gate: one store to this thread's own slot, then one load of the flag beside
+    /// it that says a closer waits (see `close_wake`).
     ///
     /// Once that store is visible a closer may return and the gate's owner may free it, so
-    /// leaving never touches the gate: the closer finds the slot at 0 by polling rather than
-    /// by being woken (see `Gate::close_until`).
+    /// leaving never touches the gate: a closer to wake is woken through the slot's flag and
+    /// a process-wide condvar.
     #[inline]
     fn drop(&mut self) {
         if self.slot as usize & TEMPORARY != 0 {
@@ -1148,12 +1379,11 @@ impl Drop for Pass<'_> {
         }
         // SAFETY: an untagged slot belongs to `self.gate`'s list, which lives at least as
         // long as the borrow `'g` this pass holds.
-        let word = &unsafe { &*self.slot }.word;
+        let slot = unsafe { &*self.slot };
         // Only this thread writes its slot: load + store, no read-modify-write.
-        let w = word.load(Ordering::Relaxed);
+        let w = slot.word.load(Ordering::Relaxed);
         debug_assert!(depth(w) > 0, "leave without a matching entry");
-        // Release: everything the call did happens before a closer's Acquire scan sees it gone.
-        word.store(w.wrapping_sub(1), Ordering::Release);
+        store_leaving_and_wake(slot, w.wrapping_sub(1));
     }
 }
 
@@ -1183,30 +1413,59 @@ fn admitted(outcome: Admit) -> bool {
     }
 }
 
-/// Leaves the entry made by [`Gate::enter_fast_slot`] on this thread.
+/// Leaves the entry made by [`Gate::enter_fast_slot`] on this thread. `true` when a closer
+/// waits for this leave: hand the call's result to [`wake_closers_with`] then, last, so that
+/// it is a tail call and the fast path around it keeps no register across a call.
+#[must_use = "a closer may be waiting: return the result through wake_closers_with"]
 #[inline(always)]
-pub(crate) fn leave_entered(slot: *const PaddedSlot) {
+pub(crate) fn leave_entered(slot: *const PaddedSlot) -> bool {
     // SAFETY: `slot` came from `enter_fast_slot` on this thread: its own owned slot, alive
     // while the thread and the gate's list hold it.
-    let word = &unsafe { &*slot }.word;
-    let w = word.load(Ordering::Relaxed);
-    // Release: as in `Pass::drop`.
-    word.store(w.wrapping_sub(1), Ordering::Release);
+    let slot = unsafe { &*slot };
+    let w = slot.word.load(Ordering::Relaxed);
+    store_leaving(slot, w.wrapping_sub(1))
 }
 
-/// Leaves one entry held in `slot` (the calling thread's); `false` if it holds none.
+/// Wakes the closers a leave found waiting ([`leave_entered`]), then returns `value`.
+/// `extern "C"`: cannot unwind, so the caller needs no landing pad (Rust-to-Rust only).
+#[cold]
+#[inline(never)]
+#[allow(improper_ctypes_definitions)]
+pub(crate) extern "C" fn wake_closers_with<T>(value: T) -> T {
+    close_wake::wake();
+    // Opaque to the optimizer: a caller that knew the result is the argument would keep the
+    // argument in a saved register across the call instead of tail-calling.
+    std::hint::black_box(value)
+}
+
+/// Not public API: what [`Gate::__leave_held_fast_at`] did.
+#[doc(hidden)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HeldLeave {
+    /// Left one entry.
+    Left,
+    /// Left one entry, and a closer waits: call [`Gate::__wake_closers`].
+    LeftWake,
+    /// Nothing left here (not this thread's cached gate, or no entry held): take the slow
+    /// path.
+    NotLeft,
+}
+
+/// Leaves one entry held in `slot` (the calling thread's); `NotLeft` if it holds none.
 #[inline(always)]
-fn leave_slot(slot: *const PaddedSlot) -> bool {
+fn leave_slot(slot: *const PaddedSlot) -> HeldLeave {
     // SAFETY: `slot` is the calling thread's own slot (cached or owned), alive while the
     // thread and the gate's list hold it.
-    let word = &unsafe { &*slot }.word;
-    let w = word.load(Ordering::Relaxed);
+    let slot = unsafe { &*slot };
+    let w = slot.word.load(Ordering::Relaxed);
     if depth(w) == 0 {
-        return false;
+        return HeldLeave::NotLeft;
     }
-    // Release: as in `Pass::drop`.
-    word.store(w - 1, Ordering::Release);
-    true
+    if store_leaving(slot, w - 1) {
+        HeldLeave::LeftWake
+    } else {
+        HeldLeave::Left
+    }
 }
 
 #[cold]
@@ -1215,10 +1474,9 @@ fn leave_temporary(tagged: *const PaddedSlot) {
     // SAFETY: a tagged pointer came from `Arc::into_raw` in `enter_slow`, and this pass owns
     // that reference; it keeps the slot alive even if the gate is freed once depth is 0.
     let slot = unsafe { Arc::from_raw(raw) };
-    // A temporary slot serves exactly one entry, so its depth goes from 1 to 0. Release: as
-    // in `drop`.
+    // A temporary slot serves exactly one entry, so its depth goes from 1 to 0.
     let w = slot.word.load(Ordering::Relaxed);
-    slot.word.store(w.wrapping_sub(1), Ordering::Release);
+    store_leaving_and_wake(&slot, w.wrapping_sub(1));
     slots::release_temporary(slot);
 }
 

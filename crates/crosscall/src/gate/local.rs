@@ -13,7 +13,7 @@
 //! symbol declared with `global_asm!` and addressed with the initial-exec model (the offset
 //! from the GOT's `sym@GOTTPOFF` entry, then loads through `%fs`): one extra load, no call, in
 //! an executable and in a shared object alike. The price, for a shared object loaded with `dlopen()`, is that glibc must
-//! carve the 32 bytes out of its static TLS surplus (a few hundred bytes to ~1.6 KB per
+//! carve the 232 bytes (the front entry, the attach phase, an 8-entry table and a pointer) out of its static TLS surplus (a few hundred bytes to ~1.6 KB per
 //! process, shared by every such library); when it is exhausted `dlopen()` fails with
 //! "cannot allocate memory in static TLS block". Building crosscall without its default
 //! `initial-exec-tls` feature selects the portable `thread_local!` form everywhere; other
@@ -31,21 +31,87 @@
 
 use crate::gate::slots::PaddedSlot;
 
+/// Entries of the per-thread gate cache ([`Local::keys`] and its sibling arrays): a thread
+/// alternating between up to this many gates finds each on its first probe. A power of two;
+/// a gate's entry is `Gate::cache_index` (sequential for Rust gates, [`addr_index`] for C API
+/// gates), so collisions only begin past this many gates or between a Rust and a C API gate.
+pub(crate) const CACHE_WAYS: usize = 8;
+
 /// What the fast path knows about the calling thread.
+///
+/// Two ways to find a gate's cached slot: the *front* entry (`gate_key`, `slot`,
+/// `gate_addr`), the C API's first probe, shaped as before there was a table (the gate of the
+/// thread's last C API slow-path entry); and the direct-mapped *table* (`keys`, `slots`,
+/// `addrs`, struct-of-arrays so an index register scales by 8), probed at the gate's
+/// `cache_index` by Rust entries and, after a front miss, by C API entries at
+/// [`addr_index`]. Both point into slots the thread owns (`slots::OwnedSlots`), whose
+/// release clears every entry first.
 #[repr(C)]
 pub(crate) struct Local {
-    /// The key the gate whose slot is cached in `slot` has while it is open (its id and the
-    /// "open" bits, see `Gate::key`). Set only after the thread attached (see
-    /// `Gate::enter_slow`), so a match also means "attached". [`EMPTY_KEY`] when none.
+    /// The front entry's gate key (see `Gate::key`): [`EMPTY_KEY`] when none. Set only after
+    /// the thread attached, so a match also means "attached".
     pub(crate) gate_key: usize,
-    /// This thread's slot in the cached gate; owned by the thread's slot list (`slots.rs`),
-    /// whose release at thread exit clears this cache before it lets the slot go.
+    /// The front entry's slot ([`empty_slot`] when none).
     pub(crate) slot: *const PaddedSlot,
-    /// Address of the gate whose slot is cached ([`empty_addr`] when none): lets a caller
-    /// holding only a pointer (the C API) recognize the gate before dereferencing it.
+    /// The front entry's gate address ([`empty_addr`] when none): lets a caller holding only
+    /// a pointer (the C API) recognize the gate before dereferencing it.
     pub(crate) gate_addr: usize,
     /// Attach phase: [`PHASE_NEVER`], [`PHASE_ATTACHED`] or [`PHASE_DETACHED`].
     pub(crate) phase: usize,
+    /// Table entries' gate keys, as `gate_key`.
+    pub(crate) keys: [usize; CACHE_WAYS],
+    /// Table entries' slots, as `slot`.
+    pub(crate) slots: [*const PaddedSlot; CACHE_WAYS],
+    /// Table entries' gate addresses, as `gate_addr`.
+    pub(crate) addrs: [usize; CACHE_WAYS],
+    /// The thread's spill table (`slots::SpillTable`, [`SPILL_WAYS`] entries, owned by its
+    /// `slots::OwnedSlots`), probed by the paths a table miss takes before the slow path;
+    /// NULL until the thread claims its first slot and after its slots are released.
+    pub(crate) spill: *const crate::gate::slots::SpillEntry,
+}
+
+/// Entries of a thread's spill table: gates past the [`CACHE_WAYS`] of the table (or sharing
+/// a table entry) are found there in a few instructions, without the slow path.
+pub(crate) const SPILL_WAYS: usize = 64;
+
+/// The spill-table entry of a gate: `id`'s low bits for a Rust gate, the top bits of
+/// [`addr_index`]'s hash for a C API gate (`c_api`). Always `< SPILL_WAYS`; its low bits
+/// (Rust) or high bits (C API) are the gate's table entry `table_index`.
+#[inline(always)]
+pub(crate) fn spill_index(id: usize, addr: usize, c_api: bool, table_index: usize) -> usize {
+    const _: () = assert!(SPILL_WAYS == 64);
+    // Gate ids come from a process-wide counter that loom does not reset between executions:
+    // under loom the entry must not depend on them (see `Gate::with_loom`).
+    if cfg!(loom) {
+        return table_index;
+    }
+    if c_api {
+        ((addr as u32).wrapping_mul(ADDR_HASH) >> 26) as usize
+    } else {
+        id & (SPILL_WAYS - 1)
+    }
+}
+
+/// Multiplier of [`addr_index`]: chosen (by a search over odd 32-bit constants) so that 4
+/// handles allocated one after another, any stride from 112 to 512 bytes but 256, never
+/// share a table entry, and 8 rarely do; the golden-ratio constant of Fibonacci hashing
+/// collides for 4 at some common strides (144, 192).
+const ADDR_HASH: u32 = 0x7FB4_6847;
+
+/// The table entry a C API gate at `addr` uses: multiplicative hashing of the address's low
+/// 32 bits (two instructions), so handles allocated one after another spread over the table.
+/// Always `< CACHE_WAYS`.
+#[inline(always)]
+pub(crate) fn addr_index(addr: usize) -> usize {
+    const _: () = assert!(CACHE_WAYS == 8);
+    ((addr as u32).wrapping_mul(ADDR_HASH) >> 29) as usize
+}
+
+/// The table entry of a Rust gate with id `id`: ids are handed out in sequence, so the first
+/// [`CACHE_WAYS`] gates a program uses never share an entry.
+#[inline]
+pub(crate) fn id_index(id: usize) -> usize {
+    id & (CACHE_WAYS - 1)
 }
 
 /// `Local::gate_key` when no slot is cached (then `slot` is [`empty_slot`]). Gate keys are
@@ -107,16 +173,37 @@ pub(crate) fn set_phase(phase: usize) {
     }
 }
 
-/// The calling thread's cached `(gate_key, slot)`: the fast path's one thread-local read.
+/// The calling thread's table entry `index` as `(gate_key, slot)`: the Rust fast path's one
+/// thread-local read.
+///
+/// # Safety
+///
+/// `index < CACHE_WAYS` (a gate's `cache_index` always is): the read is not bounds-checked,
+/// so that the fast path pays no instruction for it.
 #[inline(always)]
-pub(crate) fn cached() -> (usize, *const PaddedSlot) {
-    imp::cached()
+pub(crate) unsafe fn cached(index: usize) -> (usize, *const PaddedSlot) {
+    debug_assert!(index < CACHE_WAYS);
+    // SAFETY: forwarded contract.
+    unsafe { imp::cached(index) }
 }
 
-/// The calling thread's cached `(gate_key, slot, gate_addr)`.
+/// The calling thread's table entry `index` as `(gate_key, slot, gate_addr)`.
+///
+/// # Safety
+///
+/// As [`cached`].
 #[inline(always)]
-pub(crate) fn cached_with_addr() -> (usize, *const PaddedSlot, usize) {
-    imp::cached_with_addr()
+pub(crate) unsafe fn cached_with_addr(index: usize) -> (usize, *const PaddedSlot, usize) {
+    debug_assert!(index < CACHE_WAYS);
+    // SAFETY: forwarded contract.
+    unsafe { imp::cached_with_addr(index) }
+}
+
+/// The calling thread's front entry as `(gate_key, slot, gate_addr)`: the C API's first
+/// probe.
+#[inline(always)]
+pub(crate) fn front() -> (usize, *const PaddedSlot, usize) {
+    imp::front()
 }
 
 /// Pointer to the calling thread's [`Local`]. Valid for the whole life of the thread,
@@ -145,45 +232,62 @@ mod imp {
     /// cached key; the C API's fast path may read it when a handle equals its address.
     static EMPTY_GATE: Gate = Gate::new();
 
-    // The initial image below spells out
-    // `Local { EMPTY_KEY, &EMPTY_SLOT, &EMPTY_GATE, PHASE_NEVER }`, and `local_word!` reads
-    // the first three fields at offsets 0, 8 and 16.
+    // The initial image below spells out `Local { EMPTY_KEY, &EMPTY_SLOT, &EMPTY_GATE,
+    // PHASE_NEVER, [EMPTY_KEY; W], [&EMPTY_SLOT; W], [&EMPTY_GATE; W], NULL }`, and the reads
+    // below use these offsets.
     const _: () = assert!(std::mem::offset_of!(Local, gate_key) == 0);
     const _: () = assert!(std::mem::offset_of!(Local, slot) == 8);
+    const _: () = assert!(std::mem::offset_of!(Local, gate_addr) == 16);
+    const _: () = assert!(std::mem::offset_of!(Local, phase) == 24);
+    const _: () = assert!(std::mem::offset_of!(Local, keys) == 32);
+    const _: () = assert!(std::mem::offset_of!(Local, slots) == 96);
+    const _: () = assert!(std::mem::offset_of!(Local, addrs) == 160);
+    const _: () = assert!(std::mem::offset_of!(Local, spill) == 224);
+    const _: () = assert!(super::CACHE_WAYS == 8);
     const _: () = assert!(EMPTY_KEY == usize::MAX);
     const _: () = assert!(PHASE_NEVER == 0);
-    const _: () = assert!(std::mem::offset_of!(Local, gate_addr) == 16);
-    const _: () = assert!(std::mem::size_of::<Local>() == 32);
+    const _: () = assert!(std::mem::size_of::<Local>() == 232);
     const _: () = assert!(std::mem::align_of::<Local>() == 8);
     // The dummy slot is all-zero bytes: depth 0, not in use, no next slot.
     const _: () = assert!(std::mem::size_of::<PaddedSlot>() == 128);
     const _: () = assert!(std::mem::align_of::<PaddedSlot>() == 128);
 
     // A thread-local object (`.tdata`: every thread starts with a copy of this image, its
-    // pointer relocated at load time like any initialized data), and the dummy slot it
+    // pointers relocated at load time like any initialized data), and the dummy slot it
     // points to. Hidden: each linked image (executable or shared object) gets its own, like
     // any other static of the library, and none is exported. The version in the names keeps
-    // two semver-incompatible copies of crosscall in one image apart.
+    // two semver-incompatible copies of crosscall in one image apart (v0_2: the layout with
+    // the table).
     std::arch::global_asm!(
-        ".pushsection .tdata.__crosscall_local_v0_1,\"awT\",@progbits",
+        ".pushsection .tdata.__crosscall_local_v0_2,\"awT\",@progbits",
         ".p2align 3",
-        ".globl __crosscall_local_v0_1",
-        ".hidden __crosscall_local_v0_1",
-        ".type __crosscall_local_v0_1,@object",
-        ".size __crosscall_local_v0_1,32",
-        "__crosscall_local_v0_1:",
+        ".globl __crosscall_local_v0_2",
+        ".hidden __crosscall_local_v0_2",
+        ".type __crosscall_local_v0_2,@object",
+        ".size __crosscall_local_v0_2,232",
+        "__crosscall_local_v0_2:",
         ".quad -1",
-        ".quad __crosscall_empty_slot_v0_1",
+        ".quad __crosscall_empty_slot_v0_2",
         ".quad {empty_gate}",
         ".quad 0",
+        ".rept 8",
+        ".quad -1",
+        ".endr",
+        ".rept 8",
+        ".quad __crosscall_empty_slot_v0_2",
+        ".endr",
+        ".rept 8",
+        ".quad {empty_gate}",
+        ".endr",
+        ".quad 0",
         ".popsection",
-        ".pushsection .bss.__crosscall_empty_slot_v0_1,\"aw\",@nobits",
+        ".pushsection .bss.__crosscall_empty_slot_v0_2,\"aw\",@nobits",
         ".p2align 7",
-        ".globl __crosscall_empty_slot_v0_1",
-        ".hidden __crosscall_empty_slot_v0_1",
-        ".type __crosscall_empty_slot_v0_1,@object",
-        ".size __crosscall_empty_slot_v0_1,128",
-        "__crosscall_empty_slot_v0_1:",
+        ".globl __crosscall_empty_slot_v0_2",
+        ".hidden __crosscall_empty_slot_v0_2",
+        ".type __crosscall_empty_slot_v0_2,@object",
+        ".size __crosscall_empty_slot_v0_2,128",
+        "__crosscall_empty_slot_v0_2:",
         ".zero 128",
         ".popsection",
         empty_gate = sym EMPTY_GATE,
@@ -202,7 +306,7 @@ mod imp {
         // pointer, for which zero is a valid value). Touches no memory and no stack.
         unsafe {
             std::arch::asm!(
-                "lea {ptr}, [rip + __crosscall_empty_slot_v0_1]",
+                "lea {ptr}, [rip + __crosscall_empty_slot_v0_2]",
                 ptr = out(reg) ptr,
                 options(pure, nomem, nostack, preserves_flags),
             );
@@ -216,13 +320,13 @@ mod imp {
     fn tp_offset() -> usize {
         let off: usize;
         // SAFETY: loads one GOT entry (the offset of this thread's copy of
-        // `__crosscall_local_v0_1` from the thread pointer); writes only the output register,
+        // `__crosscall_local_v0_2` from the thread pointer); writes only the output register,
         // no stack, no flags. `pure, readonly`: the compiler may merge two of these in one
         // function (the offset is the same for every thread, and nothing moves a thread
         // mid-call: a `Pass` is not `Send`).
         unsafe {
             std::arch::asm!(
-                "mov {off}, qword ptr [rip + __crosscall_local_v0_1@GOTTPOFF]",
+                "mov {off}, qword ptr [rip + __crosscall_local_v0_2@GOTTPOFF]",
                 off = out(reg) off,
                 options(pure, readonly, nostack, preserves_flags),
             );
@@ -250,12 +354,33 @@ mod imp {
         }};
     }
 
+    /// Reads word `$index` (a register value `< CACHE_WAYS`) of the table array at byte
+    /// `$at` (a literal: 32, 96 or 160) of the calling thread's `Local`. One instruction.
+    macro_rules! table_word {
+        ($off:expr, $index:expr, $at:literal) => {{
+            let word: usize;
+            // SAFETY: `$off` is `tp_offset()` and `$index < CACHE_WAYS` (the caller's
+            // contract), so `%fs:[$off + $index*8 + $at]` is a word of one of the table's
+            // arrays in the calling thread's `Local`. Reads only; no stack, no flags.
+            unsafe {
+                std::arch::asm!(
+                    concat!("mov {word}, qword ptr fs:[{off} + {index}*8 + ", $at, "]"),
+                    off = in(reg) $off,
+                    index = in(reg) $index,
+                    word = out(reg) word,
+                    options(pure, readonly, nostack, preserves_flags),
+                );
+            }
+            word
+        }};
+    }
+
     #[inline(always)]
     pub(super) fn local() -> *mut Local {
         let tp: usize;
         // SAFETY: reads the thread pointer (`%fs:0` holds its own address on x86_64 glibc);
         // writes only the output register. Plus `tp_offset()`, that is the address of the
-        // calling thread's copy of `__crosscall_local_v0_1`, a 32-byte, 8-aligned object
+        // calling thread's copy of `__crosscall_local_v0_2`, a 32-byte, 8-aligned object
         // laid out and initialized as `Local`.
         unsafe {
             std::arch::asm!(
@@ -268,13 +393,24 @@ mod imp {
     }
 
     #[inline(always)]
-    pub(super) fn cached() -> (usize, *const PaddedSlot) {
-        let (key, slot, _) = cached_with_addr();
+    pub(super) unsafe fn cached(index: usize) -> (usize, *const PaddedSlot) {
+        let off = tp_offset();
+        let key = table_word!(off, index, "32");
+        let slot = table_word!(off, index, "96") as *const PaddedSlot;
         (key, slot)
     }
 
     #[inline(always)]
-    pub(super) fn cached_with_addr() -> (usize, *const PaddedSlot, usize) {
+    pub(super) unsafe fn cached_with_addr(index: usize) -> (usize, *const PaddedSlot, usize) {
+        let off = tp_offset();
+        let key = table_word!(off, index, "32");
+        let slot = table_word!(off, index, "96") as *const PaddedSlot;
+        let addr = table_word!(off, index, "160");
+        (key, slot, addr)
+    }
+
+    #[inline(always)]
+    pub(super) fn front() -> (usize, *const PaddedSlot, usize) {
         let off = tp_offset();
         let key = local_word!(off, "0");
         let slot = local_word!(off, "8") as *const PaddedSlot;
@@ -303,7 +439,7 @@ mod imp;
     not(loom)
 )))]
 mod imp {
-    use super::{Local, EMPTY_ADDR, EMPTY_KEY, PHASE_NEVER};
+    use super::{Local, CACHE_WAYS, EMPTY_ADDR, EMPTY_KEY, PHASE_NEVER};
     use crate::gate::slots::PaddedSlot;
     use std::cell::UnsafeCell;
     use std::ptr;
@@ -325,6 +461,10 @@ mod imp {
         slot: ptr::null(),
         gate_addr: EMPTY_ADDR,
         phase: PHASE_NEVER,
+        keys: [EMPTY_KEY; CACHE_WAYS],
+        slots: [ptr::null(); CACHE_WAYS],
+        addrs: [EMPTY_ADDR; CACHE_WAYS],
+        spill: ptr::null(),
     };
 
     // `const` and without `Drop`: no lazy-init check and no destructor, so `with` never
@@ -355,13 +495,33 @@ mod imp {
     }
 
     #[inline(always)]
-    pub(super) fn cached() -> (usize, *const PaddedSlot) {
-        let (key, slot, _) = cached_with_addr();
-        (key, slot)
+    pub(super) unsafe fn cached(index: usize) -> (usize, *const PaddedSlot) {
+        let local = local();
+        // SAFETY: the calling thread's own `Local`, accessed only by this thread;
+        // `index < CACHE_WAYS` by the caller's contract.
+        unsafe {
+            (
+                *(*local).keys.get_unchecked(index),
+                *(*local).slots.get_unchecked(index),
+            )
+        }
     }
 
     #[inline(always)]
-    pub(super) fn cached_with_addr() -> (usize, *const PaddedSlot, usize) {
+    pub(super) unsafe fn cached_with_addr(index: usize) -> (usize, *const PaddedSlot, usize) {
+        let local = local();
+        // SAFETY: as in `cached`.
+        unsafe {
+            (
+                *(*local).keys.get_unchecked(index),
+                *(*local).slots.get_unchecked(index),
+                *(*local).addrs.get_unchecked(index),
+            )
+        }
+    }
+
+    #[inline(always)]
+    pub(super) fn front() -> (usize, *const PaddedSlot, usize) {
         let local = local();
         // SAFETY: the calling thread's own `Local`, accessed only by this thread.
         unsafe { ((*local).gate_key, (*local).slot, (*local).gate_addr) }

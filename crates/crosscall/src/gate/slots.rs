@@ -18,11 +18,14 @@
 //! almost never outside the gate: if the count moved, the thread was at depth 0 in between,
 //! so every call it had in progress before has left.
 
-use crate::gate::local::{self, EMPTY_KEY};
+use crate::gate::close_wake;
+use crate::gate::local::{self, CACHE_WAYS, EMPTY_KEY, SPILL_WAYS};
 use crate::gate::thread_exit;
 use crate::gate::{key_id, open_key};
 use crate::sync::{Arc, AtomicBool, AtomicPtr, AtomicUsize, Ordering};
 use crossbeam_utils::CachePadded;
+use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 use std::ptr;
 
 /// Bits of the slot word that hold the nesting depth. 16 keeps `OUTERMOST_ENTRY` a small
@@ -53,6 +56,9 @@ pub(crate) struct Slot {
     /// thread (plain load + store, no read-modify-write); read by `close`, `in_flight` and
     /// grace periods.
     pub(crate) word: AtomicUsize,
+    /// Closers waiting for this slot's depth to drop (see `close_wake`): nonzero only while a
+    /// close drains. Beside `word` so a leave's check reads the line it just wrote.
+    close_waiters: AtomicUsize,
     /// Whether a live thread owns this slot.
     in_use: AtomicBool,
     /// Whether the owner's entries end when it exits (entries made through the C API, which
@@ -60,6 +66,14 @@ pub(crate) struct Slot {
     leave_at_exit: bool,
     /// Next slot in the gate's list; set before the slot is published, never changed.
     next: *const CachePadded<Slot>,
+}
+
+impl Slot {
+    /// Whether a live thread owns this slot (a snapshot).
+    pub(crate) fn owned(&self) -> bool {
+        // Relaxed: a statistic; orders nothing.
+        self.in_use.load(Ordering::Relaxed)
+    }
 }
 
 // SAFETY: `next` is written once before the slot is published and never changed; it is only
@@ -129,6 +143,7 @@ impl SlotList {
         loop {
             let slot = Arc::new(CachePadded::new(Slot {
                 word: AtomicUsize::new(0),
+                close_waiters: AtomicUsize::new(0),
                 in_use: AtomicBool::new(true),
                 leave_at_exit: self.leave_at_exit,
                 next: head,
@@ -152,7 +167,13 @@ impl SlotList {
     /// Every slot ever added, in use or not.
     pub(crate) fn iter(&self) -> impl Iterator<Item = &PaddedSlot> {
         // Acquire pairs with the Release in `push`.
-        let mut cur = self.head.load(Ordering::Acquire) as *const PaddedSlot;
+        self.iter_from(self.head.load(Ordering::Acquire))
+    }
+
+    /// The slots from `head` (a value of the list's head seen earlier) on: the list only
+    /// grows at the front, so this is the same set every time.
+    fn iter_from(&self, head: *mut PaddedSlot) -> impl Iterator<Item = &PaddedSlot> {
+        let mut cur = head as *const PaddedSlot;
         std::iter::from_fn(move || {
             // SAFETY: non-null pointers in the list are live `Arc`s owned by the list, freed
             // only in `Drop`, which cannot run while `self` is borrowed.
@@ -166,6 +187,39 @@ impl SlotList {
     /// inside, or attached to, the gate at one time.
     pub(crate) fn len(&self) -> usize {
         self.iter().count()
+    }
+
+    /// Whether entries of this list's gate end when their thread exits (the C API's gates).
+    pub(crate) fn leave_at_exit(&self) -> bool {
+        self.leave_at_exit
+    }
+
+    /// Asks the owner of every slot added since `since` (a head an earlier call returned;
+    /// NULL: every slot) to wake closers when it leaves (see `close_wake`); returns the head
+    /// armed from. Undo with [`SlotList::disarm`] and the last head returned. The caller then
+    /// runs the closing barrier before it reads the slots, so every leave from an armed slot
+    /// either is seen by that read or sees the flag.
+    pub(crate) fn arm(&self, since: *mut PaddedSlot) -> *mut PaddedSlot {
+        // Acquire pairs with the Release in `push`.
+        let head = self.head.load(Ordering::Acquire);
+        for slot in self.iter_from(head) {
+            if ptr::eq(slot, since) {
+                break;
+            }
+            // AcqRel: under loom the leave's read of the flag is a read-modify-write of this
+            // location, which stands in for the asymmetric fence pair (see `store_leaving`);
+            // natively the ordering comes from the closing barrier that follows.
+            slot.close_waiters.fetch_add(1, Ordering::AcqRel);
+        }
+        head
+    }
+
+    /// Undoes [`SlotList::arm`] (given the last head it returned).
+    pub(crate) fn disarm(&self, head: *mut PaddedSlot) {
+        for slot in self.iter_from(head) {
+            // Relaxed: a leave that still sees the flag only wakes closers spuriously.
+            slot.close_waiters.fetch_sub(1, Ordering::Relaxed);
+        }
     }
 }
 
@@ -186,8 +240,8 @@ impl Drop for SlotList {
 fn release(slot: &PaddedSlot) {
     let word = slot.word.load(Ordering::Relaxed);
     if depth(word) > 0 && slot.leave_at_exit {
-        // The thread exits inside C API entries: they end with it. Release: as a leave.
-        slot.word.store(word & !DEPTH_MASK, Ordering::Release);
+        // The thread exits inside C API entries: they end with it, as a leave.
+        store_leaving_and_wake(slot, word & !DEPTH_MASK);
     } else if depth(word) > 0 {
         // A thread that exits while it still holds a Pass (one leaked with `mem::forget`)
         // keeps its slot: the depth stays visible, so `close` keeps waiting for that call, as
@@ -200,11 +254,145 @@ fn release(slot: &PaddedSlot) {
 
 /// The slots the current thread owns, released when the thread exits: dropped at thread exit
 /// by `thread_exit` (a pthread key destructor on unix, a thread-local destructor elsewhere).
-pub(crate) struct OwnedSlots(Vec<(usize, Arc<PaddedSlot>)>);
+///
+/// Keyed by gate id (O(1) whatever the number of gates the thread entered); slots of gates
+/// that were dropped meanwhile are pruned when the map has doubled since the last pruning, so
+/// a thread that outlives thousands of gates keeps memory for the live ones only.
+pub(crate) struct OwnedSlots {
+    /// Made on first use (a `const` empty map needs Rust 1.85; the MSRV is older).
+    by_gate: Option<IdMap>,
+    /// Size at which the next new slot prunes dead gates' slots first.
+    prune_at: usize,
+    /// The spill table `Local::spill` points to; made when the thread claims its second slot
+    /// (a thread with one gate never needs it).
+    spill: Option<Box<SpillTable>>,
+}
+
+/// One spill-table entry: a gate's key, this thread's slot in it, and the gate's address
+/// (the C API's probe compares it before it reads the gate). Empty: `EMPTY_KEY`, NULL, 0.
+#[repr(C)]
+#[derive(Clone, Copy)]
+pub(crate) struct SpillEntry {
+    key: usize,
+    slot: *const PaddedSlot,
+    addr: usize,
+}
+
+const EMPTY_SPILL: SpillEntry = SpillEntry {
+    key: EMPTY_KEY,
+    slot: ptr::null(),
+    addr: 0,
+};
+
+/// The second level of a thread's gate cache: [`SPILL_WAYS`] direct-mapped entries (see
+/// `local::spill_index`), behind the table's [`CACHE_WAYS`]. A table miss probes it and,
+/// on a hit, moves the entry into the table: a thread alternating between many gates pays a
+/// few dozen instructions per entry instead of the slow path's lock-free but long walk.
+pub(crate) struct SpillTable([SpillEntry; SPILL_WAYS]);
+
+/// Smallest `OwnedSlots::prune_at`: a thread with a few gates never prunes.
+const PRUNE_MIN: usize = 16;
+
+type IdMap = HashMap<usize, Arc<PaddedSlot>, BuildHasherDefault<IdHasher>>;
+
+/// Hashes a gate id (a small sequential number) by one multiplication: ids are not chosen by
+/// an adversary, so no DoS-resistant hasher is needed, and this one has a `const` default.
+#[derive(Default)]
+pub(crate) struct IdHasher(u64);
+
+impl Hasher for IdHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.write_u64(u64::from(b));
+        }
+    }
+
+    fn write_usize(&mut self, id: usize) {
+        self.write_u64(id as u64);
+    }
+
+    fn write_u64(&mut self, id: u64) {
+        // Fibonacci hashing: spreads sequential ids over the high bits hashbrown uses too.
+        self.0 = (self.0 ^ id).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    }
+}
 
 impl OwnedSlots {
     pub(crate) const fn new() -> OwnedSlots {
-        OwnedSlots(Vec::new())
+        OwnedSlots {
+            by_gate: None,
+            prune_at: PRUNE_MIN,
+            spill: None,
+        }
+    }
+
+    /// Records gate `id`'s slot in spill entry `index`, making the spill table first if
+    /// this is the thread's second gate.
+    fn spill(&mut self, index: usize, key: usize, slot: *const PaddedSlot, addr: usize) {
+        if self.spill.is_none() && self.len() >= 2 {
+            let table = Box::new(SpillTable([EMPTY_SPILL; SPILL_WAYS]));
+            // SAFETY: the calling thread's own `Local`; the box lives until `Drop` below,
+            // which clears the pointer first.
+            unsafe { (*local::local()).spill = &table.0[0] };
+            self.spill = Some(table);
+        }
+        let Some(table) = self.spill.as_mut() else {
+            return;
+        };
+        let entry = &mut table.0[index];
+        // As in `set_cached`: a probe interrupting this (a signal handler) sees the old
+        // entry, an empty one, or the new one; the compiler fences keep the order (same
+        // thread). Writes go through a raw pointer: `Local::spill` aliases the table.
+        let entry: *mut SpillEntry = entry;
+        // SAFETY: `entry` points into the table this function owns a `&mut` to.
+        unsafe {
+            (*entry).key = EMPTY_KEY;
+            (*entry).addr = 0;
+            std::sync::atomic::compiler_fence(std::sync::atomic::Ordering::SeqCst);
+            (*entry).slot = slot;
+            std::sync::atomic::compiler_fence(std::sync::atomic::Ordering::SeqCst);
+            (*entry).key = key;
+            (*entry).addr = addr;
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.by_gate.as_ref().map_or(0, HashMap::len)
+    }
+
+    fn get(&self, id: usize) -> Option<&Arc<PaddedSlot>> {
+        self.by_gate.as_ref()?.get(&id)
+    }
+
+    /// Drops slots of gates that no longer exist (only our reference is left), once the map
+    /// has doubled since the last time: amortized O(1) per new slot.
+    fn prune_if_grown(&mut self) {
+        if self.len() < self.prune_at {
+            return;
+        }
+        // The cache may point into a slot dropped here: forget it first, so no entry (say,
+        // from a signal handler) can reach a freed slot before it is set again.
+        forget_cached();
+        if let Some(table) = self.spill.as_mut() {
+            for entry in table.0.iter_mut() {
+                let entry: *mut SpillEntry = entry;
+                // SAFETY: as in `spill`; the key goes first.
+                unsafe {
+                    (*entry).key = EMPTY_KEY;
+                    (*entry).addr = 0;
+                    std::sync::atomic::compiler_fence(std::sync::atomic::Ordering::SeqCst);
+                    (*entry).slot = ptr::null();
+                }
+            }
+        }
+        if let Some(map) = self.by_gate.as_mut() {
+            map.retain(|_, slot| Arc::strong_count(slot) > 1);
+        }
+        self.prune_at = (self.len() * 2).max(PRUNE_MIN);
     }
 }
 
@@ -212,46 +400,69 @@ impl Drop for OwnedSlots {
     fn drop(&mut self) {
         // The cache points into these slots; forget it before they may be freed.
         forget_cached();
-        for (_, slot) in self.0.drain(..) {
+        // SAFETY: the calling thread's own `Local` (the state being dropped is this
+        // thread's); the spill table goes with `self`.
+        unsafe { (*local::local()).spill = ptr::null() };
+        // In gate order, not the map's: the same order every time (loom needs that).
+        let mut owned: Vec<_> = self.by_gate.iter_mut().flat_map(HashMap::drain).collect();
+        owned.sort_unstable_by_key(|(id, _)| *id);
+        for (_, slot) in owned {
             release(&slot);
         }
     }
 }
 
-/// The calling thread's cached (gate key, slot): the fast path's only lookup, one
-/// thread-local access. When nothing is cached: ([`EMPTY_KEY`], `local::empty_slot()`).
-#[inline(always)]
-pub(crate) fn cached_any() -> (usize, *const PaddedSlot) {
-    local::cached()
-}
-
-/// The calling thread's slot for gate `id`, if it is the one cached.
+/// The calling thread's slot for gate `id`, if table entry `index` (the gate's
+/// `cache_index`) holds it.
 #[inline]
-pub(crate) fn cached(id: usize) -> Option<*const PaddedSlot> {
-    let (key, slot) = cached_any();
+pub(crate) fn cached(id: usize, index: usize) -> Option<*const PaddedSlot> {
+    // SAFETY: a gate's `cache_index` is `< CACHE_WAYS`.
+    let (key, slot) = unsafe { local::cached(index) };
     (key != EMPTY_KEY && key_id(key) == id).then_some(slot)
 }
 
-fn set_cached(key: usize, slot: *const PaddedSlot, gate_addr: usize) {
+/// Fills table entry `index` (and, with `front`, the front entry) of the calling thread's
+/// cache.
+fn set_cached(index: usize, key: usize, slot: *const PaddedSlot, gate_addr: usize, front: bool) {
+    assert!(index < CACHE_WAYS);
     let local = local::local();
-    // The key goes last, after an empty key: an entry that interrupts this (a signal
+    // Each key goes last, after an empty key: an entry that interrupts this (a signal
     // handler on this thread) sees either the old triple, or no key, or the new triple,
     // never the new key beside the old slot (which would admit it into the new gate while
     // it counts itself in the old gate's slot). Compiler fences suffice: same thread.
     // SAFETY: the calling thread's own `Local`, accessed only by this thread; nothing holds
-    // a reference into it.
+    // a reference into it. `index` is in bounds (asserted).
     unsafe {
-        (*local).gate_key = EMPTY_KEY;
+        (*local).keys[index] = EMPTY_KEY;
+        if front {
+            (*local).gate_key = EMPTY_KEY;
+        }
         std::sync::atomic::compiler_fence(std::sync::atomic::Ordering::SeqCst);
-        (*local).slot = slot;
-        (*local).gate_addr = gate_addr;
+        (*local).slots[index] = slot;
+        (*local).addrs[index] = gate_addr;
+        if front {
+            (*local).slot = slot;
+            (*local).gate_addr = gate_addr;
+        }
         std::sync::atomic::compiler_fence(std::sync::atomic::Ordering::SeqCst);
-        (*local).gate_key = key;
+        (*local).keys[index] = key;
+        if front {
+            (*local).gate_key = key;
+        }
     }
 }
 
+/// Empties every entry of the calling thread's cache.
 fn forget_cached() {
-    set_cached(EMPTY_KEY, local::empty_slot(), local::empty_addr());
+    for index in 0..CACHE_WAYS {
+        set_cached(
+            index,
+            EMPTY_KEY,
+            local::empty_slot(),
+            local::empty_addr(),
+            true,
+        );
+    }
 }
 
 /// How the calling thread holds a slot for one entry.
@@ -264,28 +475,30 @@ pub(crate) enum Claim {
 }
 
 /// The calling thread's slot for gate `id` at `gate_addr` (claiming one from `list` on
-/// first use), made the cached one. The caller has attached the thread first: a cached slot
+/// first use), made the cached one in table entry `index` (the gate's `cache_index`) and, for
+/// a C API gate, in the front entry. The caller has attached the thread first: a cached slot
 /// implies it (or that the thread has already detached, when it enters again from a later
 /// round of its exit's destructors: attaching would then be a no-op anyway).
-pub(crate) fn claim_for(id: usize, gate_addr: usize, list: &SlotList) -> Claim {
+pub(crate) fn claim_for(id: usize, index: usize, gate_addr: usize, list: &SlotList) -> Claim {
     let owned = thread_exit::with_slots(true, |owned| {
         let mut owned = owned.borrow_mut();
-        let slot = match owned.0.iter().find(|(gid, _)| *gid == id) {
-            Some((_, slot)) => Arc::as_ptr(slot),
+        let slot = match owned.get(id) {
+            Some(slot) => Arc::as_ptr(slot),
             None => {
-                // Drop slots of gates that no longer exist (only our reference is left),
-                // so a thread that outlives many gates does not accumulate them. The cache
-                // may point into one of them: forget it first, so no entry (say, from a
-                // signal handler) can reach a freed slot before it is set again below.
-                forget_cached();
-                owned.0.retain(|(_, slot)| Arc::strong_count(slot) > 1);
+                owned.prune_if_grown();
                 let slot = list.claim();
                 let ptr = Arc::as_ptr(&slot);
-                owned.0.push((id, slot));
+                owned
+                    .by_gate
+                    .get_or_insert_with(IdMap::default)
+                    .insert(id, slot);
                 ptr
             }
         };
-        set_cached(open_key(id), slot, gate_addr);
+        let key = open_key(id);
+        let spill_index = local::spill_index(id, gate_addr, list.leave_at_exit, index);
+        owned.spill(spill_index, key, slot, gate_addr);
+        set_cached(index, key, slot, gate_addr, list.leave_at_exit);
         slot
     });
     match owned {
@@ -294,20 +507,117 @@ pub(crate) fn claim_for(id: usize, gate_addr: usize, list: &SlotList) -> Claim {
     }
 }
 
-/// The calling thread's slot for gate `id`, if it has one, without claiming.
-pub(crate) fn owned_slot(id: usize) -> Option<*const PaddedSlot> {
-    if let Some(slot) = cached(id) {
+/// The calling thread's slot for gate `id` at `gate_addr` (a C API gate: `c_api`) from its
+/// spill table, made the cached one in table entry `index` (the gate's `cache_index`): the
+/// table-miss path before the slow one.
+pub(crate) fn refill(
+    id: usize,
+    index: usize,
+    gate_addr: usize,
+    c_api: bool,
+) -> Option<*const PaddedSlot> {
+    // SAFETY: the calling thread's own `Local`.
+    let spill = unsafe { (*local::local()).spill };
+    if spill.is_null() {
+        return None;
+    }
+    // SAFETY: a non-NULL `spill` points to the `SPILL_WAYS` entries of this thread's live
+    // spill table (cleared before the table is freed), and `spill_index < SPILL_WAYS`.
+    let entry = unsafe { *spill.add(local::spill_index(id, gate_addr, c_api, index)) };
+    if entry.key == EMPTY_KEY || key_id(entry.key) != id {
+        return None;
+    }
+    set_cached(index, entry.key, entry.slot, gate_addr, c_api);
+    Some(entry.slot)
+}
+
+/// For the C API's table miss: the calling thread's `(key, slot)` for the C API gate at
+/// `gate_addr` from its spill table, matched by address (the gate is not read), and made the
+/// cached one in its table entry and the front entry.
+pub(crate) fn refill_at(gate_addr: usize) -> Option<(usize, *const PaddedSlot)> {
+    // SAFETY: the calling thread's own `Local`.
+    let spill = unsafe { (*local::local()).spill };
+    if spill.is_null() {
+        return None;
+    }
+    // SAFETY: as in `refill`.
+    let index = local::addr_index(gate_addr);
+    let entry = unsafe { *spill.add(local::spill_index(0, gate_addr, true, index)) };
+    if entry.addr != gate_addr || entry.slot.is_null() {
+        return None;
+    }
+    set_cached(index, entry.key, entry.slot, gate_addr, true);
+    Some((entry.key, entry.slot))
+}
+
+/// The calling thread's slot for gate `id` (cached in table entry `index`, its
+/// `cache_index`), if it has one, without claiming.
+pub(crate) fn owned_slot(id: usize, index: usize) -> Option<*const PaddedSlot> {
+    if let Some(slot) = cached(id, index) {
         return Some(slot);
     }
-    thread_exit::with_slots(false, |owned| {
-        owned
-            .borrow()
-            .0
-            .iter()
-            .find(|(gid, _)| *gid == id)
-            .map(|(_, slot)| Arc::as_ptr(slot))
-    })
-    .flatten()
+    thread_exit::with_slots(false, |owned| owned.borrow().get(id).map(Arc::as_ptr)).flatten()
+}
+
+/// Stores `word` into `slot` as a leave does (or a refused entry withdrawing its
+/// announcement: anything that may bring its depth to 0), and says whether a closer waits
+/// for it: the caller then calls `close_wake::wake` (last, so that it can be a tail call).
+/// The fast path of every leave: a Release store to the thread's own slot, then one load of
+/// a flag that is only set while a close drains.
+#[must_use = "a closer may be waiting: call close_wake::wake"]
+#[inline(always)]
+pub(crate) fn store_leaving(slot: &Slot, word: usize) -> bool {
+    // Release: everything the call did happens before a closer's Acquire scan sees it gone.
+    slot.word.store(word, Ordering::Release);
+    // The leaving half of an asymmetric fence pair whose other half is the closer's closing
+    // barrier after `SlotList::arm`: either the closer's scan sees this store, or this load
+    // sees its flag. The closer's membarrier supplies the hardware barrier, so only the
+    // compiler must keep the load below the store. (Gates on the `fence(SeqCst)` fallback
+    // have no barrier here: a wake may be missed, and their closer naps at most
+    // `close_wake::BACKSTOP_FENCED` before it looks again.)
+    #[cfg(not(loom))]
+    let waiting = {
+        std::sync::atomic::compiler_fence(Ordering::SeqCst);
+        // Relaxed: ordered by the fence pair above.
+        slot.close_waiters.load(Ordering::Relaxed) != 0
+    };
+    // loom has no membarrier: a read-modify-write of the flag's own location, which `arm`
+    // also writes with one, orders the two sides exactly (see `Gate::closing_barrier`).
+    #[cfg(loom)]
+    let waiting = slot.close_waiters.fetch_add(0, Ordering::AcqRel) != 0;
+    waiting
+}
+
+/// [`store_leaving`], then the wake it asks for.
+#[inline(always)]
+pub(crate) fn store_leaving_and_wake(slot: &Slot, word: usize) {
+    if store_leaving(slot, word) {
+        close_wake::wake();
+    }
+}
+
+/// Wakes closers if `slot` (the calling thread's cached slot, or `local::empty_slot()`) is
+/// armed. For a fast path that withdrew an announcement from it with a plain store: the slow
+/// path that follows makes up for the flag check the fast path leaves out (so that its
+/// failure exit needs no call).
+pub(crate) fn wake_if_armed(slot: *const PaddedSlot) {
+    // SAFETY: a cached slot is alive while the thread owns it (or the never-freed dummy).
+    let Some(slot) = (unsafe { slot.as_ref() }) else {
+        return;
+    };
+    // The same fence pair as in `store_leaving`: either the closer's scan sees the withdrawn
+    // word, or this load sees its flag.
+    #[cfg(not(loom))]
+    let waiting = {
+        std::sync::atomic::compiler_fence(Ordering::SeqCst);
+        // Relaxed: ordered by the fence pair.
+        slot.close_waiters.load(Ordering::Relaxed) != 0
+    };
+    #[cfg(loom)]
+    let waiting = slot.close_waiters.fetch_add(0, Ordering::AcqRel) != 0;
+    if waiting {
+        close_wake::wake();
+    }
 }
 
 /// Frees a slot claimed with [`Claim::Temporary`] once its entry has left (depth 0). The
@@ -323,8 +633,9 @@ pub(crate) fn inside_any_gate() -> bool {
         // `try_borrow`: a panic inside `claim_for` must not panic again here.
         owned.try_borrow().is_ok_and(|owned| {
             owned
-                .0
+                .by_gate
                 .iter()
+                .flatten()
                 // Relaxed: each of these slots is written only by this very thread.
                 .any(|(_, slot)| depth(slot.word.load(Ordering::Relaxed)) > 0)
         })

@@ -25,13 +25,19 @@ pub(super) const SLOT_NEVER_NULL: bool = true;
 /// cached key; the C API's fast path may read it when a handle equals its address.
 static EMPTY_GATE: Gate = Gate::new();
 
-// The initial image below spells out `Local { EMPTY_KEY, &EMPTY_SLOT, &EMPTY_GATE, PHASE_NEVER
-// and zeros }`: these asserts fail the build if `Local` changes shape without it.
+// The initial image below spells out `Local { EMPTY_KEY, &EMPTY_SLOT, &EMPTY_GATE,
+// PHASE_NEVER, [EMPTY_KEY; W], [&EMPTY_SLOT; W], [&EMPTY_GATE; W], NULL }`: these asserts fail
+// the build if `Local` changes shape without it.
 const _: () = assert!(std::mem::offset_of!(Local, gate_key) == 0);
 const _: () = assert!(std::mem::offset_of!(Local, slot) == 8);
 const _: () = assert!(std::mem::offset_of!(Local, gate_addr) == 16);
 const _: () = assert!(std::mem::offset_of!(Local, phase) == 24);
-const _: () = assert!(std::mem::size_of::<Local>() >= 32);
+const _: () = assert!(std::mem::offset_of!(Local, keys) == 32);
+const _: () = assert!(std::mem::offset_of!(Local, slots) == 96);
+const _: () = assert!(std::mem::offset_of!(Local, addrs) == 160);
+const _: () = assert!(std::mem::offset_of!(Local, spill) == 224);
+const _: () = assert!(super::CACHE_WAYS == 8);
+const _: () = assert!(std::mem::size_of::<Local>() == 232);
 const _: () = assert!(std::mem::align_of::<Local>() == 8);
 const _: () = assert!(EMPTY_KEY == usize::MAX);
 const _: () = assert!(PHASE_NEVER == 0);
@@ -42,33 +48,40 @@ const _: () = assert!(std::mem::align_of::<PaddedSlot>() == 128);
 
 // As on x86_64: every thread starts with a copy of this image (its pointers relocated at load
 // time), hidden so each linked image gets its own and none is exported; the version in the
-// names keeps two semver-incompatible copies of crosscall apart. `{rest}` zero-fills whatever
-// `Local` has after its first four words.
+// names keeps two semver-incompatible copies of crosscall apart (v0_2: the layout with the
+// table).
 std::arch::global_asm!(
-    ".pushsection .tdata.__crosscall_local_v0_1,\"awT\",@progbits",
+    ".pushsection .tdata.__crosscall_local_v0_2,\"awT\",@progbits",
     ".p2align 3",
-    ".globl __crosscall_local_v0_1",
-    ".hidden __crosscall_local_v0_1",
-    ".type __crosscall_local_v0_1,@object",
-    ".size __crosscall_local_v0_1,{size}",
-    "__crosscall_local_v0_1:",
+    ".globl __crosscall_local_v0_2",
+    ".hidden __crosscall_local_v0_2",
+    ".type __crosscall_local_v0_2,@object",
+    ".size __crosscall_local_v0_2,232",
+    "__crosscall_local_v0_2:",
     ".quad -1",
-    ".quad __crosscall_empty_slot_v0_1",
+    ".quad __crosscall_empty_slot_v0_2",
     ".quad {empty_gate}",
     ".quad 0",
-    ".zero {rest}",
+    ".rept 8",
+    ".quad -1",
+    ".endr",
+    ".rept 8",
+    ".quad __crosscall_empty_slot_v0_2",
+    ".endr",
+    ".rept 8",
+    ".quad {empty_gate}",
+    ".endr",
+    ".quad 0",
     ".popsection",
-    ".pushsection .bss.__crosscall_empty_slot_v0_1,\"aw\",@nobits",
+    ".pushsection .bss.__crosscall_empty_slot_v0_2,\"aw\",@nobits",
     ".p2align 7",
-    ".globl __crosscall_empty_slot_v0_1",
-    ".hidden __crosscall_empty_slot_v0_1",
-    ".type __crosscall_empty_slot_v0_1,@object",
-    ".size __crosscall_empty_slot_v0_1,128",
-    "__crosscall_empty_slot_v0_1:",
+    ".globl __crosscall_empty_slot_v0_2",
+    ".hidden __crosscall_empty_slot_v0_2",
+    ".type __crosscall_empty_slot_v0_2,@object",
+    ".size __crosscall_empty_slot_v0_2,128",
+    "__crosscall_empty_slot_v0_2:",
     ".zero 128",
     ".popsection",
-    size = const std::mem::size_of::<Local>(),
-    rest = const std::mem::size_of::<Local>() - 32,
     empty_gate = sym EMPTY_GATE,
 );
 
@@ -85,8 +98,8 @@ pub(super) fn empty_slot() -> *const PaddedSlot {
     // which zero is a valid value), PC-relative. Touches no memory and no stack.
     unsafe {
         std::arch::asm!(
-            "adrp {ptr}, __crosscall_empty_slot_v0_1",
-            "add {ptr}, {ptr}, :lo12:__crosscall_empty_slot_v0_1",
+            "adrp {ptr}, __crosscall_empty_slot_v0_2",
+            "add {ptr}, {ptr}, :lo12:__crosscall_empty_slot_v0_2",
             ptr = out(reg) ptr,
             options(pure, nomem, nostack, preserves_flags),
         );
@@ -100,14 +113,14 @@ pub(super) fn local() -> *mut Local {
     // SAFETY: reads `tpidr_el0` (the thread pointer, set by the C library for every thread)
     // and one GOT entry (this object's offset from the thread pointer, the same for every
     // thread); their sum is the address of the calling thread's copy of
-    // `__crosscall_local_v0_1`, laid out and initialized as `Local`. Writes only the output
+    // `__crosscall_local_v0_2`, laid out and initialized as `Local`. Writes only the output
     // and a scratch register; no stack, no flags. `pure, readonly`: two of these in one
     // function may be merged (nothing moves a thread mid-call: a `Pass` is not `Send`).
     unsafe {
         std::arch::asm!(
             "mrs {ptr}, tpidr_el0",
-            "adrp {off}, :gottprel:__crosscall_local_v0_1",
-            "ldr {off}, [{off}, #:gottprel_lo12:__crosscall_local_v0_1]",
+            "adrp {off}, :gottprel:__crosscall_local_v0_2",
+            "ldr {off}, [{off}, #:gottprel_lo12:__crosscall_local_v0_2]",
             "add {ptr}, {ptr}, {off}",
             ptr = out(reg) ptr,
             off = out(reg) _,
@@ -117,14 +130,40 @@ pub(super) fn local() -> *mut Local {
     ptr as *mut Local
 }
 
+/// Table entry `index` as `(gate_key, slot)`.
+///
+/// # Safety
+///
+/// `index < CACHE_WAYS` (not bounds-checked, as on x86_64).
 #[inline(always)]
-pub(super) fn cached() -> (usize, *const PaddedSlot) {
-    let (key, slot, _) = cached_with_addr();
+pub(super) unsafe fn cached(index: usize) -> (usize, *const PaddedSlot) {
+    // SAFETY: forwarded contract.
+    let (key, slot, _) = unsafe { cached_with_addr(index) };
     (key, slot)
 }
 
+/// Table entry `index` as `(gate_key, slot, gate_addr)`.
+///
+/// # Safety
+///
+/// As [`cached`].
 #[inline(always)]
-pub(super) fn cached_with_addr() -> (usize, *const PaddedSlot, usize) {
+pub(super) unsafe fn cached_with_addr(index: usize) -> (usize, *const PaddedSlot, usize) {
+    let local = local();
+    // SAFETY: the calling thread's own `Local` (see `local`), accessed only by this thread;
+    // nothing holds a reference into it; `index < CACHE_WAYS` by the caller's contract.
+    unsafe {
+        (
+            *(*local).keys.get_unchecked(index),
+            *(*local).slots.get_unchecked(index),
+            *(*local).addrs.get_unchecked(index),
+        )
+    }
+}
+
+/// The front entry (the C API's first probe) as `(gate_key, slot, gate_addr)`.
+#[inline(always)]
+pub(super) fn front() -> (usize, *const PaddedSlot, usize) {
     let local = local();
     // SAFETY: the calling thread's own `Local` (see `local`), accessed only by this thread;
     // nothing holds a reference into it.
