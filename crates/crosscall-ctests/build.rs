@@ -12,6 +12,7 @@ fn main() {
         "c/handles_tests.c",
         "c/key_destructor_tests.c",
         "c/state_tests.c",
+        "c/unload_tests.c",
     ];
     for path in sources
         .iter()

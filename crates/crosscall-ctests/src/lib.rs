@@ -108,6 +108,32 @@ c_tests!(
 
 extern "C" {
     fn ctest_cdylib_dlopen(path: *const c_char) -> c_int;
+    fn ctest_unload_cycles_with_threads_alive(
+        hostbench: *const c_char,
+        capi: *const c_char,
+        cycles: c_int,
+    ) -> c_int;
+}
+
+fn c_path(path: &Path) -> CString {
+    CString::new(path.as_os_str().as_encoded_bytes()).expect("a library path has no NUL byte")
+}
+
+/// Runs the C test `ctest_unload_cycles_with_threads_alive` (`c/unload_tests.c`): `cycles`
+/// times dlopen(), calls from C threads, shutdown and dlclose() of the crosscall-hostbench
+/// cdylib at `hostbench` and of the C API library at `capi`, with threads alive across the
+/// cycles that exit at the end. Panics with the failed line if it fails.
+pub fn unload_cycles(hostbench: &Path, capi: &Path, cycles: c_int) {
+    let (hostbench, capi) = (c_path(hostbench), c_path(capi));
+    // SAFETY: both paths are NUL-terminated strings that outlive the call; the C test only
+    // reads them and uses the libraries through the symbols it looks up.
+    let failed_line = unsafe {
+        ctest_unload_cycles_with_threads_alive(hostbench.as_ptr(), capi.as_ptr(), cycles)
+    };
+    assert_eq!(
+        failed_line, 0,
+        "C test ctest_unload_cycles_with_threads_alive failed at line {failed_line} (see stderr)"
+    );
 }
 
 /// Runs the C test `ctest_cdylib_dlopen` (`c/cdylib_tests.c`) on the crosscall-hostbench

@@ -21,6 +21,7 @@ pub mod attach;
 mod lifecycle;
 pub(crate) mod local;
 pub(crate) mod open_error;
+mod pin;
 pub(crate) mod slots;
 pub(crate) mod thread_exit;
 

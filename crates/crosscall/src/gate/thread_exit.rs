@@ -70,7 +70,8 @@ mod key {
         *KEY.get_or_init(|| {
             let mut key: libc::pthread_key_t = 0;
             // SAFETY: `key` is a valid out-pointer; `release_at_exit` has the destructor type
-            // pthread expects and never unwinds. The key is never deleted.
+            // pthread expects and never unwinds. The key is never deleted: the object that
+            // holds its destructor is pinned right below, so it stays valid.
             let rc = unsafe { libc::pthread_key_create(&mut key, Some(release_at_exit)) };
             if rc != 0 {
                 // As Go's runtime/cgo does: without the key no thread can be released at
@@ -81,6 +82,9 @@ mod key {
                 );
                 std::process::abort();
             }
+            // The key's destructor lives in this object: keep the object mapped for as long
+            // as a thread may run it (see `pin.rs`).
+            crate::gate::pin::pin_this_object();
             key
         })
     }
