@@ -13,6 +13,7 @@ fn main() {
         "c/key_destructor_tests.c",
         "c/state_tests.c",
         "c/unload_tests.c",
+        "c/fork_tests.c",
     ];
     for path in sources
         .iter()

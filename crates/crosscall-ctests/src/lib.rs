@@ -104,6 +104,9 @@ c_tests!(
     ctest_state_close_destroys_and_reopen_installs,
     ctest_state_destroy_runs_on_the_closing_thread_after_the_drain,
     ctest_state_reopen_cycles_under_load,
+    ctest_fork_with_a_thread_inside,
+    ctest_fork_from_inside_the_gate,
+    ctest_forks_under_traffic_leave_drainable_gates,
 );
 
 extern "C" {

@@ -18,6 +18,7 @@
 //!   one intended cycle: the slot cache is keyed by the gate's key).
 
 pub mod attach;
+pub(crate) mod fork;
 mod lifecycle;
 pub(crate) mod local;
 pub(crate) mod open_error;

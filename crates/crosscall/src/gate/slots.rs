@@ -71,6 +71,31 @@ unsafe impl Sync for Slot {}
 
 pub(crate) type PaddedSlot = CachePadded<Slot>;
 
+impl Drop for Slot {
+    fn drop(&mut self) {
+        // `CachePadded` puts the slot at offset 0: this is the address `register` listed.
+        crate::gate::fork::unregister((self as *const Slot).cast());
+    }
+}
+
+impl Slot {
+    /// In a `fork()` child, for a slot whose owner did not survive the fork: its entries no
+    /// longer count (depth 0; the outermost-entry count moves on, as a leave would show it to a
+    /// grace period) and the slot is free for another thread (see `fork.rs`).
+    pub(crate) fn reset_after_fork(&self) {
+        let word = self.word.load(Ordering::Relaxed);
+        if depth(word) != 0 {
+            // Release: as a leave.
+            self.word.store(
+                (word & !DEPTH_MASK).wrapping_add(1 << DEPTH_BITS),
+                Ordering::Release,
+            );
+        }
+        // Release: as `release`.
+        self.in_use.store(false, Ordering::Release);
+    }
+}
+
 /// The gate's list of slots.
 pub(crate) struct SlotList {
     head: AtomicPtr<PaddedSlot>,
@@ -139,7 +164,11 @@ impl SlotList {
                 .head
                 .compare_exchange(head, raw, Ordering::Release, Ordering::Acquire)
             {
-                Ok(_) => return slot,
+                Ok(_) => {
+                    // Listed for `fork()`'s child handler (unlisted in `Slot::drop`).
+                    crate::gate::fork::register(Arc::as_ptr(&slot));
+                    return slot;
+                }
                 Err(now) => {
                     // SAFETY: `raw` came from `into_raw` just above and was never published.
                     drop(unsafe { Arc::from_raw(raw) });
@@ -205,6 +234,11 @@ pub(crate) struct OwnedSlots(Vec<(usize, Arc<PaddedSlot>)>);
 impl OwnedSlots {
     pub(crate) const fn new() -> OwnedSlots {
         OwnedSlots(Vec::new())
+    }
+
+    /// Whether `slot` is one of these (for `fork.rs`).
+    pub(crate) fn contains(&self, slot: *const PaddedSlot) -> bool {
+        self.0.iter().any(|(_, owned)| Arc::as_ptr(owned) == slot)
     }
 }
 

@@ -35,6 +35,20 @@ pub(crate) use key::{arm_detach, with_slots};
 #[cfg(any(not(unix), loom))]
 pub(crate) use thread_local_dtor::{arm_detach, with_slots};
 
+use crate::gate::slots::PaddedSlot;
+
+/// Whether the calling thread owns `slot` (for `fork.rs`). `true` as well when its slots
+/// cannot be read right now (borrowed by code this call interrupted): such a slot is left
+/// alone rather than reset under its owner.
+pub(crate) fn owns_slot(slot: *const PaddedSlot) -> bool {
+    with_slots(false, |owned| {
+        owned
+            .try_borrow()
+            .map_or(true, |owned| owned.contains(slot))
+    })
+    .unwrap_or(false)
+}
+
 #[cfg(all(unix, not(loom)))]
 mod key {
     use std::cell::{Cell, RefCell};
