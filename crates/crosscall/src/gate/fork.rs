@@ -135,3 +135,34 @@ fn reset_others(slots: &[usize]) {
 pub(crate) fn simulate_fork_child() {
     locked(|slots| reset_others(slots));
 }
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::simulate_fork_child;
+    use crate::{Gate, GateState};
+
+    #[test]
+    fn entries_of_other_threads_stop_counting_and_their_slots_are_reused() {
+        let gate = Gate::new_fence_fallback();
+        gate.open();
+        std::thread::scope(|s| {
+            s.spawn(|| {
+                // A thread that "vanishes" inside the gate: its entry is never left.
+                std::mem::forget(gate.enter().unwrap());
+            });
+        });
+        let mine = gate.enter().unwrap();
+        assert_eq!(gate.in_flight(), 2);
+        simulate_fork_child();
+        // Only this thread's own entry is left.
+        assert_eq!(gate.in_flight(), 1);
+        drop(mine);
+        let slots = gate.__slot_count();
+        std::thread::scope(|s| {
+            s.spawn(|| drop(gate.enter().unwrap()));
+        });
+        assert_eq!(gate.__slot_count(), slots, "the freed slot is reused");
+        gate.close().unwrap();
+        assert_eq!(gate.state(), GateState::Closed);
+    }
+}
