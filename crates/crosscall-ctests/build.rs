@@ -14,6 +14,8 @@ fn main() {
         "c/state_tests.c",
         "c/unload_tests.c",
         "c/fork_tests.c",
+        "c/signal_tests.c",
+        "c/longjmp_tests.c",
     ];
     for path in sources
         .iter()

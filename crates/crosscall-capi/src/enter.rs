@@ -10,10 +10,10 @@
 use std::ffi::c_int;
 use std::time::Duration;
 
-use crosscall::{EnterError, Gate, Pass};
+use crosscall::{EnterError, Gate, Pass, SlowPathRefused};
 
 use crate::barrier::{guarded, guarded_void};
-use crate::codes::{enter_code, CROSSCALL_ERR_INVALID, CROSSCALL_OK};
+use crate::codes::{enter_code, CROSSCALL_ERR_BUSY, CROSSCALL_ERR_INVALID, CROSSCALL_OK};
 use crate::handle::{checked, crosscall_gate, gate_ptr};
 
 /// How long an entry may wait for the gate to open.
@@ -55,6 +55,10 @@ unsafe fn enter_with(gate: *mut crosscall_gate, wait: Wait) -> c_int {
 #[inline(never)]
 #[allow(improper_ctypes_definitions)] // Rust-to-Rust only (`Wait` is not a C type).
 unsafe extern "C" fn enter_slow(gate: *mut crosscall_gate, wait: Wait) -> c_int {
+    // A handler that interrupted this thread's own slow path is refused (see `signal.rs`).
+    let Ok(_slow_path) = Gate::__begin_slow_path(true) else {
+        return CROSSCALL_ERR_BUSY;
+    };
     guarded(|| {
         // SAFETY: forwarded contract.
         let handle = match unsafe { checked(gate) } {
@@ -175,6 +179,13 @@ unsafe extern "C" fn leave_slow(gate: *mut crosscall_gate) {
     if gate.is_null() {
         return;
     }
+    // Busy: a handler that interrupted this thread's own slow path; its entries were refused
+    // as busy too, so there is nothing of its own to leave. No state: nothing to guard.
+    let _slow_path = match Gate::__begin_slow_path(false) {
+        Ok(guard) => Some(guard),
+        Err(SlowPathRefused::Busy) => return,
+        Err(SlowPathRefused::NotPrepared) => None,
+    };
     guarded_void(|| {
         // SAFETY: forwarded contract. `checked` records the message for a bad pointer.
         let Ok(handle) = (unsafe { checked(gate) }) else {

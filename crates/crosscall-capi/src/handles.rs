@@ -251,6 +251,11 @@ pub unsafe extern "C" fn crosscall_handle_get(
     h: u64,
     obj: *mut *mut c_void,
 ) -> c_int {
+    if !obj.is_null() {
+        // `*obj` is NULL on every error, as documented, including a bad `t` (and a panic).
+        // SAFETY: `obj` is non-NULL and, by contract, valid for writing one pointer.
+        unsafe { obj.write(ptr::null_mut()) };
+    }
     guarded(|| {
         // SAFETY: forwarded contract.
         let table = match unsafe { checked_table(t) } {

@@ -28,20 +28,24 @@
 
 mod barrier;
 mod codes;
+mod depth;
 mod enter;
 mod handle;
 mod handles;
 mod last_error;
 mod lifecycle;
+mod signal;
 mod state;
 
 pub use codes::*;
+pub use depth::*;
 pub use enter::*;
 pub use handle::crosscall_gate;
 pub use handle::{crosscall_gate_free, crosscall_gate_new};
 pub use handles::*;
 pub use last_error::*;
 pub use lifecycle::*;
+pub use signal::*;
 pub use state::{
     crosscall_gate_enter_state, crosscall_gate_open_state, crosscall_gate_reopen_state,
 };

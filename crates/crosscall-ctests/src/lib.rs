@@ -107,6 +107,10 @@ c_tests!(
     ctest_fork_with_a_thread_inside,
     ctest_fork_from_inside_the_gate,
     ctest_forks_under_traffic_leave_drainable_gates,
+    ctest_signal_entries_on_a_prepared_thread_switching_gates,
+    ctest_signal_first_entry_is_refused_not_deadlocked,
+    ctest_longjmp_landing_site_restores_depth,
+    ctest_longjmp_without_restore_ends_with_the_thread,
 );
 
 extern "C" {

@@ -97,6 +97,8 @@ pub use bytes::{BytesError, CBuf};
 pub use fence::DISABLE_MEMBARRIER_ENV;
 pub use gate::attach;
 pub use gate::open_error::OpenError;
+#[doc(hidden)]
+pub use gate::SlowPathRefused;
 pub use gate::{CloseError, EnterError, Gate, GateState, Pass};
 pub use handle::Handle;
 pub use handles::{HandleError, Handles, InsertError};

@@ -943,6 +943,12 @@ impl Gate {
         addr == gate as usize && (local::SLOT_NEVER_NULL || !slot.is_null()) && leave_slot(slot)
     }
 
+    /// The calling thread's slot of this gate, if it has one; allocates nothing, takes no
+    /// lock (for `held.rs`).
+    pub(crate) fn owned_slot_here(&self) -> Option<*const PaddedSlot> {
+        self.existing_id().and_then(slots::owned_slot)
+    }
+
     /// Not public API: leaves one held entry of this gate on the calling thread. `false`
     /// (and nothing changes) if the thread holds none. The C API's slow path: the thread's
     /// slot is looked up by gate id (the cached one first), so this works for any gate the

@@ -19,12 +19,15 @@
 
 pub mod attach;
 pub(crate) mod fork;
+mod held;
 mod lifecycle;
 pub(crate) mod local;
 pub(crate) mod open_error;
 mod pin;
+pub(crate) mod signal;
 pub(crate) mod slots;
 pub(crate) mod thread_exit;
 
 pub(crate) use lifecycle::{key_id, leave_entered, open_key, Found, Reopen, Wait};
 pub use lifecycle::{CloseError, EnterError, Gate, GateState, Pass};
+pub use signal::SlowPathRefused;

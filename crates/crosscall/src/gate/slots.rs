@@ -334,8 +334,10 @@ pub(crate) fn owned_slot(id: usize) -> Option<*const PaddedSlot> {
         return Some(slot);
     }
     thread_exit::with_slots(false, |owned| {
+        // `try_borrow`: a signal handler may have interrupted a borrow (`signal.rs`).
         owned
-            .borrow()
+            .try_borrow()
+            .ok()?
             .0
             .iter()
             .find(|(gid, _)| *gid == id)

@@ -31,9 +31,9 @@
 //! thread-locals), the state is a `thread_local!` with a destructor, as before.
 
 #[cfg(all(unix, not(loom)))]
-pub(crate) use key::{arm_detach, with_slots};
+pub(crate) use key::{arm_detach, begin_slow_path, with_slots};
 #[cfg(any(not(unix), loom))]
-pub(crate) use thread_local_dtor::{arm_detach, with_slots};
+pub(crate) use thread_local_dtor::{arm_detach, begin_slow_path, with_slots};
 
 use crate::gate::slots::PaddedSlot;
 
@@ -67,6 +67,9 @@ mod key {
         slots: RefCell<OwnedSlots>,
         /// Whether the thread attached: the exit then detaches it.
         attached: Cell<bool>,
+        /// Whether the thread is inside a C API slow path (`signal.rs`): a call that finds it
+        /// set interrupted that path (a signal handler) and is refused at once.
+        busy: Cell<bool>,
     }
 
     // No `Drop`, `const`-initialized: a plain TLS word, readable and writable at any point of
@@ -109,6 +112,51 @@ mod key {
         unsafe { libc::pthread_getspecific(key()) }.cast()
     }
 
+    /// [`current`] without creating the key: no lock, no allocation (for `signal.rs`).
+    fn current_if_keyed() -> *mut ThreadState {
+        match KEY.get() {
+            // SAFETY: a created key is live (never deleted).
+            Some(&key) => unsafe { libc::pthread_getspecific(key) }.cast(),
+            None => std::ptr::null_mut(),
+        }
+    }
+
+    /// The calling thread marked as inside a slow path until this drops (see `signal.rs`).
+    pub(crate) struct SlowPath(*const ThreadState);
+
+    impl Drop for SlowPath {
+        fn drop(&mut self) {
+            // SAFETY: as in `begin_slow_path`: the thread's own live state, or NULL.
+            if let Some(state) = unsafe { self.0.as_ref() } {
+                state.busy.set(false);
+            }
+        }
+    }
+
+    /// Marks the calling thread as inside a slow path. `Err(true)`: it already is (this call
+    /// interrupted it). `Err(false)`: it has no state and `create` is false (never prepared).
+    /// With `create`, a thread without state gets one (its first entry: allocates).
+    pub(crate) fn begin_slow_path(create: bool) -> Result<SlowPath, bool> {
+        let state = if create {
+            current_or_armed()
+        } else {
+            current_if_keyed()
+        };
+        // SAFETY: as in `with_slots`: a non-null value is this thread's live state, freed
+        // only by `release_at_exit` after the C library cleared it from the key (never while
+        // a call of this thread is in progress).
+        match unsafe { state.as_ref() } {
+            Some(state) if state.busy.get() => Err(true),
+            Some(state) => {
+                state.busy.set(true);
+                Ok(SlowPath(state))
+            }
+            // Exiting past the last destructor round: nothing to guard, nothing to refuse.
+            None if create => Ok(SlowPath(std::ptr::null())),
+            None => Err(false),
+        }
+    }
+
     /// The calling thread's state, created and armed if it has none; NULL if it has none and
     /// can no longer be released at exit (see the module docs).
     fn current_or_armed() -> *mut ThreadState {
@@ -119,6 +167,7 @@ mod key {
         let state = Box::into_raw(Box::new(ThreadState {
             slots: RefCell::new(OwnedSlots::new()),
             attached: Cell::new(false),
+            busy: Cell::new(false),
         }));
         // SAFETY: `key()` is a live key; the value is only ever read back by this module.
         if unsafe { libc::pthread_setspecific(key(), state.cast()) } != 0 {
@@ -172,7 +221,9 @@ mod key {
         // `current_or_armed`; the C library passes each one once, after clearing it from the
         // key, so this is its only owner now.
         let state = unsafe { Box::from_raw(value.cast::<ThreadState>()) };
-        let ThreadState { slots, attached } = *state;
+        let ThreadState {
+            slots, attached, ..
+        } = *state;
         // `OwnedSlots::drop`: forgets the cache, then releases (or keeps) each slot.
         drop(slots);
         if attached.get() {
@@ -225,5 +276,35 @@ mod thread_local_dtor {
     /// being torn down (the detach would never run).
     pub(crate) fn arm_detach() -> bool {
         DETACH_GUARD.try_with(|_| ()).is_ok()
+    }
+
+    std::thread_local! {
+        static BUSY: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+        static PREPARED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+    }
+
+    /// As the unix version.
+    pub(crate) struct SlowPath(bool);
+
+    impl Drop for SlowPath {
+        fn drop(&mut self) {
+            if self.0 {
+                let _ = BUSY.try_with(|busy| busy.set(false));
+            }
+        }
+    }
+
+    /// As the unix version.
+    pub(crate) fn begin_slow_path(create: bool) -> Result<SlowPath, bool> {
+        if create {
+            let _ = PREPARED.try_with(|p| p.set(true));
+        } else if !PREPARED.try_with(|p| p.get()).unwrap_or(false) {
+            return Err(false);
+        }
+        match BUSY.try_with(|busy| busy.replace(true)) {
+            Ok(true) => Err(true),
+            Ok(false) => Ok(SlowPath(true)),
+            Err(_) => Ok(SlowPath(false)),
+        }
     }
 }
