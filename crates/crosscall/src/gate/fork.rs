@@ -24,10 +24,12 @@ use std::sync::Once;
 
 use crate::gate::slots::PaddedSlot;
 
-/// Every live slot's address, behind [`LOCK`].
-struct Registry(UnsafeCell<Vec<usize>>);
+/// Every live slot, behind [`LOCK`]. Pointers, not addresses: the child handler dereferences
+/// them.
+struct Registry(UnsafeCell<Vec<*const PaddedSlot>>);
 
-// SAFETY: the vector is only accessed with `LOCK` held (see `locked`).
+// SAFETY: the vector is only accessed with `LOCK` held (see `locked`); the slots it points to
+// are `Sync` and alive while listed.
 unsafe impl Sync for Registry {}
 
 static SLOTS: Registry = Registry(UnsafeCell::new(Vec::new()));
@@ -51,7 +53,7 @@ fn unlock() {
     LOCK.store(false, Ordering::Release);
 }
 
-fn locked<R>(f: impl FnOnce(&mut Vec<usize>) -> R) -> R {
+fn locked<R>(f: impl FnOnce(&mut Vec<*const PaddedSlot>) -> R) -> R {
     lock();
     // SAFETY: `LOCK` is held: no other reference to the vector exists until `unlock`.
     let result = f(unsafe { &mut *SLOTS.0.get() });
@@ -62,13 +64,13 @@ fn locked<R>(f: impl FnOnce(&mut Vec<usize>) -> R) -> R {
 /// Lists a new slot (called once per slot, before it is published to its gate).
 pub(crate) fn register(slot: *const PaddedSlot) {
     install_handlers();
-    locked(|slots| slots.push(slot as usize));
+    locked(|slots| slots.push(slot));
 }
 
 /// Removes a slot that is being freed (its last reference is gone).
 pub(crate) fn unregister(slot: *const PaddedSlot) {
     locked(|slots| {
-        if let Some(at) = slots.iter().position(|&s| s == slot as usize) {
+        if let Some(at) = slots.iter().position(|&s| std::ptr::eq(s, slot)) {
             slots.swap_remove(at);
         }
     });
@@ -118,14 +120,14 @@ extern "C" fn child() {
 
 /// Resets every listed slot that the calling thread does not own. With `LOCK` held, so every
 /// listed slot is alive (a slot is unlisted before it is freed).
-fn reset_others(slots: &[usize]) {
-    for &addr in slots {
-        if crate::gate::thread_exit::owns_slot(addr as *const PaddedSlot) {
+fn reset_others(slots: &[*const PaddedSlot]) {
+    for &slot in slots {
+        if crate::gate::thread_exit::owns_slot(slot) {
             continue;
         }
         // SAFETY: listed slots are alive while listed (see above); resetting writes only the
         // slot's atomics.
-        unsafe { &*(addr as *const PaddedSlot) }.reset_after_fork();
+        unsafe { &*slot }.reset_after_fork();
     }
 }
 

@@ -130,7 +130,8 @@ pub(crate) fn local() -> *mut Local {
     target_arch = "x86_64",
     target_os = "linux",
     target_env = "gnu",
-    not(loom)
+    not(loom),
+    not(miri)
 ))]
 mod imp {
     use super::{Local, EMPTY_KEY, PHASE_NEVER};
@@ -286,7 +287,8 @@ mod imp {
     target_arch = "x86_64",
     target_os = "linux",
     target_env = "gnu",
-    not(loom)
+    not(loom),
+    not(miri)
 )))]
 mod imp {
     use super::{Local, EMPTY_ADDR, EMPTY_KEY, PHASE_NEVER};
