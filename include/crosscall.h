@@ -111,6 +111,26 @@ extern "C" {
 #endif // __cplusplus
 
 /**
+ * Closes the gate like `crosscall_gate_close()` (stops admission, waits until every admitted
+ * call has left) but does **not** call the state's `destroy`: the state is abandoned, and
+ * its pointer is stored in `*state` (NULL if the gate carried none, or if this close did not
+ * end the generation) so the caller may release what it safely can.
+ *
+ * Meant for a `fork()` child: the state it inherited may own threads that exist only in the
+ * parent (a tokio runtime, a thread pool); destroying it there would wait for them for ever.
+ * Abandon it, then `crosscall_gate_reopen_state()` with a state made in the child.
+ *
+ * `state` may be NULL (the pointer is then not reported). Errors as `crosscall_gate_close()`;
+ * on error `*state` is NULL and nothing was abandoned.
+ *
+ * # Safety
+ *
+ * `gate` must be NULL or a live pointer from `crosscall_gate_new`; `state` must be NULL or
+ * valid for writing one pointer.
+ */
+int crosscall_gate_close_abandon(crosscall_gate *gate, void **state);
+
+/**
  * A static, human-readable description of a `crosscall_*` return code.
  *
  * Never returns NULL; an unknown code gives `"unknown crosscall return code"`. The string is

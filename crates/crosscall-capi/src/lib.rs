@@ -26,6 +26,7 @@
 //! symbols without bundling two copies of std).
 #![deny(unsafe_op_in_unsafe_fn, missing_docs)]
 
+mod abandon;
 mod barrier;
 mod codes;
 mod depth;
@@ -37,6 +38,7 @@ mod lifecycle;
 mod signal;
 mod state;
 
+pub use abandon::*;
 pub use codes::*;
 pub use depth::*;
 pub use enter::*;

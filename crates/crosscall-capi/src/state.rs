@@ -35,6 +35,11 @@ impl Installed {
         destroy: None,
     };
 
+    /// The state pointer, without destroying it (`crosscall_gate_close_abandon`).
+    pub(crate) fn state_ptr(self) -> *mut c_void {
+        self.state
+    }
+
     /// Calls the destructor (if any) on the calling thread.
     ///
     /// # Safety

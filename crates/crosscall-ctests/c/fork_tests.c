@@ -174,12 +174,63 @@ int ctest_forks_under_traffic_leave_drainable_gates(void) {
         int failed = in_child(child_closes_under_inherited_traffic, &tr);
         if (failed != 0) return failed;
     }
+    /* The parent's traffic goes on (waits up to 10 s for the loaded machine to run it). */
     long before = atomic_load(&tr.calls);
-    sleep_ms(5);
-    CHECK(atomic_load(&tr.calls) > before); /* the parent's traffic went on */
+    for (int waited = 0; atomic_load(&tr.calls) <= before && waited < 10000; waited++) {
+        sleep_ms(1);
+    }
+    CHECK(atomic_load(&tr.calls) > before);
     atomic_store(&tr.stop, 1);
     for (int i = 0; i < TRAFFIC_THREADS; i++) JOIN_CHECK(t[i]);
     CHECK(crosscall_gate_close(tr.gate) == CROSSCALL_OK);
     crosscall_gate_free(tr.gate);
+    return 0;
+}
+
+/* ---- a state that owns the parent's threads: the child abandons it and starts over ---- */
+
+static atomic_int destroyed_parent_state, destroyed_child_state;
+static int parent_state = 1, child_state = 2;
+
+static void destroy_state(void *state) {
+    if (state == &parent_state) atomic_fetch_add(&destroyed_parent_state, 1);
+    if (state == &child_state) atomic_fetch_add(&destroyed_child_state, 1);
+}
+
+static int child_abandons_and_reopens(void *arg) {
+    struct holder *h = arg;
+    void *abandoned = NULL;
+    CHECK(crosscall_gate_close_abandon(h->gate, &abandoned) == CROSSCALL_OK);
+    CHECK(abandoned == &parent_state);
+    CHECK(atomic_load(&destroyed_parent_state) == 0); /* not destroyed in the child */
+    CHECK(crosscall_gate_close_abandon(h->gate, &abandoned) == CROSSCALL_OK);
+    CHECK(abandoned == NULL); /* already closed: nothing more to abandon */
+    CHECK(crosscall_gate_reopen_state(h->gate, &child_state, destroy_state) == CROSSCALL_OK);
+    void *seen = NULL;
+    CHECK(crosscall_gate_enter_state(h->gate, &seen) == CROSSCALL_OK);
+    CHECK(seen == &child_state);
+    crosscall_gate_leave(h->gate);
+    CHECK(crosscall_gate_close(h->gate) == CROSSCALL_OK);
+    CHECK(atomic_load(&destroyed_child_state) == 1);
+    CHECK(atomic_load(&destroyed_parent_state) == 0);
+    CHECK(crosscall_gate_close_abandon(NULL, &abandoned) == CROSSCALL_ERR_INVALID);
+    CHECK(abandoned == NULL);
+    return 0;
+}
+
+int ctest_fork_child_abandons_the_state_and_reopens(void) {
+    struct holder h = {.gate = crosscall_gate_new()};
+    CHECK(h.gate != NULL);
+    CHECK(crosscall_gate_open_state(h.gate, &parent_state, destroy_state) == CROSSCALL_OK);
+    pthread_t t;
+    CHECK(pthread_create(&t, NULL, hold_entry, &h) == 0);
+    while (!atomic_load(&h.inside)) sleep_ms(1);
+    int failed = in_child(child_abandons_and_reopens, &h);
+    if (failed != 0) return failed;
+    atomic_store(&h.release, 1);
+    JOIN_CHECK(t);
+    CHECK(crosscall_gate_close(h.gate) == CROSSCALL_OK);
+    CHECK(atomic_load(&destroyed_parent_state) == 1); /* the parent destroys its own */
+    crosscall_gate_free(h.gate);
     return 0;
 }

@@ -107,6 +107,7 @@ c_tests!(
     ctest_fork_with_a_thread_inside,
     ctest_fork_from_inside_the_gate,
     ctest_forks_under_traffic_leave_drainable_gates,
+    ctest_fork_child_abandons_the_state_and_reopens,
     ctest_signal_entries_on_a_prepared_thread_switching_gates,
     ctest_signal_first_entry_is_refused_not_deadlocked,
     ctest_longjmp_landing_site_restores_depth,

@@ -17,3 +17,8 @@ fn fork_from_inside_the_gate() {
 fn forks_under_traffic_leave_drainable_gates() {
     c::ctest_forks_under_traffic_leave_drainable_gates();
 }
+
+#[test]
+fn fork_child_abandons_the_state_and_reopens() {
+    c::ctest_fork_child_abandons_the_state_and_reopens();
+}
