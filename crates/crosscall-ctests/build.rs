@@ -16,6 +16,7 @@ fn main() {
         "c/fork_tests.c",
         "c/signal_tests.c",
         "c/longjmp_tests.c",
+        "c/thread_end_tests.c",
     ];
     for path in sources
         .iter()

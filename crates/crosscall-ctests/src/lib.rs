@@ -112,6 +112,10 @@ c_tests!(
     ctest_signal_first_entry_is_refused_not_deadlocked,
     ctest_longjmp_landing_site_restores_depth,
     ctest_longjmp_without_restore_ends_with_the_thread,
+    ctest_pthread_exit_and_cancel_inside_end_the_entries,
+    ctest_ten_thousand_threads_enter_once_and_exit,
+    ctest_exit_with_threads_inside_does_not_hang,
+    ctest_lifecycle_misuse_is_refused,
 );
 
 extern "C" {
