@@ -52,4 +52,12 @@ impl Gate {
             }
         })
     }
+
+    /// Not public API: while the returned guard lives, the calling thread is not marked as
+    /// inside a slow path: for user code a slow path calls (a state's destructor), which may
+    /// call back into crosscall.
+    #[doc(hidden)]
+    pub fn __pause_slow_path() -> impl Sized {
+        thread_exit::pause_slow_path()
+    }
 }

@@ -31,9 +31,9 @@
 //! thread-locals), the state is a `thread_local!` with a destructor, as before.
 
 #[cfg(all(unix, not(loom)))]
-pub(crate) use key::{arm_detach, begin_slow_path, with_slots};
+pub(crate) use key::{arm_detach, begin_slow_path, pause_slow_path, with_slots};
 #[cfg(any(not(unix), loom))]
-pub(crate) use thread_local_dtor::{arm_detach, begin_slow_path, with_slots};
+pub(crate) use thread_local_dtor::{arm_detach, begin_slow_path, pause_slow_path, with_slots};
 
 use crate::gate::slots::PaddedSlot;
 
@@ -129,6 +129,29 @@ mod key {
             // SAFETY: as in `begin_slow_path`: the thread's own live state, or NULL.
             if let Some(state) = unsafe { self.0.as_ref() } {
                 state.busy.set(false);
+            }
+        }
+    }
+
+    /// Clears the calling thread's busy mark until the guard drops (user code called from
+    /// inside a slow path, which may call back into crosscall).
+    pub(crate) fn pause_slow_path() -> SlowPathPaused {
+        let state = current_if_keyed();
+        // SAFETY: as in `begin_slow_path`.
+        match unsafe { state.as_ref() } {
+            Some(state) if state.busy.replace(false) => SlowPathPaused(state),
+            _ => SlowPathPaused(std::ptr::null()),
+        }
+    }
+
+    /// Restores the busy mark [`pause_slow_path`] cleared.
+    pub(crate) struct SlowPathPaused(*const ThreadState);
+
+    impl Drop for SlowPathPaused {
+        fn drop(&mut self) {
+            // SAFETY: as in `begin_slow_path`: the thread's own live state, or NULL.
+            if let Some(state) = unsafe { self.0.as_ref() } {
+                state.busy.set(true);
             }
         }
     }
@@ -292,6 +315,22 @@ mod thread_local_dtor {
                 let _ = BUSY.try_with(|busy| busy.set(false));
             }
         }
+    }
+
+    /// As the unix version.
+    pub(crate) struct SlowPathPaused(bool);
+
+    impl Drop for SlowPathPaused {
+        fn drop(&mut self) {
+            if self.0 {
+                let _ = BUSY.try_with(|busy| busy.set(true));
+            }
+        }
+    }
+
+    /// As the unix version.
+    pub(crate) fn pause_slow_path() -> SlowPathPaused {
+        SlowPathPaused(BUSY.try_with(|busy| busy.replace(false)).unwrap_or(false))
     }
 
     /// As the unix version.
