@@ -1,6 +1,30 @@
 /*
  * Every symbol is prefixed crosscall_. Functions that return int return CROSSCALL_OK (0) or a
  * negative CROSSCALL_ERR_* code; on error, crosscall_last_error_message() says why.
+ *
+ * Process lifecycle (docs/DESIGN.md, "Process lifecycle"):
+ *
+ * - dlclose(): a library built on crosscall pins itself (RTLD_NODELETE) when a thread first
+ *   attaches or enters, because its pthread key destructor must outlive the threads that used
+ *   it. dlclose() returns 0 but the library stays mapped; a later dlopen() returns the same
+ *   instance, whose gates are as the last close left them (free and re-create C gates; reopen
+ *   Rust ones). Threads alive at dlclose() exit cleanly; cycles use up no pthread keys.
+ * - fork(): in the child, entries of threads that did not survive the fork no longer count;
+ *   inherited gates can be entered, closed, reopened and freed. The forking thread's own
+ *   entries stay. A state owning threads that exist only in the parent is given up with
+ *   crosscall_gate_close_abandon() (no destroy), then crosscall_gate_reopen_state().
+ * - Signal handlers: async-signal-safe are crosscall_gate_try_enter_signal(),
+ *   crosscall_gate_leave() after it, and crosscall_gate_depth(), on a thread that entered or
+ *   prepared the gate before (crosscall_gate_prepare_thread(), outside handlers). Nothing
+ *   else is: a thread's first entry allocates. A handler that interrupts the thread's own
+ *   crosscall call gets CROSSCALL_ERR_BUSY at once (no message, nothing printed).
+ * - longjmp() past crosscall_gate_leave() (lua_error, rb_raise, libpng): save
+ *   crosscall_gate_depth() before the call, crosscall_gate_restore_depth() at the landing
+ *   site. Without it the skipped entries count until the thread exits, and close waits.
+ * - exit() with threads inside: they never run again and crosscall registers nothing that
+ *   waits at exit. In an atexit handler use crosscall_gate_close_timeout(): a plain close
+ *   would wait for ever for those threads. pthread_exit()/pthread_cancel() of a thread inside
+ *   C API entries end its entries.
  */
 
 #ifndef CROSSCALL_H
