@@ -19,5 +19,7 @@ int tcap_init(uint32_t worker_threads);
 int64_t tcap_compute_blocking(int64_t x);
 int tcap_compute_async(int64_t x, tcap_callback callback, void *user_data);
 int tcap_shutdown(uint64_t timeout_ms);
+/* In a fork() child: give up the parent's runtime without dropping it, then tcap_init. */
+int tcap_atfork_child(void);
 
 #endif
