@@ -221,6 +221,12 @@ mod key {
         // destructor (from the `on_detach` hook), and it stays alive while `f` runs on this
         // thread. Only shared references are made; mutation goes through the `RefCell`.
         let state = unsafe { state.as_ref()? };
+        // Borrowed already: this call interrupted `f` on this thread (a signal handler, see
+        // `signal.rs`). Borrowing again would panic ("already borrowed"); answer as for a
+        // thread that has no slots to offer (a first entry then uses a temporary slot).
+        if state.slots.try_borrow_mut().is_err() {
+            return None;
+        }
         Some(f(&state.slots))
     }
 
