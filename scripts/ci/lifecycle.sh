@@ -7,8 +7,9 @@
 #   2. Miri on a subset of crosscall's tests (see MIRI_* below for what is left out and why);
 #   3. AddressSanitizer on every C test (crates/crosscall-ctests: real pthreads, dlopen cycles,
 #      fork, signals) and on the gate's real-thread stress tests;
-#   4. ThreadSanitizer on the gate's and the state gate's real-thread stress tests, std rebuilt
-#      instrumented (-Zbuild-std) so its synchronization is visible to TSan.
+#   4. ThreadSanitizer on the gate's and the state gate's real-thread stress tests and the C
+#      tests that do not fork, std rebuilt instrumented (-Zbuild-std) so its synchronization
+#      is visible to TSan.
 #
 # Installs what it needs (Debian 12, as root; idempotent). About 8-10 minutes on 2 cores, most
 # of it building the sanitizer and Miri sysroots. Usage: bash scripts/ci/lifecycle.sh [lua|miri|asan|tsan]...
@@ -82,7 +83,7 @@ if want asan; then
 fi
 
 if want tsan; then
-    part "ThreadSanitizer: the gate's and the state gate's real-thread stress tests"
+    part "ThreadSanitizer: the stress tests and the C tests that do not fork"
     nightly rust-src
     # --export-dynamic as for ASan (the C tests dlopen() instrumented cdylibs); the same flags
     # for both runs, so std is rebuilt once.
@@ -91,5 +92,10 @@ if want tsan; then
     export TSAN_OPTIONS="halt_on_error=1"
     cargo +nightly test -Zbuild-std --target "$host" --target-dir target/tsan \
         -p crosscall --test gate --test state_gate --test attach
+    # The C tests too, except those that fork with threads running: TSan does not support a
+    # multi-threaded fork (the child reports the parent's threads as leaked and exits 66);
+    # they run natively, under valgrind and under ASan.
+    cargo +nightly test -Zbuild-std --target "$host" --target-dir target/tsan \
+        -p crosscall-ctests -- --skip fork --skip exit_with_threads_inside
     unset RUSTFLAGS CFLAGS TSAN_OPTIONS
 fi
