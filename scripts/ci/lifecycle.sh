@@ -39,10 +39,9 @@ fi
 if want miri; then
     part "Miri (crosscall: unit tests, gate and state gate tests)"
     nightly miri rust-src
-    # Tree Borrows: the slot list hands out `Arc`s re-made from pointers it walked through
-    # shared references (SlotList::claim), which Stacked Borrows rejects and Tree Borrows
-    # accepts. Isolation off: the tests read the clock (timeouts) and the environment.
-    export MIRIFLAGS="-Zmiri-disable-isolation -Zmiri-tree-borrows"
+    # Stacked Borrows (Miri's default). Isolation off: the tests read the clock (timeouts)
+    # and the environment.
+    export MIRIFLAGS="-Zmiri-disable-isolation"
     # Under Miri the gate uses the fence(SeqCst) fallback (no membarrier syscall) and the
     # portable thread_local! (no inline asm); pthread keys, so the thread-exit path is the
     # one on every unix. Left out (covered natively, under loom, TSan and ASan): the stress

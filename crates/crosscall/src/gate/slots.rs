@@ -128,7 +128,11 @@ impl SlotList {
 
     /// Claims a free slot for the calling thread, or adds a new one.
     pub(crate) fn claim(&self) -> Arc<PaddedSlot> {
-        for slot in self.iter() {
+        // Raw pointers as `push` published them: an `Arc` re-made from one may free the slot
+        // (a pointer derived from a `&PaddedSlot` may not: Miri reports that).
+        for raw in self.iter_raw() {
+            // SAFETY: as in `iter`.
+            let slot = unsafe { &*raw };
             // Acquire pairs with the Release in `release`: the previous owner's last depth
             // store (0) happens before we reuse the slot.
             if !slot.in_use.load(Ordering::Relaxed)
@@ -137,7 +141,6 @@ impl SlotList {
                     .compare_exchange(false, true, Ordering::Acquire, Ordering::Relaxed)
                     .is_ok()
             {
-                let raw: *const PaddedSlot = slot;
                 // SAFETY: every slot in the list came from `Arc::into_raw` in `push` and the
                 // list's own reference keeps it alive while `self` is borrowed.
                 unsafe {
@@ -176,6 +179,22 @@ impl SlotList {
                 }
             }
         }
+    }
+
+    /// [`SlotList::iter`] as the pointers `push` published (from `Arc::into_raw`).
+    fn iter_raw(&self) -> impl Iterator<Item = *const PaddedSlot> + '_ {
+        // Acquire pairs with the Release in `push`.
+        let mut cur = self.head.load(Ordering::Acquire) as *const PaddedSlot;
+        std::iter::from_fn(move || {
+            if cur.is_null() {
+                return None;
+            }
+            let this = cur;
+            // SAFETY: as in `iter`; the reference lives for this read of `next` only, and
+            // `this` keeps the provenance `push` gave it.
+            cur = unsafe { (&*this).next };
+            Some(this)
+        })
     }
 
     /// Every slot ever added, in use or not.
