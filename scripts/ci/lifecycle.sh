@@ -17,8 +17,8 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 
 part() { printf '\n:::: lifecycle: %s\n' "$*"; }
-want() { [[ $# -eq 0 ]] || [[ " ${selected[*]} " == *" $1 "* ]]; }
 selected=("$@")
+want() { [[ ${#selected[@]} -eq 0 ]] || [[ " ${selected[*]} " == *" $1 "* ]]; }
 host=$(rustc -vV | sed -n 's/^host: //p')
 
 nightly() {
