@@ -89,8 +89,13 @@ if want tsan; then
     export RUSTFLAGS="-Zsanitizer=thread -Clink-arg=-Wl,--export-dynamic"
     export CFLAGS="-fsanitize=thread"
     export TSAN_OPTIONS="halt_on_error=1"
+    # slots_of_exited_threads_are_recycled counts slots right after `thread::scope` returns,
+    # which is before the exited threads' key destructors give their slots back: TSan's slow
+    # thread exit makes that window wide enough for the next batch to allocate more (timing,
+    # not a race TSan reports); it runs natively and under ASan.
     cargo +nightly test -Zbuild-std --target "$host" --target-dir target/tsan \
-        -p crosscall --test gate --test state_gate --test attach
+        -p crosscall --test gate --test state_gate --test attach \
+        -- --skip slots_of_exited_threads_are_recycled
     # The C tests too, except those that fork with threads running: TSan does not support a
     # multi-threaded fork (the child reports the parent's threads as leaked and exits 66);
     # they run natively, under valgrind and under ASan.
