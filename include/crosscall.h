@@ -1,6 +1,30 @@
 /*
  * Every symbol is prefixed crosscall_. Functions that return int return CROSSCALL_OK (0) or a
  * negative CROSSCALL_ERR_* code; on error, crosscall_last_error_message() says why.
+ *
+ * Process lifecycle (docs/DESIGN.md, "Process lifecycle"):
+ *
+ * - dlclose(): a library built on crosscall pins itself (RTLD_NODELETE) when a thread first
+ *   attaches or enters, because its pthread key destructor must outlive the threads that used
+ *   it. dlclose() returns 0 but the library stays mapped; a later dlopen() returns the same
+ *   instance, whose gates are as the last close left them (free and re-create C gates; reopen
+ *   Rust ones). Threads alive at dlclose() exit cleanly; cycles use up no pthread keys.
+ * - fork(): in the child, entries of threads that did not survive the fork no longer count;
+ *   inherited gates can be entered, closed, reopened and freed. The forking thread's own
+ *   entries stay. A state owning threads that exist only in the parent is given up with
+ *   crosscall_gate_close_abandon() (no destroy), then crosscall_gate_reopen_state().
+ * - Signal handlers: async-signal-safe are crosscall_gate_try_enter_signal(),
+ *   crosscall_gate_leave() after it, and crosscall_gate_depth(), on a thread that entered or
+ *   prepared the gate before (crosscall_gate_prepare_thread(), outside handlers). Nothing
+ *   else is: a thread's first entry allocates. A handler that interrupts the thread's own
+ *   crosscall call gets CROSSCALL_ERR_BUSY at once (no message, nothing printed).
+ * - longjmp() past crosscall_gate_leave() (lua_error, rb_raise, libpng): save
+ *   crosscall_gate_depth() before the call, crosscall_gate_restore_depth() at the landing
+ *   site. Without it the skipped entries count until the thread exits, and close waits.
+ * - exit() with threads inside: they never run again and crosscall registers nothing that
+ *   waits at exit. In an atexit handler use crosscall_gate_close_timeout(): a plain close
+ *   would wait for ever for those threads. pthread_exit()/pthread_cancel() of a thread inside
+ *   C API entries end its entries.
  */
 
 #ifndef CROSSCALL_H
@@ -104,6 +128,17 @@ typedef enum {
    * `CROSSCALL_ERR_INVALID`.)
    */
   CROSSCALL_ERR_STALE = -6,
+  /**
+   * The call interrupted this thread's own crosscall call (it was made from a signal
+   * handler): refused at once, nothing changed, no last-error message recorded.
+   */
+  CROSSCALL_ERR_BUSY = -7,
+  /**
+   * `crosscall_gate_try_enter_signal()` on a thread that has not prepared the gate
+   * (`crosscall_gate_prepare_thread()`, or an earlier entry): its first entry would
+   * allocate. Refused at once, no last-error message recorded.
+   */
+  CROSSCALL_ERR_NOT_PREPARED = -8,
 } crosscall_code;
 
 /**
@@ -143,12 +178,62 @@ extern "C" {
 #endif // __cplusplus
 
 /**
+ * Closes the gate like `crosscall_gate_close()` (stops admission, waits until every admitted
+ * call has left) but does **not** call the state's `destroy`: the state is abandoned, and
+ * its pointer is stored in `*state` (NULL if the gate carried none, or if this close did not
+ * end the generation) so the caller may release what it safely can.
+ *
+ * Meant for a `fork()` child: the state it inherited may own threads that exist only in the
+ * parent (a tokio runtime, a thread pool); destroying it there would wait for them for ever.
+ * Abandon it, then `crosscall_gate_reopen_state()` with a state made in the child.
+ *
+ * `state` may be NULL (the pointer is then not reported). Errors as `crosscall_gate_close()`;
+ * on error `*state` is NULL and nothing was abandoned.
+ *
+ * # Safety
+ *
+ * `gate` must be NULL or a live pointer from `crosscall_gate_new`; `state` must be NULL or
+ * valid for writing one pointer.
+ */
+int crosscall_gate_close_abandon(crosscall_gate *gate, void **state);
+
+/**
  * A static, human-readable description of a `crosscall_*` return code.
  *
  * Never returns NULL; an unknown code gives `"unknown crosscall return code"`. The string is
  * static: never free it.
  */
 const char *crosscall_strerror(int code);
+
+/**
+ * How many entries of `gate` the calling thread holds (>= 0): entries nest, so this is the
+ * number of `crosscall_gate_leave()` calls it owes. `CROSSCALL_ERR_INVALID` for NULL or not
+ * a gate. Allocates nothing and takes no lock on success (usable from a signal handler).
+ *
+ * # Safety
+ *
+ * `gate` must be NULL or a live pointer from `crosscall_gate_new`.
+ */
+int crosscall_gate_depth(const crosscall_gate *gate);
+
+/**
+ * Gives back the calling thread's entries of `gate` above `depth`, as that many
+ * `crosscall_gate_leave()` calls would; returns how many it gave back (>= 0).
+ *
+ * For a `longjmp` landing site: read `crosscall_gate_depth()` before the call that may jump,
+ * pass it here where the jump lands. The entries given back were skipped by the jump, so
+ * their calls are over; a `close` waiting for them returns.
+ *
+ * `CROSSCALL_ERR_INVALID` for NULL or not a gate, a negative `depth`, or a `depth` above the
+ * thread's current one (entries cannot be given back twice, nor made up); nothing changes
+ * then. `CROSSCALL_ERR_BUSY` from a signal handler that interrupted this thread's own
+ * crosscall call.
+ *
+ * # Safety
+ *
+ * `gate` must be NULL or a live pointer from `crosscall_gate_new`.
+ */
+int crosscall_gate_restore_depth(crosscall_gate *gate, int depth);
 
 /**
  * Enters the gate, waiting while it is not open yet.
@@ -448,6 +533,43 @@ int crosscall_gate_state(const crosscall_gate *gate);
  * `gate` must be NULL or a live pointer from `crosscall_gate_new`.
  */
 int64_t crosscall_gate_in_flight(const crosscall_gate *gate);
+
+/**
+ * Does the calling thread's first-entry work for `gate` ahead of time, without entering:
+ * attaches the thread (running any attach hook) and claims its slot in the gate. This
+ * allocates, so call it outside signal handlers, on every thread whose handlers will enter
+ * `gate`. Afterwards `crosscall_gate_try_enter_signal()` can admit this thread into `gate`.
+ *
+ * Works in any state of the gate (the slot is kept across close and reopen). Calling it
+ * again is a cheap no-op. `CROSSCALL_ERR_INVALID` for NULL or not a gate, or when the
+ * thread is exiting and past the point where it could keep a slot; `CROSSCALL_ERR_BUSY` when
+ * called from a handler that interrupted this thread's own crosscall call.
+ *
+ * # Safety
+ *
+ * `gate` must be NULL or a live pointer from `crosscall_gate_new`.
+ */
+int crosscall_gate_prepare_thread(crosscall_gate *gate);
+
+/**
+ * Enters the gate from a signal handler: async-signal-safe, never waits, never allocates,
+ * never takes a lock held by the interrupted code, records no last-error message.
+ *
+ * Returns `CROSSCALL_OK` (pair it with `crosscall_gate_leave()` in the same handler),
+ * `CROSSCALL_ERR_CLOSED` (closing or closed), `CROSSCALL_ERR_TIMEOUT` (not open yet),
+ * `CROSSCALL_ERR_NOT_PREPARED` (the thread has neither entered nor prepared this gate
+ * before: call `crosscall_gate_prepare_thread()` outside handlers),
+ * `CROSSCALL_ERR_BUSY` (the handler interrupted this thread's own crosscall call),
+ * `CROSSCALL_ERR_INVALID` (NULL or not a gate).
+ *
+ * Also usable outside handlers; there it is `crosscall_gate_try_enter()` without the first
+ * entry and without messages.
+ *
+ * # Safety
+ *
+ * `gate` must be NULL or a live pointer from `crosscall_gate_new`.
+ */
+int crosscall_gate_try_enter_signal(crosscall_gate *gate);
 
 /**
  * Opens an `UNINIT` gate with a state: every admitted call can read `state` with

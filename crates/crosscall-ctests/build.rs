@@ -16,6 +16,11 @@ fn main() {
         "c/handle_churn_tests.c",
         "c/key_destructor_tests.c",
         "c/state_tests.c",
+        "c/unload_tests.c",
+        "c/fork_tests.c",
+        "c/signal_tests.c",
+        "c/longjmp_tests.c",
+        "c/thread_end_tests.c",
         "c/many_gates_tests.c",
     ]
     .into_iter()

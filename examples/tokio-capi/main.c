@@ -8,7 +8,10 @@
  *     refused with "closed" in the last error;
  *   - bad input: NULL callback, init twice, shutdown twice or before init, calls after
  *     shutdown, a callback that calls back into the library (nested async call: accepted or
- *     refused; blocking call and shutdown from a runtime thread: refused).
+ *     refused; blocking call and shutdown from a runtime thread: refused);
+ *   - fork() while the runtime runs and a C thread is inside the library: the child gives the
+ *     inherited runtime up (tcap_atfork_child, nothing dropped), initializes its own and
+ *     serves calls; the parent goes on.
  * Usage: main [threads] [async_calls_per_thread] [hammer_ms]   (defaults 4, 2000, 200) */
 #include <errno.h>
 #include <inttypes.h>
@@ -17,7 +20,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "tcap.h"
 
@@ -246,6 +251,45 @@ static void round_trip(int round, int threads, int max_async, long hammer_ms) {
     if (acc == 0 || atomic_load(&blocking_ok) <= threads) FAIL(30, "round %d made too few calls", round);
 }
 
+/* A C thread blocked inside the library (in tcap_compute_blocking) while main forks. */
+static atomic_int fork_caller_inside;
+static void *call_across_fork(void *arg) {
+    (void)arg;
+    atomic_store(&fork_caller_inside, 1);
+    for (int i = 0; i < 50; i++) {
+        if (tcap_compute_blocking(i) != 2 * i) return (void *)1;
+    }
+    return NULL;
+}
+
+/* The child of a fork taken while the runtime runs: start over and serve calls. */
+static void fork_child(void) {
+    if (tcap_atfork_child() != TCAP_OK) FAIL(30, "child: tcap_atfork_child refused");
+    if (tcap_compute_blocking(1) != TCAP_ERR_CLOSED) FAIL(31, "child: call admitted while closed");
+    if (tcap_init(1) != TCAP_OK) FAIL(32, "child: tcap_init failed");
+    for (int64_t x = 0; x < 20; x++) {
+        if (tcap_compute_blocking(x) != 2 * x) FAIL(33, "child: wrong value for %" PRId64, x);
+    }
+    if (tcap_shutdown(1000) != TCAP_OK) FAIL(34, "child: tcap_shutdown failed");
+    _exit(0);
+}
+
+static void fork_round(void) {
+    if (tcap_init(2) != TCAP_OK) FAIL(35, "fork round: tcap_init failed");
+    pthread_t caller;
+    if (pthread_create(&caller, NULL, call_across_fork, NULL) != 0) FAIL(36, "pthread_create");
+    while (!atomic_load(&fork_caller_inside)) sleep_ms(1);
+    pid_t pid = fork();
+    if (pid < 0) FAIL(37, "fork failed");
+    if (pid == 0) fork_child();
+    int status = 0;
+    if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
+        FAIL(38, "fork child failed (status %d)", status);
+    void *failed = NULL;
+    if (pthread_join(caller, &failed) != 0 || failed != NULL) FAIL(39, "parent's caller failed");
+    if (tcap_shutdown(1000) != TCAP_OK) FAIL(40, "fork round: tcap_shutdown failed");
+}
+
 int main(int argc, char **argv) {
     int threads = argc > 1 ? atoi(argv[1]) : 4;
     int max_async = argc > 2 ? atoi(argv[2]) : 2000;
@@ -256,6 +300,10 @@ int main(int argc, char **argv) {
         FAIL(4, "tcap_shutdown before tcap_init was not refused");
 
     round_trip(1, threads, max_async, hammer_ms);
+    /* fork while the runtime runs; the child starts over. Not under valgrind (run.sh
+     * --valgrind sets TCAP_SKIP_FORK): the child leaks the parent's runtime on purpose, which
+     * memcheck's leak check in the child would count as an error. */
+    if (getenv("TCAP_SKIP_FORK") == NULL) fork_round();
     round_trip(2, threads, max_async, hammer_ms); /* init after shutdown: a new generation */
     puts("tokio-capi: OK");
     return 0;

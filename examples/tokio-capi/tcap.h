@@ -21,5 +21,7 @@ int tcap_compute_async(int64_t x, tcap_callback callback, void *user_data);
 int tcap_shutdown(uint64_t timeout_ms);
 /* The calling thread's last error, or NULL; valid until its next failing call. */
 const char *tcap_last_error(void);
+/* In a fork() child: give up the parent's runtime without dropping it, then tcap_init. */
+int tcap_atfork_child(void);
 
 #endif

@@ -31,6 +31,13 @@ pub enum crosscall_code {
     /// was never issued by the table — 0, made up, or another table's — is
     /// `CROSSCALL_ERR_INVALID`.)
     CROSSCALL_ERR_STALE = -6,
+    /// The call interrupted this thread's own crosscall call (it was made from a signal
+    /// handler): refused at once, nothing changed, no last-error message recorded.
+    CROSSCALL_ERR_BUSY = -7,
+    /// `crosscall_gate_try_enter_signal()` on a thread that has not prepared the gate
+    /// (`crosscall_gate_prepare_thread()`, or an earlier entry): its first entry would
+    /// allocate. Refused at once, no last-error message recorded.
+    CROSSCALL_ERR_NOT_PREPARED = -8,
 }
 
 /// Lifecycle states reported by `crosscall_gate_state` (returned as `int`).
@@ -63,6 +70,10 @@ pub const CROSSCALL_ERR_INVALID: c_int = crosscall_code::CROSSCALL_ERR_INVALID a
 pub const CROSSCALL_ERR_PANICKED: c_int = crosscall_code::CROSSCALL_ERR_PANICKED as c_int;
 /// [`crosscall_code::CROSSCALL_ERR_STALE`] as an `int`.
 pub const CROSSCALL_ERR_STALE: c_int = crosscall_code::CROSSCALL_ERR_STALE as c_int;
+/// [`crosscall_code::CROSSCALL_ERR_BUSY`] as an `int`.
+pub const CROSSCALL_ERR_BUSY: c_int = crosscall_code::CROSSCALL_ERR_BUSY as c_int;
+/// [`crosscall_code::CROSSCALL_ERR_NOT_PREPARED`] as an `int`.
+pub const CROSSCALL_ERR_NOT_PREPARED: c_int = crosscall_code::CROSSCALL_ERR_NOT_PREPARED as c_int;
 /// [`crosscall_state::CROSSCALL_STATE_UNINIT`] as an `int`.
 pub const CROSSCALL_STATE_UNINIT: c_int = crosscall_state::CROSSCALL_STATE_UNINIT as c_int;
 /// [`crosscall_state::CROSSCALL_STATE_OPEN`] as an `int`.
@@ -103,6 +114,8 @@ pub extern "C" fn crosscall_strerror(code: c_int) -> *const c_char {
         CROSSCALL_ERR_INVALID => c"invalid argument",
         CROSSCALL_ERR_PANICKED => c"Rust code panicked",
         CROSSCALL_ERR_STALE => c"stale handle (its object was removed)",
+        CROSSCALL_ERR_BUSY => c"interrupted this thread's own crosscall call (signal handler)",
+        CROSSCALL_ERR_NOT_PREPARED => c"thread not prepared for this gate (first entry)",
         _ => c"unknown crosscall return code",
     };
     s.as_ptr()
@@ -123,6 +136,8 @@ mod tests {
             CROSSCALL_ERR_INVALID,
             CROSSCALL_ERR_PANICKED,
             CROSSCALL_ERR_STALE,
+            CROSSCALL_ERR_BUSY,
+            CROSSCALL_ERR_NOT_PREPARED,
         ];
         let unknown = message(12345);
         let mut seen = std::collections::HashSet::new();

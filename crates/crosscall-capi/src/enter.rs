@@ -10,10 +10,10 @@
 use std::ffi::c_int;
 use std::time::Duration;
 
-use crosscall::{EnterError, Gate, HeldLeave, Pass};
+use crosscall::{EnterError, Gate, HeldLeave, Pass, SlowPathRefused};
 
 use crate::barrier::{guarded, guarded_void};
-use crate::codes::{enter_code, CROSSCALL_ERR_INVALID, CROSSCALL_OK};
+use crate::codes::{enter_code, CROSSCALL_ERR_BUSY, CROSSCALL_ERR_INVALID, CROSSCALL_OK};
 use crate::handle::{checked, crosscall_gate, gate_ptr};
 
 /// How long an entry may wait for the gate to open.
@@ -62,6 +62,10 @@ unsafe extern "C" fn enter_slow(gate: *mut crosscall_gate, wait: Wait) -> c_int 
     if unsafe { Gate::__enter_held_refill_at(gate_ptr(gate)) } {
         return CROSSCALL_OK;
     }
+    // A handler that interrupted this thread's own slow path is refused (see `signal.rs`).
+    let Ok(_slow_path) = Gate::__begin_slow_path(true) else {
+        return CROSSCALL_ERR_BUSY;
+    };
     guarded(|| {
         // SAFETY: forwarded contract.
         let handle = match unsafe { checked(gate) } {
@@ -189,6 +193,13 @@ unsafe extern "C" fn leave_slow(gate: *mut crosscall_gate) {
         HeldLeave::LeftWake => return Gate::__wake_closers(),
         HeldLeave::NotLeft => {}
     }
+    // Busy: a handler that interrupted this thread's own slow path; its entries were refused
+    // as busy too, so there is nothing of its own to leave. No state: nothing to guard.
+    let _slow_path = match Gate::__begin_slow_path(false) {
+        Ok(guard) => Some(guard),
+        Err(SlowPathRefused::Busy) => return,
+        Err(SlowPathRefused::NotPrepared) => None,
+    };
     guarded_void(|| {
         // SAFETY: forwarded contract. `checked` records the message for a bad pointer.
         let Ok(handle) = (unsafe { checked(gate) }) else {

@@ -95,6 +95,21 @@ pub(crate) unsafe fn checked<'g>(gate: *const crosscall_gate) -> Result<&'g cros
     Ok(handle)
 }
 
+/// [`checked`] without a last-error message (which would allocate): for callers that must
+/// be async-signal-safe.
+///
+/// # Safety
+///
+/// As for [`checked`].
+pub(crate) unsafe fn checked_quiet<'g>(gate: *const crosscall_gate) -> Option<&'g crosscall_gate> {
+    if gate.is_null() || !gate.is_aligned() {
+        return None;
+    }
+    // SAFETY: as in `checked`.
+    let handle = unsafe { &*gate };
+    (handle.magic.load(Ordering::Relaxed) == LIVE).then_some(handle)
+}
+
 /// Creates a gate in the `UNINIT` state, or returns NULL if memory is exhausted.
 ///
 /// Release it with `crosscall_gate_free()`.

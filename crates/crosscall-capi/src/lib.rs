@@ -26,23 +26,29 @@
 //! symbols without bundling two copies of std).
 #![deny(unsafe_op_in_unsafe_fn, missing_docs)]
 
+mod abandon;
 mod barrier;
 mod codes;
+mod depth;
 mod enter;
 mod handle;
 mod handles;
 mod last_error;
 mod lifecycle;
+mod signal;
 mod state;
 mod stats;
 
+pub use abandon::*;
 pub use codes::*;
+pub use depth::*;
 pub use enter::*;
 pub use handle::crosscall_gate;
 pub use handle::{crosscall_gate_free, crosscall_gate_new};
 pub use handles::*;
 pub use last_error::*;
 pub use lifecycle::*;
+pub use signal::*;
 pub use state::{
     crosscall_gate_enter_state, crosscall_gate_open_state, crosscall_gate_reopen_state,
 };

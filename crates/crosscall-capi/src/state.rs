@@ -35,6 +35,11 @@ impl Installed {
         destroy: None,
     };
 
+    /// The state pointer, without destroying it (`crosscall_gate_close_abandon`).
+    pub(crate) fn state_ptr(self) -> *mut c_void {
+        self.state
+    }
+
     /// Calls the destructor (if any) on the calling thread.
     ///
     /// # Safety
@@ -275,6 +280,9 @@ pub(crate) fn close_destroying(handle: &crosscall_gate, timeout: Option<Duration
     match closed {
         Ok(taken) => {
             if let Some(installed) = taken {
+                // The destructor runs outside the close's slow-path mark, so its calls back
+                // into crosscall are not refused as busy.
+                let _callback = Gate::__pause_slow_path();
                 // SAFETY: taken exactly once by the close that ended its generation; no call
                 // can read it any more. Called after the gate's lock is released, so a
                 // destructor that calls back into the gate does not deadlock.

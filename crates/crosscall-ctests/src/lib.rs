@@ -115,11 +115,49 @@ c_tests!(
     ctest_state_close_destroys_and_reopen_installs,
     ctest_state_destroy_runs_on_the_closing_thread_after_the_drain,
     ctest_state_reopen_cycles_under_load,
+    ctest_fork_with_a_thread_inside,
+    ctest_fork_from_inside_the_gate,
+    ctest_forks_under_traffic_leave_drainable_gates,
+    ctest_fork_child_abandons_the_state_and_reopens,
+    ctest_signal_entries_on_a_prepared_thread_switching_gates,
+    ctest_signal_first_entry_is_refused_not_deadlocked,
+    ctest_longjmp_landing_site_restores_depth,
+    ctest_longjmp_without_restore_ends_with_the_thread,
+    ctest_pthread_exit_and_cancel_inside_end_the_entries,
+    ctest_ten_thousand_threads_enter_once_and_exit,
+    ctest_exit_with_threads_inside_does_not_hang,
+    ctest_lifecycle_misuse_is_refused,
 );
 
 #[cfg(unix)]
 extern "C" {
     fn ctest_cdylib_dlopen(path: *const c_char) -> c_int;
+    fn ctest_unload_cycles_with_threads_alive(
+        hostbench: *const c_char,
+        capi: *const c_char,
+        cycles: c_int,
+    ) -> c_int;
+}
+
+fn c_path(path: &Path) -> CString {
+    CString::new(path.as_os_str().as_encoded_bytes()).expect("a library path has no NUL byte")
+}
+
+/// Runs the C test `ctest_unload_cycles_with_threads_alive` (`c/unload_tests.c`): `cycles`
+/// times dlopen(), calls from C threads, shutdown and dlclose() of the crosscall-hostbench
+/// cdylib at `hostbench` and of the C API library at `capi`, with threads alive across the
+/// cycles that exit at the end. Panics with the failed line if it fails.
+pub fn unload_cycles(hostbench: &Path, capi: &Path, cycles: c_int) {
+    let (hostbench, capi) = (c_path(hostbench), c_path(capi));
+    // SAFETY: both paths are NUL-terminated strings that outlive the call; the C test only
+    // reads them and uses the libraries through the symbols it looks up.
+    let failed_line = unsafe {
+        ctest_unload_cycles_with_threads_alive(hostbench.as_ptr(), capi.as_ptr(), cycles)
+    };
+    assert_eq!(
+        failed_line, 0,
+        "C test ctest_unload_cycles_with_threads_alive failed at line {failed_line} (see stderr)"
+    );
 }
 
 /// Runs the C test `ctest_cdylib_dlopen` (`c/cdylib_tests.c`) on the crosscall-hostbench

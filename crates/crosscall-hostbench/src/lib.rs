@@ -36,7 +36,7 @@
 
 use std::ffi::c_int;
 
-use crosscall::{Gate, StateGate};
+use crosscall::{Gate, GateState, StateGate};
 
 // The C API's symbols (crosscall_last_error_message, ...) in this same .so.
 pub use crosscall_capi;
@@ -93,17 +93,30 @@ pub extern "C" fn hb_export_state_add1(one: &i32, x: i32) -> i32 {
 }
 
 /// Opens the library: calls waiting in the gated functions proceed, later ones are admitted.
-/// Does nothing if it is already open or was shut down.
+/// Does nothing if it is already open; after [`hb_shutdown`] it opens the library again (a
+/// host that `dlclose()`s and `dlopen()`s it again finds the same, pinned instance — see
+/// crosscall's docs/DESIGN.md, "Process lifecycle" — and initializes it again).
 ///
 /// ```
-/// crosscall_hostbench::hb_init();
-/// crosscall_hostbench::hb_init(); // a second call changes nothing
-/// assert_eq!(crosscall_hostbench::hb_export_add1(0), 1);
+/// use crosscall_hostbench::{hb_export_add1, hb_init, hb_shutdown};
+/// hb_init();
+/// hb_init(); // a second call changes nothing
+/// assert_eq!(hb_export_add1(0), 1);
+/// assert_eq!(hb_shutdown(), 0);
+/// hb_init(); // reopens
+/// assert_eq!(hb_export_add1(0), 1);
 /// ```
 #[no_mangle]
 pub extern "C" fn hb_init() {
+    if LIB.state() == GateState::Closed {
+        // Refused (and ignored) unless it is still closed: another thread reopened it.
+        let _ = LIB.reopen();
+    }
     LIB.open();
-    // Refused (and ignored) once open or shut down, as `LIB.open()` is.
+    if STATE.state() == GateState::Closed {
+        let _ = STATE.reopen(1);
+    }
+    // Refused (and ignored) once open, as `LIB.open()` is.
     let _ = STATE.open(1);
 }
 

@@ -43,7 +43,8 @@ pub const DISABLE_MEMBARRIER_ENV: &str = "CROSSCALL_DISABLE_MEMBARRIER";
 pub(crate) fn membarrier_available() -> bool {
     static AVAILABLE: OnceLock<bool> = OnceLock::new();
     *AVAILABLE.get_or_init(|| {
-        if std::env::var_os(DISABLE_MEMBARRIER_ENV).is_some_and(|v| v == "1") {
+        // Miri interprets no syscall: it checks the fence(SeqCst) fallback instead.
+        if cfg!(miri) || std::env::var_os(DISABLE_MEMBARRIER_ENV).is_some_and(|v| v == "1") {
             return false;
         }
         probe_heavy_barrier()

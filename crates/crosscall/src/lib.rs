@@ -122,6 +122,7 @@ pub use gate::attach;
 pub use gate::open_error::OpenError;
 #[doc(hidden)]
 pub use gate::HeldLeave;
+pub use gate::SlowPathRefused;
 pub use gate::{CloseError, EnterError, Gate, GateState, GateStats, Pass};
 pub use handle::Handle;
 pub use handles::{HandleError, Handles, InsertError};

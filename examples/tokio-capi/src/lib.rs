@@ -158,6 +158,35 @@ pub extern "C" fn tcap_shutdown(timeout_ms: u64) -> c_int {
     }
 }
 
+/// In a `fork()` child: gives up the runtime inherited from the parent *without dropping it*,
+/// so that `tcap_init` can start a new one there.
+///
+/// The child has only the thread that forked: the runtime's worker threads exist in the parent
+/// alone, so dropping the runtime in the child would wait for them for ever. Calls that were
+/// inside the library on other threads at the fork do not exist in the child either
+/// (crosscall no longer counts them), so the close below returns at once. The runtime's memory
+/// is leaked in the child, once per fork. Returns `TCAP_OK`, or `TCAP_ERR_STATE` if the
+/// library was not running (then there is nothing to give up; `tcap_init` works as usual).
+#[crosscall::ungated]
+#[no_mangle]
+pub extern "C" fn tcap_atfork_child() -> c_int {
+    if Handle::try_current().is_ok() {
+        return refuse(
+            TCAP_ERR_STATE,
+            "tcap_atfork_child: called from a runtime thread",
+        );
+    }
+    match LIB.close() {
+        Ok(Some(inherited)) => {
+            // The fork policy of a state that owns threads: drop nothing, start over.
+            std::mem::forget(inherited);
+            TCAP_OK
+        }
+        Ok(None) => refuse(TCAP_ERR_STATE, "tcap_atfork_child: not running"),
+        Err(e) => refuse(TCAP_ERR_STATE, &format!("tcap_atfork_child: {e}")),
+    }
+}
+
 /// The simulated async work.
 async fn work(x: i64) -> i64 {
     tokio::time::sleep(WORK).await;

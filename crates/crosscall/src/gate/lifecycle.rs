@@ -1153,6 +1153,13 @@ impl Gate {
         close_wake::wake();
     }
 
+    /// The calling thread's slot of this gate, if it has one; allocates nothing, takes no
+    /// lock (for `held.rs`).
+    pub(crate) fn owned_slot_here(&self) -> Option<*const PaddedSlot> {
+        self.existing_id()
+            .and_then(|id| slots::owned_slot(id, self.cache_index()))
+    }
+
     /// Not public API: leaves one held entry of this gate on the calling thread. `false`
     /// (and nothing changes) if the thread holds none. The C API's slow path: the thread's
     /// slot is looked up by gate id (the cached one first), so this works for any gate the

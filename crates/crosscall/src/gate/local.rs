@@ -219,7 +219,8 @@ pub(crate) fn local() -> *mut Local {
     target_arch = "x86_64",
     target_os = "linux",
     target_env = "gnu",
-    not(loom)
+    not(loom),
+    not(miri)
 ))]
 mod imp {
     use super::{Local, EMPTY_KEY, PHASE_NEVER};
@@ -436,7 +437,8 @@ mod imp;
     any(target_arch = "x86_64", target_arch = "aarch64"),
     target_os = "linux",
     target_env = "gnu",
-    not(loom)
+    not(loom),
+    not(miri)
 )))]
 mod imp {
     use super::{Local, CACHE_WAYS, EMPTY_ADDR, EMPTY_KEY, PHASE_NEVER};

@@ -23,9 +23,13 @@
 
 pub mod attach;
 pub(crate) mod close_wake;
+pub(crate) mod fork;
+mod held;
 mod lifecycle;
 pub(crate) mod local;
 pub(crate) mod open_error;
+mod pin;
+pub(crate) mod signal;
 pub(crate) mod slots;
 mod stats;
 pub(crate) mod thread_exit;
@@ -34,4 +38,5 @@ pub(crate) use lifecycle::{
     key_id, leave_entered, open_key, wake_closers_with, Found, Reopen, Wait,
 };
 pub use lifecycle::{CloseError, EnterError, Gate, GateState, HeldLeave, Pass};
+pub use signal::SlowPathRefused;
 pub use stats::GateStats;

@@ -85,6 +85,31 @@ unsafe impl Sync for Slot {}
 
 pub(crate) type PaddedSlot = CachePadded<Slot>;
 
+impl Drop for Slot {
+    fn drop(&mut self) {
+        // `CachePadded` puts the slot at offset 0: this is the address `register` listed.
+        crate::gate::fork::unregister((self as *const Slot).cast());
+    }
+}
+
+impl Slot {
+    /// In a `fork()` child, for a slot whose owner did not survive the fork: its entries no
+    /// longer count (depth 0; the outermost-entry count moves on, as a leave would show it to a
+    /// grace period) and the slot is free for another thread (see `fork.rs`).
+    pub(crate) fn reset_after_fork(&self) {
+        let word = self.word.load(Ordering::Relaxed);
+        if depth(word) != 0 {
+            // Release: as a leave.
+            self.word.store(
+                (word & !DEPTH_MASK).wrapping_add(1 << DEPTH_BITS),
+                Ordering::Release,
+            );
+        }
+        // Release: as `release`.
+        self.in_use.store(false, Ordering::Release);
+    }
+}
+
 /// The gate's list of slots.
 pub(crate) struct SlotList {
     head: AtomicPtr<PaddedSlot>,
@@ -117,7 +142,11 @@ impl SlotList {
 
     /// Claims a free slot for the calling thread, or adds a new one.
     pub(crate) fn claim(&self) -> Arc<PaddedSlot> {
-        for slot in self.iter() {
+        // Raw pointers as `push` published them: an `Arc` re-made from one may free the slot
+        // (a pointer derived from a `&PaddedSlot` may not: Miri reports that).
+        for raw in self.iter_raw() {
+            // SAFETY: as in `iter`.
+            let slot = unsafe { &*raw };
             // Acquire pairs with the Release in `release`: the previous owner's last depth
             // store (0) happens before we reuse the slot.
             if !slot.in_use.load(Ordering::Relaxed)
@@ -126,7 +155,6 @@ impl SlotList {
                     .compare_exchange(false, true, Ordering::Acquire, Ordering::Relaxed)
                     .is_ok()
             {
-                let raw: *const PaddedSlot = slot;
                 // SAFETY: every slot in the list came from `Arc::into_raw` in `push` and the
                 // list's own reference keeps it alive while `self` is borrowed.
                 unsafe {
@@ -154,7 +182,11 @@ impl SlotList {
                 .head
                 .compare_exchange(head, raw, Ordering::Release, Ordering::Acquire)
             {
-                Ok(_) => return slot,
+                Ok(_) => {
+                    // Listed for `fork()`'s child handler (unlisted in `Slot::drop`).
+                    crate::gate::fork::register(Arc::as_ptr(&slot));
+                    return slot;
+                }
                 Err(now) => {
                     // SAFETY: `raw` came from `into_raw` just above and was never published.
                     drop(unsafe { Arc::from_raw(raw) });
@@ -162,6 +194,22 @@ impl SlotList {
                 }
             }
         }
+    }
+
+    /// [`SlotList::iter`] as the pointers `push` published (from `Arc::into_raw`).
+    fn iter_raw(&self) -> impl Iterator<Item = *const PaddedSlot> + '_ {
+        // Acquire pairs with the Release in `push`.
+        let mut cur = self.head.load(Ordering::Acquire) as *const PaddedSlot;
+        std::iter::from_fn(move || {
+            if cur.is_null() {
+                return None;
+            }
+            let this = cur;
+            // SAFETY: as in `iter`; the reference lives for this read of `next` only, and
+            // `this` keeps the provenance `push` gave it.
+            cur = unsafe { (&*this).next };
+            Some(this)
+        })
     }
 
     /// Every slot ever added, in use or not.
@@ -394,6 +442,14 @@ impl OwnedSlots {
         }
         self.prune_at = (self.len() * 2).max(PRUNE_MIN);
     }
+
+    /// Whether `slot` is one of these (for `fork.rs`).
+    pub(crate) fn contains(&self, slot: *const PaddedSlot) -> bool {
+        self.by_gate
+            .iter()
+            .flatten()
+            .any(|(_, owned)| Arc::as_ptr(owned) == slot)
+    }
 }
 
 impl Drop for OwnedSlots {
@@ -556,7 +612,11 @@ pub(crate) fn owned_slot(id: usize, index: usize) -> Option<*const PaddedSlot> {
     if let Some(slot) = cached(id, index) {
         return Some(slot);
     }
-    thread_exit::with_slots(false, |owned| owned.borrow().get(id).map(Arc::as_ptr)).flatten()
+    thread_exit::with_slots(false, |owned| {
+        // `try_borrow`: a signal handler may have interrupted a borrow (`signal.rs`).
+        owned.try_borrow().ok()?.get(id).map(Arc::as_ptr)
+    })
+    .flatten()
 }
 
 /// Stores `word` into `slot` as a leave does (or a refused entry withdrawing its

@@ -32,7 +32,7 @@
 //! thread-locals), the state is a `thread_local!` with a destructor, as before.
 
 #[cfg(all(unix, not(loom)))]
-pub(crate) use key::{arm_detach, with_slots};
+pub(crate) use key::{arm_detach, begin_slow_path, pause_slow_path, with_slots};
 #[cfg(any(not(any(unix, windows)), loom))]
 pub(crate) use thread_local_dtor::{arm_detach, with_slots};
 // Windows: a TLS callback (`.CRT$XLA_crosscall`), the counterpart of the pthread key (see that file).
@@ -41,6 +41,23 @@ pub(crate) use thread_local_dtor::{arm_detach, with_slots};
 mod tls_callback;
 #[cfg(all(windows, not(loom)))]
 pub(crate) use tls_callback::{arm_detach, with_slots};
+// Where no pthread key holds the thread's state, its slow-path mark is a thread-local of its own.
+#[cfg(any(not(unix), loom))]
+pub(crate) use portable_mark::{begin_slow_path, pause_slow_path};
+
+use crate::gate::slots::PaddedSlot;
+
+/// Whether the calling thread owns `slot` (for `fork.rs`). `true` as well when its slots
+/// cannot be read right now (borrowed by code this call interrupted): such a slot is left
+/// alone rather than reset under its owner.
+pub(crate) fn owns_slot(slot: *const PaddedSlot) -> bool {
+    with_slots(false, |owned| {
+        owned
+            .try_borrow()
+            .map_or(true, |owned| owned.contains(slot))
+    })
+    .unwrap_or(false)
+}
 
 #[cfg(all(unix, not(loom)))]
 mod key {
@@ -60,6 +77,9 @@ mod key {
         slots: RefCell<OwnedSlots>,
         /// Whether the thread attached: the exit then detaches it.
         attached: Cell<bool>,
+        /// Whether the thread is inside a C API slow path (`signal.rs`): a call that finds it
+        /// set interrupted that path (a signal handler) and is refused at once.
+        busy: Cell<bool>,
     }
 
     // No `Drop`, `const`-initialized: a plain TLS word, readable and writable at any point of
@@ -77,7 +97,8 @@ mod key {
         *KEY.get_or_init(|| {
             let mut key: libc::pthread_key_t = 0;
             // SAFETY: `key` is a valid out-pointer; `release_at_exit` has the destructor type
-            // pthread expects and never unwinds. The key is never deleted.
+            // pthread expects and never unwinds. The key is never deleted: the object that
+            // holds its destructor is pinned right below, so it stays valid.
             let rc = unsafe { libc::pthread_key_create(&mut key, Some(release_at_exit)) };
             if rc != 0 {
                 // As Go's runtime/cgo does: without the key no thread can be released at
@@ -88,6 +109,9 @@ mod key {
                 );
                 std::process::abort();
             }
+            // The key's destructor lives in this object: keep the object mapped for as long
+            // as a thread may run it (see `pin.rs`).
+            crate::gate::pin::pin_this_object();
             key
         })
     }
@@ -96,6 +120,74 @@ mod key {
     fn current() -> *mut ThreadState {
         // SAFETY: `key()` is a live key (created above, never deleted).
         unsafe { libc::pthread_getspecific(key()) }.cast()
+    }
+
+    /// [`current`] without creating the key: no lock, no allocation (for `signal.rs`).
+    fn current_if_keyed() -> *mut ThreadState {
+        match KEY.get() {
+            // SAFETY: a created key is live (never deleted).
+            Some(&key) => unsafe { libc::pthread_getspecific(key) }.cast(),
+            None => std::ptr::null_mut(),
+        }
+    }
+
+    /// The calling thread marked as inside a slow path until this drops (see `signal.rs`).
+    pub(crate) struct SlowPath(*const ThreadState);
+
+    impl Drop for SlowPath {
+        fn drop(&mut self) {
+            // SAFETY: as in `begin_slow_path`: the thread's own live state, or NULL.
+            if let Some(state) = unsafe { self.0.as_ref() } {
+                state.busy.set(false);
+            }
+        }
+    }
+
+    /// Clears the calling thread's busy mark until the guard drops (user code called from
+    /// inside a slow path, which may call back into crosscall).
+    pub(crate) fn pause_slow_path() -> SlowPathPaused {
+        let state = current_if_keyed();
+        // SAFETY: as in `begin_slow_path`.
+        match unsafe { state.as_ref() } {
+            Some(state) if state.busy.replace(false) => SlowPathPaused(state),
+            _ => SlowPathPaused(std::ptr::null()),
+        }
+    }
+
+    /// Restores the busy mark [`pause_slow_path`] cleared.
+    pub(crate) struct SlowPathPaused(*const ThreadState);
+
+    impl Drop for SlowPathPaused {
+        fn drop(&mut self) {
+            // SAFETY: as in `begin_slow_path`: the thread's own live state, or NULL.
+            if let Some(state) = unsafe { self.0.as_ref() } {
+                state.busy.set(true);
+            }
+        }
+    }
+
+    /// Marks the calling thread as inside a slow path. `Err(true)`: it already is (this call
+    /// interrupted it). `Err(false)`: it has no state and `create` is false (never prepared).
+    /// With `create`, a thread without state gets one (its first entry: allocates).
+    pub(crate) fn begin_slow_path(create: bool) -> Result<SlowPath, bool> {
+        let state = if create {
+            current_or_armed()
+        } else {
+            current_if_keyed()
+        };
+        // SAFETY: as in `with_slots`: a non-null value is this thread's live state, freed
+        // only by `release_at_exit` after the C library cleared it from the key (never while
+        // a call of this thread is in progress).
+        match unsafe { state.as_ref() } {
+            Some(state) if state.busy.get() => Err(true),
+            Some(state) => {
+                state.busy.set(true);
+                Ok(SlowPath(state))
+            }
+            // Exiting past the last destructor round: nothing to guard, nothing to refuse.
+            None if create => Ok(SlowPath(std::ptr::null())),
+            None => Err(false),
+        }
     }
 
     /// The calling thread's state, created and armed if it has none; NULL if it has none and
@@ -108,6 +200,7 @@ mod key {
         let state = Box::into_raw(Box::new(ThreadState {
             slots: RefCell::new(OwnedSlots::new()),
             attached: Cell::new(false),
+            busy: Cell::new(false),
         }));
         // SAFETY: `key()` is a live key; the value is only ever read back by this module.
         if unsafe { libc::pthread_setspecific(key(), state.cast()) } != 0 {
@@ -138,6 +231,12 @@ mod key {
         // destructor (from the `on_detach` hook), and it stays alive while `f` runs on this
         // thread. Only shared references are made; mutation goes through the `RefCell`.
         let state = unsafe { state.as_ref()? };
+        // Borrowed already: this call interrupted `f` on this thread (a signal handler, see
+        // `signal.rs`). Borrowing again would panic ("already borrowed"); answer as for a
+        // thread that has no slots to offer (a first entry then uses a temporary slot).
+        if state.slots.try_borrow_mut().is_err() {
+            return None;
+        }
         Some(f(&state.slots))
     }
 
@@ -161,7 +260,9 @@ mod key {
         // `current_or_armed`; the C library passes each one once, after clearing it from the
         // key, so this is its only owner now.
         let state = unsafe { Box::from_raw(value.cast::<ThreadState>()) };
-        let ThreadState { slots, attached } = *state;
+        let ThreadState {
+            slots, attached, ..
+        } = *state;
         // `OwnedSlots::drop`: forgets the cache, then releases (or keeps) each slot.
         drop(slots);
         if attached.get() {
@@ -214,5 +315,56 @@ mod thread_local_dtor {
     /// being torn down (the detach would never run).
     pub(crate) fn arm_detach() -> bool {
         DETACH_GUARD.try_with(|_| ()).is_ok()
+    }
+}
+
+/// The slow-path mark (see `signal.rs`) where the thread's state is not a pthread key's value:
+/// a `Drop`-free thread-local pair, readable until the thread's thread-locals are torn down.
+#[cfg(any(not(unix), loom))]
+mod portable_mark {
+    std::thread_local! {
+        static BUSY: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+        static PREPARED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+    }
+
+    /// As the unix version.
+    pub(crate) struct SlowPath(bool);
+
+    impl Drop for SlowPath {
+        fn drop(&mut self) {
+            if self.0 {
+                let _ = BUSY.try_with(|busy| busy.set(false));
+            }
+        }
+    }
+
+    /// As the unix version.
+    pub(crate) struct SlowPathPaused(bool);
+
+    impl Drop for SlowPathPaused {
+        fn drop(&mut self) {
+            if self.0 {
+                let _ = BUSY.try_with(|busy| busy.set(true));
+            }
+        }
+    }
+
+    /// As the unix version.
+    pub(crate) fn pause_slow_path() -> SlowPathPaused {
+        SlowPathPaused(BUSY.try_with(|busy| busy.replace(false)).unwrap_or(false))
+    }
+
+    /// As the unix version.
+    pub(crate) fn begin_slow_path(create: bool) -> Result<SlowPath, bool> {
+        if create {
+            let _ = PREPARED.try_with(|p| p.set(true));
+        } else if !PREPARED.try_with(|p| p.get()).unwrap_or(false) {
+            return Err(false);
+        }
+        match BUSY.try_with(|busy| busy.replace(true)) {
+            Ok(true) => Err(true),
+            Ok(false) => Ok(SlowPath(true)),
+            Err(_) => Ok(SlowPath(false)),
+        }
     }
 }
