@@ -92,7 +92,7 @@ void lifecycle() {
     run_threads([](int i) {
         std::string message = "boom " + std::to_string(i);
         expect(kv_debug_panic(message.c_str()) == -1, "a panic returns -1");
-        expect(last_error() == "crosscall: callback panicked: " + message, "panic: " + last_error());
+        expect(last_error() == "crosscall: kv_debug_panic panicked: " + message, "panic: " + last_error());
     });
     expect(contains(last_error(), "would overflow"), "another thread's error leaked here");
 

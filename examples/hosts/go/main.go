@@ -117,7 +117,7 @@ func lifecycle() {
 	parallel(goroutines, func(i int) {
 		text := fmt.Sprintf("boom %d", i)
 		err := kv.DebugPanic(text)
-		expect(message(err) == "crosscall: callback panicked: "+text, "panic: %v", err)
+		expect(message(err) == "crosscall: kv_debug_panic panicked: "+text, "panic: %v", err)
 	})
 
 	// Handles: a freed one is stale, a made-up one was never issued.

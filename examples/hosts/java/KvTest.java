@@ -95,7 +95,7 @@ public final class KvTest {
         parallel(i -> {
             String text = "boom " + i;
             expect(HostKv.kv_debug_panic(text) == -1, "a panic returns -1");
-            expect(lastError().equals("crosscall: callback panicked: " + text), "panic: " + lastError());
+            expect(lastError().equals("crosscall: kv_debug_panic panicked: " + text), "panic: " + lastError());
         });
         expect(lastError().equals("key is NULL"), "another thread's error leaked into this one");
 

@@ -20,7 +20,7 @@ int32_t kv_init(void);                    /* 0, or -1 (already open) */
 int64_t kv_shutdown(void);                /* kv_add calls served since kv_init, or -1 */
 int32_t kv_wait_ready(uint32_t timeout_ms); /* 0 once initialized; -1 timed out or shut down */
 const char *kv_last_error(void);          /* this thread's last error, or NULL; valid until
-                                             this thread's next kv_last_error() */
+                                             this thread's next failing call */
 
 /* Stores, lent as handles (0 is never a handle). */
 uint64_t kv_store_new(void);              /* a handle, or 0 */

@@ -136,7 +136,7 @@ async function lifecycle() {
   expect(kv.lastError() === 'key is NULL', `NULL key: ${kv.lastError()}`);
   for (const r of await pool.ask(() => ({ kind: 'panic' }))) {
     expect(r.result === -1, 'a panic returns -1');
-    expect(r.error === `crosscall: callback panicked: ${r.text}`, `panic: ${r.error}`);
+    expect(r.error === `crosscall: kv_debug_panic panicked: ${r.text}`, `panic: ${r.error}`);
   }
   expect(kv.lastError() === 'key is NULL', "another thread's error leaked into this one");
 

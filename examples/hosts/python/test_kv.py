@@ -123,7 +123,7 @@ def lifecycle(kv):
 
     messages = run_threads(panicker)
     for i, message in enumerate(messages):
-        expect(message == f"crosscall: callback panicked: boom {i}", f"panic: {message!r}")
+        expect(message == f"crosscall: kv_debug_panic panicked: boom {i}", f"panic: {message!r}")
     expect(last_error() == "key is NULL", "another thread's error leaked into this one")
 
     # Handles: a freed one is stale, a made-up one was never issued.

@@ -45,7 +45,6 @@
 // pointer contract is in its documentation (and hostkv.h), as for any C function.
 #![allow(clippy::not_unsafe_ptr_arg_deref)]
 
-mod last_error_export;
 mod store;
 
 use std::ffi::{c_char, CStr};
@@ -55,8 +54,11 @@ use std::time::Duration;
 
 use crosscall::{Gate, GateState, Handle, Handles};
 
-pub use last_error_export::kv_last_error;
 use store::{key_from_c, Store};
+
+// `const char *kv_last_error(void)`: this thread's last error for C, or NULL; valid until the
+// thread's next failing call into the library.
+crosscall::export_last_error!(kv_last_error);
 
 /// The error value of the functions returning a counter (`kv_add`, `kv_get`): `INT64_MIN`.
 pub const KV_ERROR: i64 = i64::MIN;
@@ -205,7 +207,7 @@ pub extern "C" fn kv_len(store: &Store) -> i64 {
 }
 
 /// Panics inside the library with `message` (for hosts to test that path): returns -1,
-/// and the last error reads `crosscall: callback panicked: <message>`. The panic hook still
+/// and the last error reads `crosscall: kv_debug_panic panicked: <message>`. The panic hook still
 /// prints the panic on stderr (with a backtrace when `RUST_BACKTRACE` is set).
 #[crosscall::export(gate = LIB, on_panic = -1)]
 #[no_mangle]
