@@ -53,16 +53,17 @@ pub extern "C" fn ctest_is_attached() -> c_int {
 /// Declares C test functions (`int name(void)`, 0 = pass, else the failed line) and a Rust
 /// wrapper for each that panics with the line.
 macro_rules! c_tests {
-    ($($name:ident),* $(,)?) => {
+    ($($(#[$attr:meta])* $name:ident),* $(,)?) => {
         mod ffi {
             extern "C" {
-                $(pub(super) fn $name() -> std::ffi::c_int;)*
+                $($(#[$attr])* pub(super) fn $name() -> std::ffi::c_int;)*
             }
         }
         /// Safe wrappers of the C test functions.
         pub mod c {
             $(
                 #[doc = concat!("Runs the C test `", stringify!($name), "`; panics if it fails.")]
+                $(#[$attr])*
                 pub fn $name() {
                     // SAFETY: the C test functions take no arguments and only use the C API
                     // as documented; they return normally.
@@ -115,23 +116,36 @@ c_tests!(
     ctest_state_close_destroys_and_reopen_installs,
     ctest_state_destroy_runs_on_the_closing_thread_after_the_drain,
     ctest_state_reopen_cycles_under_load,
+    #[cfg(unix)]
     ctest_fork_with_a_thread_inside,
+    #[cfg(unix)]
     ctest_fork_from_inside_the_gate,
+    #[cfg(unix)]
     ctest_forks_under_traffic_leave_drainable_gates,
+    #[cfg(unix)]
     ctest_fork_child_abandons_the_state_and_reopens,
+    #[cfg(unix)]
     ctest_signal_entries_on_a_prepared_thread_switching_gates,
+    #[cfg(unix)]
     ctest_signal_first_entry_is_refused_not_deadlocked,
+    #[cfg(unix)]
     ctest_longjmp_landing_site_restores_depth,
+    #[cfg(unix)]
     ctest_longjmp_without_restore_ends_with_the_thread,
+    #[cfg(unix)]
     ctest_pthread_exit_and_cancel_inside_end_the_entries,
+    #[cfg(unix)]
     ctest_ten_thousand_threads_enter_once_and_exit,
+    #[cfg(unix)]
     ctest_exit_with_threads_inside_does_not_hang,
+    #[cfg(unix)]
     ctest_lifecycle_misuse_is_refused,
 );
 
 #[cfg(unix)]
 extern "C" {
     fn ctest_cdylib_dlopen(path: *const c_char) -> c_int;
+    #[cfg(not(target_env = "musl"))]
     fn ctest_unload_cycles_with_threads_alive(
         hostbench: *const c_char,
         capi: *const c_char,
@@ -139,6 +153,7 @@ extern "C" {
     ) -> c_int;
 }
 
+#[cfg(all(unix, not(target_env = "musl")))]
 fn c_path(path: &Path) -> CString {
     CString::new(path.as_os_str().as_encoded_bytes()).expect("a library path has no NUL byte")
 }
@@ -146,7 +161,8 @@ fn c_path(path: &Path) -> CString {
 /// Runs the C test `ctest_unload_cycles_with_threads_alive` (`c/unload_tests.c`): `cycles`
 /// times dlopen(), calls from C threads, shutdown and dlclose() of the crosscall-hostbench
 /// cdylib at `hostbench` and of the C API library at `capi`, with threads alive across the
-/// cycles that exit at the end. Panics with the failed line if it fails.
+/// cycles that exit at the end. Panics with the failed line if it fails. Unix only, not musl.
+#[cfg(all(unix, not(target_env = "musl")))]
 pub fn unload_cycles(hostbench: &Path, capi: &Path, cycles: c_int) {
     let (hostbench, capi) = (c_path(hostbench), c_path(capi));
     // SAFETY: both paths are NUL-terminated strings that outlive the call; the C test only

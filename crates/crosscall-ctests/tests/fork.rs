@@ -1,5 +1,8 @@
 //! fork() with threads inside gates (see `c/fork_tests.c`): the child can enter, close,
 //! reopen and free what it inherited; the parent is unaffected.
+//!
+//! Unix only (see `build.rs`).
+#![cfg(unix)]
 
 use crosscall_ctests::c;
 

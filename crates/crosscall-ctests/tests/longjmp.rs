@@ -1,5 +1,8 @@
 //! longjmp past `crosscall_gate_leave` (see `c/longjmp_tests.c`); the same with a real Lua
 //! host is `scripts/ci/lifecycle.sh`'s Lua check.
+//!
+//! Unix only (see `build.rs`).
+#![cfg(unix)]
 
 use crosscall_ctests::c;
 

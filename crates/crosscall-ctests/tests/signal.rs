@@ -1,5 +1,8 @@
 //! Entries from signal handlers (see `c/signal_tests.c`). One test at a time: the handlers
 //! are process-wide.
+//!
+//! Unix only (see `build.rs`).
+#![cfg(unix)]
 
 use crosscall_ctests::c;
 

@@ -1,5 +1,8 @@
 //! Threads ending by pthread_exit/pthread_cancel inside entries, a 10,000-thread storm,
 //! exit() with threads inside, and misuse (see `c/thread_end_tests.c`).
+//!
+//! Unix only (see `build.rs`).
+#![cfg(unix)]
 
 use crosscall_ctests::{c, CALLBACK_GATE};
 

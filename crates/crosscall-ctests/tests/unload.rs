@@ -7,6 +7,9 @@
 //! are dependencies of this crate, so cargo builds `libcrosscall_hostbench.so` and
 //! `libcrosscall_capi.so` before the tests run. `CROSSCALL_HOSTBENCH_SO` and
 //! `CROSSCALL_CAPI_SO` override the paths; `CROSSCALL_UNLOAD_CYCLES` the number of cycles.
+//!
+//! Unix only, and not on musl (no cdylib to load there), as `cdylib.rs`.
+#![cfg(all(unix, not(target_env = "musl")))]
 
 use std::path::PathBuf;
 

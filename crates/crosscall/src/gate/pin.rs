@@ -64,4 +64,5 @@ pub(crate) fn pin_this_object() {
     any(target_os = "linux", target_os = "android", target_vendor = "apple"),
     not(miri)
 )))]
+#[cfg_attr(not(unix), allow(dead_code))] // fork handling is unix-only
 pub(crate) fn pin_this_object() {}
