@@ -12,14 +12,21 @@ fn target_dir() -> PathBuf {
     exe.parent().unwrap().parent().unwrap().to_path_buf()
 }
 
+/// This crate's cdylib: `cargo test` builds it into `deps/` beside this test (a clean
+/// checkout has no copy in target/<profile>); a `cargo build` puts one in target/<profile>.
 fn library() -> PathBuf {
-    let path = target_dir().join(format!(
+    let name = format!(
         "{}crosscall_kit_fixture{}",
         std::env::consts::DLL_PREFIX,
         std::env::consts::DLL_SUFFIX
-    ));
-    assert!(path.exists(), "{} not built", path.display());
-    path
+    );
+    let exe = std::env::current_exe().unwrap();
+    let candidates = [exe.parent().unwrap().join(&name), target_dir().join(&name)];
+    candidates
+        .iter()
+        .find(|path| path.exists())
+        .unwrap_or_else(|| panic!("{name} not built (looked in {candidates:?})"))
+        .clone()
 }
 
 fn host() -> &'static Path {
