@@ -120,7 +120,7 @@ extern "C" fn child() {
 
 /// Resets every listed slot that the calling thread does not own. With `LOCK` held, so every
 /// listed slot is alive (a slot is unlisted before it is freed).
-#[cfg_attr(not(unix), allow(dead_code))] // fork handling is unix-only
+#[cfg_attr(any(not(unix), miri), allow(dead_code))] // no fork handling off unix or under Miri
 fn reset_others(slots: &[*const PaddedSlot]) {
     for &slot in slots {
         if crate::gate::thread_exit::owns_slot(slot) {

@@ -96,7 +96,7 @@ impl Slot {
     /// In a `fork()` child, for a slot whose owner did not survive the fork: its entries no
     /// longer count (depth 0; the outermost-entry count moves on, as a leave would show it to a
     /// grace period) and the slot is free for another thread (see `fork.rs`).
-    #[cfg_attr(not(unix), allow(dead_code))] // fork handling is unix-only
+    #[cfg_attr(any(not(unix), miri), allow(dead_code))] // no fork handling off unix or under Miri
     pub(crate) fn reset_after_fork(&self) {
         let word = self.word.load(Ordering::Relaxed);
         if depth(word) != 0 {
@@ -445,7 +445,7 @@ impl OwnedSlots {
     }
 
     /// Whether `slot` is one of these (for `fork.rs`).
-    #[cfg_attr(not(unix), allow(dead_code))] // fork handling is unix-only
+    #[cfg_attr(any(not(unix), miri), allow(dead_code))] // no fork handling off unix or under Miri
     pub(crate) fn contains(&self, slot: *const PaddedSlot) -> bool {
         self.by_gate
             .iter()

@@ -50,7 +50,7 @@ use crate::gate::slots::PaddedSlot;
 /// Whether the calling thread owns `slot` (for `fork.rs`). `true` as well when its slots
 /// cannot be read right now (borrowed by code this call interrupted): such a slot is left
 /// alone rather than reset under its owner.
-#[cfg_attr(not(unix), allow(dead_code))] // fork handling is unix-only
+#[cfg_attr(any(not(unix), miri), allow(dead_code))] // no fork handling off unix or under Miri
 pub(crate) fn owns_slot(slot: *const PaddedSlot) -> bool {
     with_slots(false, |owned| {
         owned
