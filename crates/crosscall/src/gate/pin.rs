@@ -64,5 +64,5 @@ pub(crate) fn pin_this_object() {
     any(target_os = "linux", target_os = "android", target_vendor = "apple"),
     not(miri)
 )))]
-#[cfg_attr(any(not(unix), miri), allow(dead_code))] // no fork handling off unix or under Miri
+#[cfg_attr(any(not(unix), miri), allow(dead_code))] // called only where a pthread key is made
 pub(crate) fn pin_this_object() {}
