@@ -338,7 +338,9 @@ fn close_drains_then_hands_back_live_objects_and_drops_deferred_ones() {
         vec![2],
         "deferred object dropped by close"
     );
-    assert_eq!(log.lock().unwrap()[0].1, thread::current().id());
+    // Which thread dropped it is not fixed: `close` (here) or the reclaimer, if its tick sealed
+    // the batch between the pass's end and `close` (seen under qemu). Either way, before
+    // `close` returned, as asserted above.
     assert_eq!(back.iter().map(|t| t.id).collect::<Vec<_>>(), vec![1]);
     drop(back);
     assert_eq!(table.len(), 0);
