@@ -32,7 +32,7 @@
 #     last assertion ("some grace period found a reader inside") is about scheduling: wine can
 #     leave both reader threads descheduled for every update (its safety assertion, no retired
 #     object read, is the same code path the other grace and handle tests run); and grace.rs's
-#     `a_call_in_progress_holds_the_period_until_it_leaves`, which failed once in four wine runs
+#     `a_call_in_progress_holds_the_period_until_it_leaves`, which failed once under wine
 #     after the several-gates merge (the period ended while a call was inside, then that call's
 #     leave found depth 0) and passed on re-run: not understood yet, so it is excluded here and
 #     open (wine's FlushProcessWriteBuffers is the first suspect); Linux, musl and aarch64 run it.
