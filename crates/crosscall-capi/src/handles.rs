@@ -357,6 +357,21 @@ fn not_inside(table: &crosscall_handles) -> c_int {
 /// `t` must be NULL or a live pointer from `crosscall_handles_new`.
 #[no_mangle]
 pub unsafe extern "C" fn crosscall_handle_remove(t: *mut crosscall_handles, h: u64) -> c_int {
+    // SAFETY: forwarded contract.
+    unsafe { remove_with(t, h, Handles::remove) }
+}
+
+/// The checks both removals share (table, then handle), then `remove` on the table, behind
+/// the panic barrier.
+///
+/// # Safety
+///
+/// `t` must be NULL or a live pointer from `crosscall_handles_new`.
+unsafe fn remove_with(
+    t: *mut crosscall_handles,
+    h: u64,
+    remove: fn(&Handles<'static, CObject>, Handle) -> Result<(), HandleError>,
+) -> c_int {
     guarded(|| {
         // SAFETY: forwarded contract.
         let table = match unsafe { checked_table(t) } {
@@ -366,7 +381,7 @@ pub unsafe extern "C" fn crosscall_handle_remove(t: *mut crosscall_handles, h: u
         let Some(handle) = Handle::from_raw(h) else {
             return fail(HandleError::NotIssued, h);
         };
-        match table.table.remove(handle) {
+        match remove(&table.table, handle) {
             Ok(()) => CROSSCALL_OK,
             Err(e) => fail(e, h),
         }
@@ -386,20 +401,8 @@ pub unsafe extern "C" fn crosscall_handle_remove(t: *mut crosscall_handles, h: u
 /// `t` must be NULL or a live pointer from `crosscall_handles_new`.
 #[no_mangle]
 pub unsafe extern "C" fn crosscall_handle_remove_sync(t: *mut crosscall_handles, h: u64) -> c_int {
-    guarded(|| {
-        // SAFETY: forwarded contract.
-        let table = match unsafe { checked_table(t) } {
-            Ok(table) => table,
-            Err(code) => return code,
-        };
-        let Some(handle) = Handle::from_raw(h) else {
-            return fail(HandleError::NotIssued, h);
-        };
-        match table.table.remove_sync(handle) {
-            Ok(()) => CROSSCALL_OK,
-            Err(e) => fail(e, h),
-        }
-    })
+    // SAFETY: forwarded contract.
+    unsafe { remove_with(t, h, Handles::remove_sync) }
 }
 
 /// Destroys every object still in the table (waiting until no call can still see them, as
