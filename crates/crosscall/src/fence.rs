@@ -17,7 +17,12 @@
 //! - Linux and Android (the same kernel, so the same syscall): `membarrier(2)`.
 //! - Windows: `FlushProcessWriteBuffers`, which makes every processor running a thread of the
 //!   process execute a full barrier (an inter-processor interrupt, as membarrier's). It has
-//!   no failure mode and needs no registration, so it is always available.
+//!   no failure mode and needs no registration, so it is available — except under wine,
+//!   whose `NtFlushProcessWriteBuffers` was a stub that does nothing up to wine 8 (Debian 12's
+//!   wine prints `fixme:virtual:NtFlushProcessWriteBuffers stub`; CI's grace-period test then
+//!   saw a reader inside a period that had "passed"). A process whose `ntdll.dll` exports
+//!   `wine_get_version` takes the `fence(SeqCst)` path, whatever its wine version: a fence per
+//!   entry costs nanoseconds, a barrier that does nothing costs correctness.
 //! - Elsewhere (macOS, iOS, the BSDs): no process-wide barrier is used; `fence(SeqCst)` on both
 //!   sides (see docs/DESIGN.md, "Platforms", for why macOS's thread-register method is not
 //!   used).
@@ -72,10 +77,33 @@ fn probe_heavy_barrier() -> bool {
     registered == 0
 }
 
-/// Windows: `FlushProcessWriteBuffers` needs no registration and cannot fail.
+/// Windows: `FlushProcessWriteBuffers` needs no registration and cannot fail; under wine it
+/// may do nothing at all (see the module docs), so it is not used there.
 #[cfg(all(windows, not(loom)))]
 fn probe_heavy_barrier() -> bool {
-    true
+    !running_under_wine()
+}
+
+/// Whether this Windows process runs under wine: its `ntdll.dll` exports `wine_get_version`
+/// (wine's documented way to tell; Windows' ntdll has no such export).
+#[cfg(all(windows, not(loom)))]
+pub(crate) fn running_under_wine() -> bool {
+    use std::ffi::c_void;
+    #[link(name = "kernel32")]
+    extern "system" {
+        fn GetModuleHandleW(name: *const u16) -> *mut c_void;
+        fn GetProcAddress(module: *mut c_void, name: *const u8) -> *mut c_void;
+    }
+    let ntdll: Vec<u16> = "ntdll.dll\0".encode_utf16().collect();
+    // SAFETY: a NUL-terminated UTF-16 module name; ntdll is mapped into every process, and
+    // the handle is not reference-counted (nothing to release).
+    let module = unsafe { GetModuleHandleW(ntdll.as_ptr()) };
+    if module.is_null() {
+        return false;
+    }
+    // SAFETY: a valid module handle and a NUL-terminated ANSI export name; the address is only
+    // compared with NULL, never called.
+    !unsafe { GetProcAddress(module, b"wine_get_version\0".as_ptr()) }.is_null()
 }
 
 #[cfg(all(
@@ -124,4 +152,20 @@ pub(crate) fn heavy_barrier() {
 ))]
 pub(crate) fn heavy_barrier() {
     unreachable!("membarrier_available() is false where no process-wide barrier is used")
+}
+
+#[cfg(all(test, windows, not(loom)))]
+mod tests {
+    /// Under wine the stub barrier is never trusted. CI runs the Windows tests under wine with
+    /// `CROSSCALL_EXPECT_WINE=1`, so the detection itself is checked there too.
+    #[test]
+    fn under_wine_gates_use_the_fence_fallback() {
+        let wine = super::running_under_wine();
+        if std::env::var_os("CROSSCALL_EXPECT_WINE").is_some_and(|v| v == "1") {
+            assert!(wine, "CROSSCALL_EXPECT_WINE=1 but wine was not detected");
+        }
+        if wine {
+            assert!(!super::membarrier_available());
+        }
+    }
 }

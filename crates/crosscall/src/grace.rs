@@ -164,6 +164,7 @@ mod tests {
             retired: AtomicBool,
         }
         const UPDATES: usize = 300;
+        const MIN_WAITED: usize = 20;
         for gate in [Gate::new(), Gate::new_fence_fallback()] {
             gate.open();
             let other = Gate::new();
@@ -177,7 +178,7 @@ mod tests {
             let stop = AtomicBool::new(false);
             let violations = AtomicUsize::new(0);
             let reads = AtomicUsize::new(0);
-            let mut unlinked = Vec::with_capacity(UPDATES);
+            let mut unlinked = Vec::new();
             let mut waited = 0;
             std::thread::scope(|s| {
                 for alternate in [false, true] {
@@ -206,7 +207,20 @@ mod tests {
                 while reads.load(O::Relaxed) < 100 {
                     std::thread::yield_now();
                 }
-                for _ in 0..UPDATES {
+                // At least UPDATES periods, and on until MIN_WAITED of them found a reader
+                // inside: on a loaded machine the readers can be off-CPU for a whole burst of
+                // updates (300 take ~1 ms, less than a time slice), and a period that finds
+                // nobody inside checks nothing.
+                let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+                let mut updates = 0;
+                while updates < UPDATES
+                    || (waited < MIN_WAITED && std::time::Instant::now() < deadline)
+                {
+                    updates += 1;
+                    if waited < MIN_WAITED && updates % 64 == 0 {
+                        // Give descheduled readers a chance to be inside for the next ones.
+                        std::thread::sleep(std::time::Duration::from_micros(100));
+                    }
                     let old = current.swap(fresh(), O::AcqRel);
                     let grace = gate.grace_begin();
                     if !grace.has_passed() {
@@ -222,7 +236,10 @@ mod tests {
                 stop.store(true, O::Relaxed);
             });
             assert_eq!(violations.load(O::Relaxed), 0, "a retired object was read");
-            assert!(waited > 0, "no period ever found a reader inside");
+            assert!(
+                waited >= MIN_WAITED,
+                "only {waited} periods in 30 s found a reader inside"
+            );
             unlinked.push(current.load(O::Relaxed));
             for obj in unlinked {
                 // SAFETY: every pointer came from `Box::into_raw` once; no thread is left.
