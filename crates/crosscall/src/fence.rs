@@ -18,9 +18,8 @@
 //! - Windows: `FlushProcessWriteBuffers`, which makes every processor running a thread of the
 //!   process execute a full barrier (an inter-processor interrupt, as membarrier's). It has
 //!   no failure mode and needs no registration, so it is available — except under wine,
-//!   whose `NtFlushProcessWriteBuffers` was a stub that does nothing up to wine 8 (Debian 12's
-//!   wine prints `fixme:virtual:NtFlushProcessWriteBuffers stub`; CI's grace-period test then
-//!   saw a reader inside a period that had "passed"). A process whose `ntdll.dll` exports
+//!   whose `NtFlushProcessWriteBuffers` is a stub that does nothing in wine 8 (Debian 12's
+//!   wine prints `fixme:virtual:NtFlushProcessWriteBuffers stub`). A process whose `ntdll.dll` exports
 //!   `wine_get_version` takes the `fence(SeqCst)` path, whatever its wine version: a fence per
 //!   entry costs nanoseconds, a barrier that does nothing costs correctness.
 //! - Elsewhere (macOS, iOS, the BSDs): no process-wide barrier is used; `fence(SeqCst)` on both

@@ -133,10 +133,21 @@ fn reset_others(slots: &[*const PaddedSlot]) {
 }
 
 /// The work of the child handler, for tests (Miri, loom-free unit tests): resets the slots of
-/// every thread but the calling one, as if the others had vanished in a `fork()`.
+/// `gate` owned by every thread but the calling one, as if the others had vanished in a
+/// `fork()`. Only that gate's: unit tests run in parallel in one process, and resetting the
+/// slots of another test's gates under their live owners made that test's calls leave a
+/// depth of 0 (seen as "leave without a matching entry" in grace-period tests).
 #[cfg(test)]
-pub(crate) fn simulate_fork_child() {
-    locked(|slots| reset_others(slots));
+pub(crate) fn simulate_fork_child(gate: &crate::Gate) {
+    let mine: Vec<*const PaddedSlot> = gate
+        .slot_list()
+        .iter()
+        .map(|slot| slot as *const PaddedSlot)
+        .collect();
+    locked(|slots| {
+        let of_gate: Vec<_> = slots.iter().copied().filter(|s| mine.contains(s)).collect();
+        reset_others(&of_gate);
+    });
 }
 
 #[cfg(all(test, not(loom)))]
@@ -156,7 +167,7 @@ mod tests {
         });
         let mine = gate.enter().unwrap();
         assert_eq!(gate.in_flight(), 2);
-        simulate_fork_child();
+        simulate_fork_child(&gate);
         // Only this thread's own entry is left.
         assert_eq!(gate.in_flight(), 1);
         drop(mine);
