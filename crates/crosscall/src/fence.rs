@@ -27,7 +27,7 @@
 //!   used).
 
 #[cfg(not(loom))]
-use std::sync::OnceLock;
+use std::sync::atomic::{AtomicU8, Ordering};
 
 /// Commands of `membarrier(2)`, from `include/uapi/linux/membarrier.h`.
 #[cfg(all(any(target_os = "linux", target_os = "android"), not(loom)))]
@@ -43,16 +43,33 @@ pub const DISABLE_MEMBARRIER_ENV: &str = "CROSSCALL_DISABLE_MEMBARRIER";
 
 /// Whether the private expedited `membarrier` is usable by this process. Queried and
 /// registered once; later calls are a load.
+///
+/// Not a `OnceLock`: a `fork()` while another thread runs the probe would leave the child
+/// waiting for that thread forever. Racing threads each probe (the query and the
+/// registration are idempotent) and the first answer stored stands.
 #[cfg(not(loom))]
 pub(crate) fn membarrier_available() -> bool {
-    static AVAILABLE: OnceLock<bool> = OnceLock::new();
-    *AVAILABLE.get_or_init(|| {
-        // Miri interprets no syscall: it checks the fence(SeqCst) fallback instead.
-        if cfg!(miri) || std::env::var_os(DISABLE_MEMBARRIER_ENV).is_some_and(|v| v == "1") {
-            return false;
-        }
-        probe_heavy_barrier()
-    })
+    const UNKNOWN: u8 = 0;
+    const NO: u8 = 1;
+    const YES: u8 = 2;
+    static AVAILABLE: AtomicU8 = AtomicU8::new(UNKNOWN);
+    // Relaxed: the answer is a value of its own; the registration it stands for is a syscall
+    // this process made before storing it.
+    match AVAILABLE.load(Ordering::Relaxed) {
+        NO => return false,
+        YES => return true,
+        _ => {}
+    }
+    // Miri interprets no syscall: it checks the fence(SeqCst) fallback instead.
+    let available = !(cfg!(miri)
+        || std::env::var_os(DISABLE_MEMBARRIER_ENV).is_some_and(|v| v == "1"))
+        && probe_heavy_barrier();
+    let answer = if available { YES } else { NO };
+    // Relaxed: as above. The first answer stands, so every caller sees one answer.
+    match AVAILABLE.compare_exchange(UNKNOWN, answer, Ordering::Relaxed, Ordering::Relaxed) {
+        Ok(_) => available,
+        Err(first) => first == YES,
+    }
 }
 
 /// Under loom there is no kernel to ask: gates take the membarrier path, and both halves of
@@ -91,7 +108,7 @@ pub(crate) fn running_under_wine() -> bool {
     #[link(name = "kernel32")]
     extern "system" {
         fn GetModuleHandleW(name: *const u16) -> *mut c_void;
-        fn GetProcAddress(module: *mut c_void, name: *const u8) -> *mut c_void;
+        fn GetProcAddress(module: *mut c_void, name: *const std::ffi::c_char) -> *mut c_void;
     }
     let ntdll: Vec<u16> = "ntdll.dll\0".encode_utf16().collect();
     // SAFETY: a NUL-terminated UTF-16 module name; ntdll is mapped into every process, and
@@ -102,7 +119,7 @@ pub(crate) fn running_under_wine() -> bool {
     }
     // SAFETY: a valid module handle and a NUL-terminated ANSI export name; the address is only
     // compared with NULL, never called.
-    !unsafe { GetProcAddress(module, b"wine_get_version\0".as_ptr()) }.is_null()
+    !unsafe { GetProcAddress(module, c"wine_get_version".as_ptr()) }.is_null()
 }
 
 #[cfg(all(

@@ -20,7 +20,6 @@
 
 use std::cell::UnsafeCell;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Once;
 
 use crate::gate::slots::PaddedSlot;
 
@@ -35,7 +34,9 @@ unsafe impl Sync for Registry {}
 static SLOTS: Registry = Registry(UnsafeCell::new(Vec::new()));
 /// Held while `SLOTS` is accessed, and by the forking thread across `fork()`.
 static LOCK: AtomicBool = AtomicBool::new(false);
-static HANDLERS: Once = Once::new();
+/// Whether the `pthread_atfork` handlers are installed (or being installed by some thread).
+#[cfg(all(unix, not(miri)))]
+static HANDLERS: AtomicBool = AtomicBool::new(false);
 
 fn lock() {
     // Acquire pairs with the Release in `unlock`: the previous holder's changes are visible.
@@ -78,7 +79,12 @@ pub(crate) fn unregister(slot: *const PaddedSlot) {
 
 #[cfg(all(unix, not(miri)))]
 fn install_handlers() {
-    HANDLERS.call_once(|| {
+    // Relaxed load, then a swap: exactly one thread installs. Not a `Once`: a `fork()` while
+    // another thread installs would leave the child waiting for it (as `thread_exit::key`).
+    if HANDLERS.load(Ordering::Relaxed) || HANDLERS.swap(true, Ordering::Relaxed) {
+        return;
+    }
+    {
         // SAFETY: the three handlers are `extern "C"` functions that never unwind; they live
         // in this object, which is pinned before any slot exists (a slot is claimed only after
         // the thread's state was armed, which creates the key and pins, see `pin.rs`); glibc
@@ -89,13 +95,11 @@ fn install_handlers() {
             // everything else still works, so say so and go on.
             eprintln!("crosscall: pthread_atfork failed (error {rc}): fork() children may not be able to close inherited gates");
         }
-    });
+    }
 }
 
 #[cfg(not(all(unix, not(miri))))]
-fn install_handlers() {
-    HANDLERS.call_once(|| ());
-}
+fn install_handlers() {}
 
 /// Before `fork()`, in the forking thread: no slot is being listed or freed across the fork.
 #[cfg(all(unix, not(miri)))]

@@ -64,7 +64,7 @@ pub(crate) fn owns_slot(slot: *const PaddedSlot) -> bool {
 mod key {
     use std::cell::{Cell, RefCell};
     use std::ffi::c_void;
-    use std::sync::OnceLock;
+    use std::sync::atomic::{AtomicUsize, Ordering};
 
     use crate::gate::slots::OwnedSlots;
 
@@ -90,31 +90,54 @@ mod key {
         static ROUNDS_RUN: Cell<u8> = const { Cell::new(0) };
     }
 
-    /// The process-wide key; created on first use. `std`'s `OnceLock`, not `crate::sync`:
-    /// this module is not built under loom.
-    static KEY: OnceLock<libc::pthread_key_t> = OnceLock::new();
+    /// The process-wide key plus one (0: not created yet); created on first use. Not a
+    /// `OnceLock`: a `fork()` while another thread runs a `OnceLock`'s initializer leaves the
+    /// child waiting for a thread it does not have, at its first entry (seen on musl: every
+    /// thread of the child blocked in `key()`). Racing creators each make a key; the first to
+    /// publish wins and the others delete theirs, so nobody ever waits. `std`'s atomics, not
+    /// `crate::sync`: this module is not built under loom.
+    static KEY: AtomicUsize = AtomicUsize::new(0);
 
     fn key() -> libc::pthread_key_t {
-        *KEY.get_or_init(|| {
-            let mut key: libc::pthread_key_t = 0;
-            // SAFETY: `key` is a valid out-pointer; `release_at_exit` has the destructor type
-            // pthread expects and never unwinds. The key is never deleted: the object that
-            // holds its destructor is pinned right below, so it stays valid.
-            let rc = unsafe { libc::pthread_key_create(&mut key, Some(release_at_exit)) };
-            if rc != 0 {
-                // As Go's runtime/cgo does: without the key no thread can be released at
-                // exit, and failing later (a `close` that never returns) would be worse.
-                eprintln!(
-                    "crosscall: pthread_key_create failed ({}); aborting",
-                    std::io::Error::from_raw_os_error(rc)
-                );
-                std::process::abort();
+        // Acquire pairs with the Release publication below (the key is created).
+        let published = KEY.load(Ordering::Acquire);
+        if published != 0 {
+            return (published - 1) as libc::pthread_key_t;
+        }
+        create_key()
+    }
+
+    #[cold]
+    fn create_key() -> libc::pthread_key_t {
+        let mut key: libc::pthread_key_t = 0;
+        // SAFETY: `key` is a valid out-pointer; `release_at_exit` has the destructor type
+        // pthread expects and never unwinds. The published key is never deleted: the object
+        // that holds its destructor is pinned below, so it stays valid.
+        let rc = unsafe { libc::pthread_key_create(&mut key, Some(release_at_exit)) };
+        if rc != 0 {
+            // As Go's runtime/cgo does: without the key no thread can be released at
+            // exit, and failing later (a `close` that never returns) would be worse.
+            eprintln!(
+                "crosscall: pthread_key_create failed ({}); aborting",
+                std::io::Error::from_raw_os_error(rc)
+            );
+            std::process::abort();
+        }
+        // AcqRel: publishes the key (Release) or reads the winner's (Acquire).
+        match KEY.compare_exchange(0, key as usize + 1, Ordering::AcqRel, Ordering::Acquire) {
+            Ok(_) => {
+                // The key's destructor lives in this object: keep the object mapped for as
+                // long as a thread may run it (see `pin.rs`).
+                crate::gate::pin::pin_this_object();
+                key
             }
-            // The key's destructor lives in this object: keep the object mapped for as long
-            // as a thread may run it (see `pin.rs`).
-            crate::gate::pin::pin_this_object();
-            key
-        })
+            Err(winner) => {
+                // Another thread published first; ours was never handed out.
+                // SAFETY: `key` was created just above and no thread has set a value in it.
+                unsafe { libc::pthread_key_delete(key) };
+                (winner - 1) as libc::pthread_key_t
+            }
+        }
     }
 
     /// The calling thread's state, or NULL when it has none (never armed, or released).
@@ -125,10 +148,13 @@ mod key {
 
     /// [`current`] without creating the key: no lock, no allocation (for `signal.rs`).
     fn current_if_keyed() -> *mut ThreadState {
-        match KEY.get() {
-            // SAFETY: a created key is live (never deleted).
-            Some(&key) => unsafe { libc::pthread_getspecific(key) }.cast(),
-            None => std::ptr::null_mut(),
+        // Acquire: as in `key`.
+        match KEY.load(Ordering::Acquire) {
+            0 => std::ptr::null_mut(),
+            // SAFETY: a published key is live (never deleted).
+            published => {
+                unsafe { libc::pthread_getspecific((published - 1) as libc::pthread_key_t) }.cast()
+            }
         }
     }
 
