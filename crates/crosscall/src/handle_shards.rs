@@ -23,34 +23,48 @@
 //! # Batches
 //!
 //! A removal unlinks the object at once (the handle is stale from then on) and appends
-//! `(index, entry)` to its shard's *open* batch. The batch is *sealed* — one grace period
-//! begins for all of it: one closing-side barrier (`membarrier`) and one slot scan — when it
-//! holds [`BATCH`] removals, or, for a batch that stops growing, on the reclaimer's next tick
-//! (see `handle_reclaimer.rs`). A sealed batch whose period has passed is *destroyed*: its
-//! objects are dropped (outside every lock: a `Drop` may use the table) and its entries go
-//! back to the free list. Who checks: the shard's own thread when it seals a batch or runs
-//! out of free entries, the reclaimer every tick, `close`/`clear`/drop for everything.
+//! `(index, entry)` to its shard's *open* batch. The batch is *sealed* when it holds
+//! [`BATCH`] removals, or, for a batch that stops growing, on the reclaimer's next tick (see
+//! `handle_reclaimer.rs`): it takes a ticket for a grace period of the table
+//! (`handle_periods.rs`). A period — one closing-side barrier (`membarrier`) and one slot
+//! scan — covers every batch of every shard ticketed before it began; it is begun by a
+//! thread once its shard holds [`LIMIT`] sealed removals not yet covered, or by the
+//! reclaimer for a batch open or waiting for a whole tick. A sealed batch whose period has
+//! passed is *destroyed*: its objects are dropped (outside every lock: a `Drop` may use the
+//! table) and its entries go back to the free list. Who checks: the shard's own thread when
+//! it seals a batch or runs out of free entries, the reclaimer every tick,
+//! `close`/`clear`/drop for everything.
 
 use std::collections::VecDeque;
+use std::sync::Arc;
 
 use crossbeam_utils::CachePadded;
 
 use crate::gate::Gate;
-use crate::grace::Grace;
 use crate::handle_entries::{Entries, Entry, RETIRED};
+use crate::handle_periods::{Period, Periods};
 use crate::sync::{AtomicBool, AtomicPtr, Mutex, MutexGuard, Ordering};
 use crate::HandleError;
 
-/// Removals sealed under one grace period (one `membarrier`) at most. A batch that does not
-/// fill is sealed on the reclaimer's next tick instead.
+/// Removals per batch (sealed at this many). A batch that does not fill is sealed on the
+/// reclaimer's next tick instead.
 pub(crate) const BATCH: usize = if cfg!(loom) { 2 } else { 64 };
+/// Sealed removals a shard holds without a grace period before its thread begins one (which
+/// covers every shard's sealed batches). One `membarrier` per this many removals at most
+/// under steady churn of one thread, fewer per thread when several churn; this many
+/// removed objects per thread wait for a period to begin, at most.
+/// (Under loom two batches: a shard's first sealed batch waits for a period begun by its
+/// second, or by another shard or the reclaimer's pass.)
+pub(crate) const LIMIT: usize = if cfg!(loom) { 2 * BATCH } else { 1024 };
 /// Shards per table. Threads beyond this many alive at once share shards (correct, as each is
 /// a mutex; only slower).
-pub(crate) const SHARDS: usize = if cfg!(loom) { 1 } else { 256 };
+pub(crate) const SHARDS: usize = if cfg!(loom) { 2 } else { 256 };
 /// Indices a shard takes from the pool at once.
 const REFILL: usize = 32;
-/// A free list longer than this gives half of it back to the pool.
-const FREE_KEEP: usize = 8 * REFILL;
+/// A free list longer than this gives half of it back to the pool: above what a thread
+/// cycles through in steady churn (its open batch, [`LIMIT`] uncovered removals and a batch
+/// whose period is passing), so churn does not touch the shared pool.
+const FREE_KEEP: usize = 4 * LIMIT;
 
 /// An unlinked entry whose object is still in place: its index and the entry itself (entries
 /// never move, so the reclaimer can reach the object without the table).
@@ -59,9 +73,13 @@ pub(crate) struct Pending<T> {
     pub(crate) entry: *const Entry<T>,
 }
 
-/// A batch whose grace period has begun.
+/// A sealed batch: its ticket, and the period that covers it once one has begun.
 struct Sealed<'g, T> {
-    grace: Grace<'g>,
+    /// A period numbered at least this covers the batch (`Periods::ticket`).
+    ticket: u64,
+    period: Option<Period<'g>>,
+    /// The reclaimer's tick when the batch got its first removal.
+    opened: u64,
     items: Vec<Pending<T>>,
 }
 
@@ -73,34 +91,69 @@ pub(crate) struct Shard<'g, T> {
     open: Vec<Pending<T>>,
     /// The reclaimer's tick when `open` got its first removal.
     open_tick: u64,
-    /// Batches waiting for their grace period, oldest first.
+    /// Sealed batches, oldest first: those covered by a period, then those waiting for one
+    /// to begin.
     sealed: VecDeque<Sealed<'g, T>>,
+    /// Removals in sealed batches that no period covers yet.
+    uncovered: usize,
     /// A destroyed batch's vector, kept for the next batch (no allocation in steady churn).
     spare: Option<Vec<Pending<T>>>,
     /// Inserts minus removals made through this shard (the table's length is the sum).
     pub(crate) live: isize,
     /// Mutation check of the loom models only: a grace period begun when the batch opened.
     #[cfg(crosscall_mutant = "grace_at_open")]
-    early_grace: Option<Grace<'g>>,
+    early_grace: Option<Period<'g>>,
+    /// Mutation check of the loom models only: the ticket taken when the batch opened.
+    #[cfg(crosscall_mutant = "ticket_at_open")]
+    early_ticket: Option<u64>,
 }
 
-impl<T> Shard<'_, T> {
+impl<'g, T> Shard<'g, T> {
     fn new() -> Self {
         Shard {
             free: Vec::new(),
             open: Vec::new(),
             open_tick: 0,
             sealed: VecDeque::new(),
+            uncovered: 0,
             spare: None,
             live: 0,
             #[cfg(crosscall_mutant = "grace_at_open")]
             early_grace: None,
+            #[cfg(crosscall_mutant = "ticket_at_open")]
+            early_ticket: None,
         }
     }
 
     /// Whether removals of this shard still wait to be destroyed.
     fn has_pending(&self) -> bool {
         !self.open.is_empty() || !self.sealed.is_empty()
+    }
+
+    /// The ticket of the oldest sealed batch no period covers yet.
+    fn oldest_uncovered(&self) -> Option<u64> {
+        self.sealed
+            .iter()
+            .find(|b| b.period.is_none())
+            .map(|b| b.ticket)
+    }
+
+    /// Whether a sealed batch without a period got its first removal before tick `tick - 1`
+    /// (any, when `tick` is `u64::MAX`).
+    fn has_stale_uncovered(&self, tick: u64) -> bool {
+        self.sealed
+            .iter()
+            .any(|b| b.period.is_none() && (tick == u64::MAX || b.opened + 1 < tick))
+    }
+
+    /// Gives `period` (numbered `number`) to every sealed batch it covers.
+    fn cover(&mut self, number: u64, period: &Period<'g>) {
+        for batch in self.sealed.iter_mut() {
+            if batch.period.is_none() && batch.ticket <= number {
+                batch.period = Some(Arc::clone(period));
+                self.uncovered -= batch.items.len();
+            }
+        }
     }
 }
 
@@ -120,6 +173,8 @@ struct Pool {
 /// reclaimer holds a pointer to it while the table is registered).
 pub(crate) struct Writers<'g, T> {
     gate: &'g Gate,
+    /// The table's grace periods, shared by its shards.
+    periods: Periods<'g>,
     shards: [AtomicPtr<ShardLock<'g, T>>; SHARDS],
     pool: Mutex<Pool>,
     /// Set by `Handles::close` (SeqCst, see [`Writers::mark_closed`]).
@@ -142,6 +197,7 @@ impl<'g, T> Writers<'g, T> {
     pub(crate) fn new(gate: &'g Gate) -> Self {
         Writers {
             gate,
+            periods: Periods::new(),
             shards: std::array::from_fn(|_| AtomicPtr::new(std::ptr::null_mut())),
             pool: Mutex::new(Pool {
                 free: Vec::new(),
@@ -271,7 +327,12 @@ impl<'g, T> Writers<'g, T> {
         // Mutation check (loom models): begin the period before the batch's later removals.
         #[cfg(crosscall_mutant = "grace_at_open")]
         if opened {
-            shard.early_grace = Some(self.gate.grace_begin());
+            shard.early_grace = Some(self.periods.begin(self.gate).1);
+        }
+        // Mutation check (loom models): the ticket taken before the batch's later removals.
+        #[cfg(crosscall_mutant = "ticket_at_open")]
+        if opened {
+            shard.early_ticket = Some(self.periods.ticket(None).0);
         }
         shard.open.push(pending);
         let seal = shard.open.len() >= BATCH;
@@ -281,23 +342,41 @@ impl<'g, T> Writers<'g, T> {
         (opened, seal)
     }
 
-    /// Starts one grace period for the shard's open batch.
+    /// Seals the shard's open batch: takes its ticket (and the latest period, if it covers
+    /// older batches of the shard), and begins a period if the shard holds [`LIMIT`]
+    /// uncovered removals.
     #[inline(never)]
     fn seal(&self, shard: &mut Shard<'g, T>) {
         if shard.open.is_empty() {
             return;
         }
         let items = std::mem::replace(&mut shard.open, shard.spare.take().unwrap_or_default());
-        // The removals above happened before this (their unlinking compare-exchanges precede
-        // the shard lock we hold); the period's barrier orders them before its slot scan.
-        #[cfg(not(crosscall_mutant = "grace_at_open"))]
-        let grace = self.gate.grace_begin();
+        // The removals above were unlinked before this (their compare-exchanges precede the
+        // shard lock we hold), so before the ticket: see `handle_periods.rs`.
+        let (ticket, latest) = self.periods.ticket(shard.oldest_uncovered());
+        #[cfg(crosscall_mutant = "ticket_at_open")]
+        let ticket = shard.early_ticket.take().unwrap_or(ticket);
+        shard.uncovered += items.len();
+        shard.sealed.push_back(Sealed {
+            ticket,
+            period: None,
+            opened: shard.open_tick,
+            items,
+        });
+        // Mutation check (loom models): the period begun at the batch's first removal.
         #[cfg(crosscall_mutant = "grace_at_open")]
-        let grace = shard
-            .early_grace
-            .take()
-            .unwrap_or_else(|| self.gate.grace_begin());
-        shard.sealed.push_back(Sealed { grace, items });
+        if let Some(early) = shard.early_grace.take() {
+            let batch = shard.sealed.back_mut().expect("pushed above");
+            shard.uncovered -= batch.items.len();
+            batch.period = Some(early);
+        }
+        if let Some((number, period)) = latest {
+            shard.cover(number, &period);
+        }
+        if shard.uncovered >= LIMIT {
+            let (number, period) = self.periods.begin(self.gate);
+            shard.cover(number, &period);
+        }
     }
 
     /// Takes out every sealed batch, oldest first, whose grace period has passed (stopping at
@@ -306,7 +385,11 @@ impl<'g, T> Writers<'g, T> {
     #[inline(never)]
     pub(crate) fn take_passed(&self, shard: &mut Shard<'g, T>) -> Option<Vec<Pending<T>>> {
         let mut out: Option<Vec<Pending<T>>> = None;
-        while shard.sealed.front().is_some_and(|b| b.grace.has_passed()) {
+        while shard
+            .sealed
+            .front()
+            .is_some_and(|b| b.period.as_ref().is_some_and(|p| p.has_passed()))
+        {
             let batch = shard.sealed.pop_front().expect("checked above").items;
             match &mut out {
                 None => out = Some(batch),
@@ -359,6 +442,7 @@ impl<'g, T> Writers<'g, T> {
             for batch in std::mem::take(&mut s.sealed) {
                 out.extend(batch.items);
             }
+            s.uncovered = 0;
         }
         out
     }
@@ -391,15 +475,31 @@ impl<'g, T> Writers<'g, T> {
     /// One pass of the reclaimer (or of a caller that wants removals destroyed now): seals
     /// every open batch that has been open for a whole tick — opened before tick `tick - 1`
     /// (every one when `tick` is `u64::MAX`): under churn a batch fills within microseconds,
-    /// so the reclaimer seals only batches that stopped growing — and destroys the batches
-    /// whose period has passed. Returns whether removals still wait.
+    /// so the reclaimer seals only batches that stopped growing —, begins one period for the
+    /// table if a sealed batch that old has none (under churn, a thread begins one long
+    /// before), and destroys the batches whose period has passed. Returns whether removals
+    /// still wait.
     pub(crate) fn reclaim_pass(&self, tick: u64) -> bool {
+        let mut stale = false;
+        for shard in self.shards() {
+            let mut s = lock(shard);
+            if !s.open.is_empty() && (tick == u64::MAX || s.open_tick + 1 < tick) {
+                self.seal(&mut s);
+            }
+            stale |= s.has_stale_uncovered(tick);
+        }
+        // Begun after every seal above: it covers every batch sealed so far.
+        let begun = stale.then(|| self.periods.begin(self.gate));
         let mut waiting = false;
         for shard in self.shards() {
             let passed = {
                 let mut s = lock(shard);
-                if !s.open.is_empty() && (tick == u64::MAX || s.open_tick + 1 < tick) {
-                    self.seal(&mut s);
+                let latest = match &begun {
+                    Some((number, period)) => Some((*number, Arc::clone(period))),
+                    None => s.oldest_uncovered().and_then(|t| self.periods.latest(t)),
+                };
+                if let Some((number, period)) = latest {
+                    s.cover(number, &period);
                 }
                 let passed = self.take_passed(&mut s);
                 waiting |= s.has_pending();
@@ -496,9 +596,22 @@ fn claim_thread_shard() -> usize {
     number
 }
 
-/// Under loom every thread shares shard 0: the mapping is only a performance hint, and one
-/// shard makes the models exercise the mutex handover between threads.
+/// Under loom every thread uses shard 0 unless a model gives it another
+/// ([`set_loom_shard`]): the mapping is only a performance hint, and one shard makes the
+/// models exercise the mutex handover between threads; two let a model check a period begun
+/// by one shard covering another's batch.
 #[cfg(loom)]
 fn thread_shard() -> usize {
-    0
+    LOOM_SHARD.with(std::cell::Cell::get)
+}
+
+#[cfg(loom)]
+loom::thread_local! {
+    static LOOM_SHARD: std::cell::Cell<usize> = std::cell::Cell::new(0);
+}
+
+/// Makes the calling (loom) thread use shard `number` of every table.
+#[cfg(loom)]
+pub(crate) fn set_loom_shard(number: usize) {
+    LOOM_SHARD.with(|s| s.set(number));
 }

@@ -894,6 +894,14 @@ impl<T: Send> Reclaim for Writers<'_, T> {
     }
 }
 
+/// Not public API: makes the calling loom thread use shard `number` (0 or 1) of every table,
+/// for models of two shards. Every thread uses shard 0 otherwise.
+#[cfg(loom)]
+#[doc(hidden)]
+pub fn __loom_set_shard(number: usize) {
+    crate::handle_shards::set_loom_shard(number);
+}
+
 /// Drops the objects of `items`, whose grace period has passed and which nobody else holds.
 fn drop_pending<T>(items: &[Pending<T>]) {
     for pending in items {
