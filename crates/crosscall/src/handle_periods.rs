@@ -62,8 +62,10 @@ impl<'g> Periods<'g> {
     /// The ticket of a batch whose removals have all been unlinked (by this thread, or by
     /// threads whose shard lock this thread holds): a period numbered at least this covers
     /// it. With it, the latest begun period if it covers the ticket `oldest` (the caller's
-    /// oldest batch still without a period).
-    pub(crate) fn ticket(&self, oldest: Option<u64>) -> (u64, Option<(u64, Period<'g>)>) {
+    /// oldest batch still without a period), and the highest number drawn so far: a period
+    /// numbered that is begun (its barrier may still be running), so tickets up to it need
+    /// no new one.
+    pub(crate) fn ticket(&self, oldest: Option<u64>) -> (u64, Option<(u64, Period<'g>)>, u64) {
         let s = lock(&self.state);
         let latest = match (&s.latest, oldest) {
             (Some((number, period)), Some(oldest)) if *number >= oldest => {
@@ -71,7 +73,7 @@ impl<'g> Periods<'g> {
             }
             _ => None,
         };
-        (s.begun + 1, latest)
+        (s.begun + 1, latest, s.begun)
     }
 
     /// The latest begun period, if it covers the ticket `oldest`.

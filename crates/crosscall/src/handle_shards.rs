@@ -353,7 +353,7 @@ impl<'g, T> Writers<'g, T> {
         let items = std::mem::replace(&mut shard.open, shard.spare.take().unwrap_or_default());
         // The removals above were unlinked before this (their compare-exchanges precede the
         // shard lock we hold), so before the ticket: see `handle_periods.rs`.
-        let (ticket, latest) = self.periods.ticket(shard.oldest_uncovered());
+        let (ticket, latest, drawn) = self.periods.ticket(shard.oldest_uncovered());
         #[cfg(crosscall_mutant = "ticket_at_open")]
         let ticket = shard.early_ticket.take().unwrap_or(ticket);
         shard.uncovered += items.len();
@@ -373,7 +373,10 @@ impl<'g, T> Writers<'g, T> {
         if let Some((number, period)) = latest {
             shard.cover(number, &period);
         }
-        if shard.uncovered >= LIMIT {
+        // A period another thread is beginning (drawn, not yet published) covers the oldest
+        // batches already: do not begin a second one meanwhile (threads churning in step would
+        // otherwise each begin one at their limit, within one barrier's time).
+        if shard.uncovered >= LIMIT && shard.oldest_uncovered().is_some_and(|t| t > drawn) {
             let (number, period) = self.periods.begin(self.gate);
             shard.cover(number, &period);
         }

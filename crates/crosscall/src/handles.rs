@@ -367,6 +367,18 @@ impl<'g, T> Handles<'g, T> {
         if s.free.is_empty() {
             w.refill(&mut s, &self.entries)?;
         }
+        if handle_reclaimer::forked() {
+            // A `fork()` child (see `remove`); with the shard lock released, as `remove` does.
+            drop(s);
+            handle_reclaimer::restart_after_fork();
+            s = lock(shard);
+            if w.is_closed() {
+                return Err(HandleError::Closed);
+            }
+            if s.free.is_empty() {
+                w.refill(&mut s, &self.entries)?;
+            }
+        }
         Ok(s)
     }
 
@@ -564,6 +576,10 @@ impl<'g, T> Handles<'g, T> {
         if opened {
             self.register_with_reclaimer(w);
             handle_reclaimer::wake();
+        }
+        if handle_reclaimer::forked() {
+            // A `fork()` child: the parent's reclaimer is not here to serve idle tables.
+            handle_reclaimer::restart_after_fork();
         }
         if let Some(passed) = passed {
             w.destroy(shard, passed);
