@@ -6,7 +6,9 @@
 //! `crosscall-reclaim`, started on the first batched removal, wakes every [`TICK`] while any
 //! table has removals waiting: it seals batches that stopped growing (open for a whole tick:
 //! opened before the previous tick, so 1–2 ticks after their first removal; under churn a
-//! batch fills long before) and destroys those whose grace period has passed. With nothing
+//! batch fills long before), begins one grace period for a table with a sealed batch that
+//! old and no period (under churn its thread begins one long before), and destroys the
+//! batches whose grace period has passed. With nothing
 //! waiting it sleeps until a removal opens a new batch.
 //!
 //! **Bound:** a removed object of an idle table is destroyed within about 3 ms of its removal

@@ -22,9 +22,11 @@
 //!
 //! Each thread works in its own *shard* of the table: its own free list of entries and its
 //! own batch of removals, behind a lock only it takes in steady state. Removals wait for
-//! their grace period together: one grace period (one `membarrier`) per batch of up to 64
-//! removals. A batch that stops filling up is sealed by a background reclaimer within about
-//! 3 ms. See `handle_shards.rs` and `handle_reclaimer.rs`.
+//! their grace period together, in batches of 64, and a grace period (one `membarrier`) is
+//! shared by every thread's batches: a thread begins one once it holds 1,024 removals no
+//! period covers, and that period covers every thread's batches sealed before it. A batch
+//! that stops filling up is sealed, and given a period, by a background reclaimer within
+//! about 3 ms. See `handle_shards.rs`, `handle_periods.rs` and `handle_reclaimer.rs`.
 //!
 //! # When and where an object is dropped
 //!
@@ -56,10 +58,13 @@
 //! - Memory per live object: `size_of::<T>() + 8` bytes, rounded up to `T`'s alignment (the
 //!   object is stored inline next to its state word), in buckets that hold at most twice the
 //!   peak number of objects (plus 32); a freed entry costs 4 more bytes on a free list.
-//!   Removed objects waiting to be dropped: at most 64 per thread in its open batch, sealed
-//!   ≤ 2 ms after the batch's first removal (destroyed ≤ 3 ms after it, idle); a sealed batch is dropped once every thread
-//!   that was inside the gate at its seal has left (a thread that never leaves holds back
-//!   every removal made after it entered, as in any RCU scheme).
+//!   Removed objects waiting to be dropped, per thread: at most 63 in its open batch (sealed
+//!   ≤ 2 ms after the batch's first removal) and fewer than 1,024 sealed ones no grace
+//!   period covers yet (plus, briefly, those sealed while another thread's period is being
+//!   begun); a period begins for a batch by then, or ≤ 2 ms after its first removal on the
+//!   reclaimer (destroyed ≤ 3 ms after it, idle). A covered batch is dropped once every
+//!   thread that was inside the gate when its period began has left (a thread that never
+//!   leaves holds back every removal made after it entered, as in any RCU scheme).
 //! - Another table's handle is caught by a random per-table key mixed into the generation
 //!   (see [`Handle`]): it is mistaken for a live object with probability 2^-32.
 //!
@@ -533,7 +538,8 @@ impl<'g, T> Handles<'g, T> {
 
     /// Removes the object `handle` names: the handle is stale at once, and the object is
     /// dropped once no call can still be using it, in a batch with other removals (one grace
-    /// period — one `membarrier` — per batch of up to 64). Works the same from inside the
+    /// period — one `membarrier` — per 1,024 removals of a thread at most, shared by every
+    /// thread's batches). Works the same from inside the
     /// gate, where the caller may still hold the object in this very call.
     ///
     /// Where and when the drop runs: see the [module docs](crate::handles) (on this thread at
