@@ -26,8 +26,9 @@
 //! **fork:** the child has no reclaimer thread. `pthread_atfork` handlers (installed when the
 //! reclaimer starts) hold the registry lock across `fork()`, after waiting for a pass in
 //! progress to end — so the child inherits no table half-visited and no lock held by the
-//! reclaimer — and mark the child: its first `remove` (or an `insert` that refills) starts a
-//! new reclaimer, which then serves every registered table as before. Until then the child's
+//! reclaimer — and mark every registered table in the child (a flag writers already test
+//! with their closed check): the first `insert` or `remove` of any of them starts a new
+//! reclaimer, which then serves every registered table as before. Until then the child's
 //! removed objects wait (and `close`/free destroys them).
 
 use std::cell::Cell;
@@ -42,6 +43,9 @@ pub(crate) const TICK: Duration = Duration::from_millis(1);
 pub(crate) trait Reclaim: Sync {
     /// Seals batches opened before `tick`, destroys passed ones; whether any still wait.
     fn reclaim_pass(&self, tick: u64) -> bool;
+    /// In a `fork()` child's `pthread_atfork` handler: the table's next `insert`/`remove`
+    /// calls [`restart_after_fork`]. Only stores to an atomic.
+    fn mark_forked(&self);
 }
 
 /// A registered table: a pointer its `Drop` withdraws (waiting for [`Registry::busy`]).
@@ -75,11 +79,6 @@ static CHANGED: Condvar = Condvar::new();
 static IDLE: AtomicBool = AtomicBool::new(false);
 /// Ticks so far; batches remember the tick they opened in.
 static TICKS: AtomicU64 = AtomicU64::new(0);
-
-/// Set in a `fork()` child (whose reclaimer did not survive the fork) until its first
-/// removal restarts one. Relaxed: a hint read on every removal; the restart itself takes
-/// the registry lock.
-static FORKED: AtomicBool = AtomicBool::new(false);
 
 thread_local! {
     static IS_RECLAIMER: Cell<bool> = const { Cell::new(false) };
@@ -140,19 +139,11 @@ fn start(r: &mut Registry) {
         .is_ok();
 }
 
-/// Whether this process is a `fork()` child whose reclaimer has not been restarted yet.
-/// Checked on every removal: one load of a flag no thread writes outside `fork()`.
-#[inline(always)]
-pub(crate) fn forked() -> bool {
-    !cfg!(loom) && FORKED.load(Ordering::Relaxed)
-}
-
 /// In a `fork()` child: starts a new reclaimer (the parent's did not survive the fork).
 #[cold]
 #[inline(never)]
 pub(crate) fn restart_after_fork() {
     let mut r = registry();
-    FORKED.store(false, Ordering::Relaxed);
     start(&mut r);
     IDLE.store(false, Ordering::SeqCst);
     CHANGED.notify_all();
@@ -209,8 +200,8 @@ extern "C" fn fork_parent() {
 }
 
 /// After `fork()`, in the child: the reclaimer is gone (unless it is the forking thread,
-/// forking from a `destroy`: it goes on in the child). Marks the child so that its first
-/// removal starts a new one, then releases the registry lock.
+/// forking from a `destroy`: it goes on in the child). Marks every registered table so that
+/// its next `insert`/`remove` starts a new one, then releases the registry lock.
 #[cfg(all(unix, not(miri), not(loom)))]
 extern "C" fn fork_child() {
     let _ = std::panic::catch_unwind(|| {
@@ -221,7 +212,11 @@ extern "C" fn fork_child() {
                 if r.started && !forked_by_reclaimer {
                     // `fork_prepare` waited for any pass to end: no table is half-visited.
                     r.started = false;
-                    FORKED.store(true, Ordering::Relaxed);
+                    for t in &r.tables {
+                        // SAFETY: registered tables are alive (see `register`); this only
+                        // stores to an atomic of the table.
+                        unsafe { (*t.table).mark_forked() };
+                    }
                 }
             }
             held.take();

@@ -43,7 +43,7 @@ use crossbeam_utils::CachePadded;
 use crate::gate::Gate;
 use crate::handle_entries::{Entries, Entry, RETIRED};
 use crate::handle_periods::{Period, Periods};
-use crate::sync::{AtomicBool, AtomicPtr, Mutex, MutexGuard, Ordering};
+use crate::sync::{AtomicPtr, AtomicU8, Mutex, MutexGuard, Ordering};
 use crate::HandleError;
 
 /// Removals per batch (sealed at this many). A batch that does not fill is sealed on the
@@ -59,8 +59,14 @@ pub(crate) const LIMIT: usize = if cfg!(loom) { 2 * BATCH } else { 1024 };
 /// Shards per table. Threads beyond this many alive at once share shards (correct, as each is
 /// a mutex; only slower).
 pub(crate) const SHARDS: usize = if cfg!(loom) { 2 } else { 256 };
+/// [`Writers::flags`]: the table was closed.
+pub(crate) const CLOSED: u8 = 1;
+/// [`Writers::flags`]: a `fork()` child whose reclaimer is not restarted yet.
+pub(crate) const FORKED: u8 = 2;
 /// Indices a shard takes from the pool at once.
 const REFILL: usize = 32;
+/// Batch vectors a shard keeps for reuse: as many as batches wait in steady churn.
+const SPARES: usize = LIMIT / BATCH + 2;
 /// A free list longer than this gives half of it back to the pool: above what a thread
 /// cycles through in steady churn (its open batch, [`LIMIT`] uncovered removals and a batch
 /// whose period is passing), so churn does not touch the shared pool.
@@ -72,6 +78,9 @@ pub(crate) struct Pending<T> {
     pub(crate) index: u32,
     pub(crate) entry: *const Entry<T>,
 }
+
+/// Batches whose grace period has passed, taken out of their shard to be destroyed.
+pub(crate) type Passed<T> = Vec<Vec<Pending<T>>>;
 
 /// A sealed batch: its ticket, and the period that covers it once one has begun.
 struct Sealed<'g, T> {
@@ -96,8 +105,12 @@ pub(crate) struct Shard<'g, T> {
     sealed: VecDeque<Sealed<'g, T>>,
     /// Removals in sealed batches that no period covers yet.
     uncovered: usize,
-    /// A destroyed batch's vector, kept for the next batch (no allocation in steady churn).
-    spare: Option<Vec<Pending<T>>>,
+    /// Destroyed batches' vectors, kept for the next batches (no allocation in steady
+    /// churn); at most [`SPARES`].
+    spares: Vec<Vec<Pending<T>>>,
+    /// The list [`Writers::take_passed`] hands out, given back empty by
+    /// [`Writers::destroy`].
+    passed_spare: Passed<T>,
     /// Inserts minus removals made through this shard (the table's length is the sum).
     pub(crate) live: isize,
     /// Mutation check of the loom models only: a grace period begun when the batch opened.
@@ -116,7 +129,8 @@ impl<'g, T> Shard<'g, T> {
             open_tick: 0,
             sealed: VecDeque::new(),
             uncovered: 0,
-            spare: None,
+            spares: Vec::new(),
+            passed_spare: Vec::new(),
             live: 0,
             #[cfg(crosscall_mutant = "grace_at_open")]
             early_grace: None,
@@ -177,8 +191,10 @@ pub(crate) struct Writers<'g, T> {
     periods: Periods<'g>,
     shards: [AtomicPtr<ShardLock<'g, T>>; SHARDS],
     pool: Mutex<Pool>,
-    /// Set by `Handles::close` (SeqCst, see [`Writers::mark_closed`]).
-    closed: AtomicBool,
+    /// [`CLOSED`] once `Handles::close` ran (SeqCst, see [`Writers::mark_closed`]);
+    /// [`FORKED`] in a `fork()` child until its first `insert`/`remove` restarted the
+    /// reclaimer. One word, so that writers test both with the one load they make anyway.
+    flags: AtomicU8,
     /// The reclaimer's id for this table; 0 while not registered (`handle_reclaimer.rs`).
     /// A std atomic: the reclaimer is not part of the loom models (they run its pass
     /// themselves).
@@ -203,7 +219,7 @@ impl<'g, T> Writers<'g, T> {
                 free: Vec::new(),
                 next: 0,
             }),
-            closed: AtomicBool::new(false),
+            flags: AtomicU8::new(0),
             reclaimer_id: std::sync::atomic::AtomicU64::new(0),
         }
     }
@@ -255,8 +271,27 @@ impl<'g, T> Writers<'g, T> {
     }
 
     pub(crate) fn is_closed(&self) -> bool {
+        self.flags() & CLOSED != 0
+    }
+
+    /// [`CLOSED`] and [`FORKED`]: nonzero sends a writer off its common path.
+    #[inline]
+    pub(crate) fn flags(&self) -> u8 {
         // SeqCst: see `mark_closed`.
-        self.closed.load(Ordering::SeqCst)
+        self.flags.load(Ordering::SeqCst)
+    }
+
+    /// Marks the table as inherited by a `fork()` child (from the child's `pthread_atfork`
+    /// handler, only the forking thread alive): its next writer restarts the reclaimer.
+    pub(crate) fn mark_forked(&self) {
+        // Relaxed: read by this same thread, or by threads it creates later.
+        self.flags.fetch_or(FORKED, Ordering::Relaxed);
+    }
+
+    /// Clears [`FORKED`]; whether it was set (the caller then restarts the reclaimer).
+    pub(crate) fn clear_forked(&self) -> bool {
+        // Relaxed: as in `mark_forked`; a second restart would be harmless anyway.
+        self.flags.fetch_and(!FORKED, Ordering::Relaxed) & FORKED != 0
     }
 
     /// Marks the table closed. Every writer checks the flag under its shard's lock, and
@@ -265,7 +300,7 @@ impl<'g, T> Writers<'g, T> {
     /// `close`'s walk or its creator sees the flag: both sides store (flag / shard pointer)
     /// then load the other with SeqCst.
     pub(crate) fn mark_closed(&self) {
-        self.closed.store(true, Ordering::SeqCst);
+        self.flags.fetch_or(CLOSED, Ordering::SeqCst);
     }
 
     /// Gives `shard` up to [`REFILL`] free indices from the pool (growing `entries` for new
@@ -320,7 +355,7 @@ impl<'g, T> Writers<'g, T> {
         if opened {
             shard.open_tick = crate::handle_reclaimer::tick();
             if shard.open.capacity() == 0 {
-                shard.open = shard.spare.take().unwrap_or_default();
+                shard.open = shard.spares.pop().unwrap_or_default();
                 shard.open.reserve(BATCH);
             }
         }
@@ -350,7 +385,7 @@ impl<'g, T> Writers<'g, T> {
         if shard.open.is_empty() {
             return;
         }
-        let items = std::mem::replace(&mut shard.open, shard.spare.take().unwrap_or_default());
+        let items = std::mem::replace(&mut shard.open, shard.spares.pop().unwrap_or_default());
         // The removals above were unlinked before this (their compare-exchanges precede the
         // shard lock we hold), so before the ticket: see `handle_periods.rs`.
         let (ticket, latest, drawn) = self.periods.ticket(shard.oldest_uncovered());
@@ -386,18 +421,21 @@ impl<'g, T> Writers<'g, T> {
     /// the first that has not). The caller destroys them with [`Writers::destroy`] after
     /// unlocking the shard.
     #[inline(never)]
-    pub(crate) fn take_passed(&self, shard: &mut Shard<'g, T>) -> Option<Vec<Pending<T>>> {
-        let mut out: Option<Vec<Pending<T>>> = None;
-        while shard
-            .sealed
-            .front()
-            .is_some_and(|b| b.period.as_ref().is_some_and(|p| p.has_passed()))
-        {
-            let batch = shard.sealed.pop_front().expect("checked above").items;
-            match &mut out {
-                None => out = Some(batch),
-                Some(out) => out.extend(batch),
+    pub(crate) fn take_passed(&self, shard: &mut Shard<'g, T>) -> Option<Passed<T>> {
+        let mut out: Option<Passed<T>> = None;
+        // Consecutive batches mostly share a period: ask each period once (held, so that
+        // the comparison is with a live one).
+        let mut passed: Option<Period<'g>> = None;
+        while let Some(period) = shard.sealed.front().and_then(|b| b.period.as_ref()) {
+            if !passed.as_ref().is_some_and(|p| Arc::ptr_eq(p, period)) {
+                if !period.has_passed() {
+                    break;
+                }
+                passed = Some(Arc::clone(period));
             }
+            let batch = shard.sealed.pop_front().expect("checked above").items;
+            out.get_or_insert_with(|| std::mem::take(&mut shard.passed_spare))
+                .push(batch);
         }
         out
     }
@@ -406,8 +444,8 @@ impl<'g, T> Writers<'g, T> {
     /// shard), on the calling thread with no lock held, then gives their entries to `shard`'s
     /// free list (retired ones are dropped from circulation).
     #[inline(never)]
-    pub(crate) fn destroy(&self, shard: &ShardLock<'g, T>, mut items: Vec<Pending<T>>) {
-        for pending in &items {
+    pub(crate) fn destroy(&self, shard: &ShardLock<'g, T>, mut batches: Passed<T>) {
+        for pending in batches.iter().flatten() {
             // SAFETY: the entry was unlinked by the remover's compare-exchange and its grace
             // period has passed, so no lookup holds or can obtain a reference to the object;
             // it is initialized (unlinking does not touch it) and dropped exactly once: the
@@ -416,16 +454,21 @@ impl<'g, T> Writers<'g, T> {
             unsafe { (*(*pending.entry).value.get()).assume_init_drop() };
         }
         let mut s = lock(shard);
-        for pending in items.drain(..) {
-            // SAFETY: as above, the entry lives; Relaxed: its word is only written by the
-            // writer that holds it, which is us until it is on a free list.
-            let word = unsafe { &*pending.entry }.word.load(Ordering::Relaxed);
-            if word & RETIRED == 0 {
-                s.free.push(pending.index);
+        for mut items in batches.drain(..) {
+            for pending in items.drain(..) {
+                // SAFETY: as above, the entry lives; Relaxed: its word is only written by the
+                // writer that holds it, which is us until it is on a free list.
+                let word = unsafe { &*pending.entry }.word.load(Ordering::Relaxed);
+                if word & RETIRED == 0 {
+                    s.free.push(pending.index);
+                }
+            }
+            if s.spares.len() < SPARES {
+                s.spares.push(items);
             }
         }
-        if s.spare.is_none() {
-            s.spare = Some(items);
+        if s.passed_spare.capacity() == 0 {
+            s.passed_spare = batches;
         }
         if s.free.len() > FREE_KEEP {
             let half = s.free.len() / 2;

@@ -304,8 +304,9 @@ impl<'g, T> Handles<'g, T> {
         let w = self.writers_for_insert();
         let shard = w.shard();
         let mut s = lock(shard);
-        if w.is_closed() {
-            return refuse(HandleError::Closed, value);
+        if w.flags() != 0 {
+            drop(s);
+            return self.insert_flagged(w, value);
         }
         loop {
             if s.free.is_empty() {
@@ -346,6 +347,23 @@ impl<'g, T> Handles<'g, T> {
         }
     }
 
+    /// `insert` off its common path: the table was closed, or this is a `fork()` child whose
+    /// reclaimer must be restarted first.
+    #[cold]
+    #[inline(never)]
+    fn insert_flagged(&self, w: &Writers<'g, T>, value: T) -> Result<Handle, InsertError<T>> {
+        if w.is_closed() {
+            return Err(InsertError {
+                error: HandleError::Closed,
+                value,
+            });
+        }
+        if w.clear_forked() {
+            handle_reclaimer::restart_after_fork();
+        }
+        self.insert(value)
+    }
+
     /// Gives the calling thread's shard free entries (its free list is empty): destroys its
     /// batches whose grace period has passed (their entries come back to it), else takes
     /// some from the index pool. Out of line: once per 32 inserts or per batch.
@@ -371,18 +389,6 @@ impl<'g, T> Handles<'g, T> {
         }
         if s.free.is_empty() {
             w.refill(&mut s, &self.entries)?;
-        }
-        if handle_reclaimer::forked() {
-            // A `fork()` child (see `remove`); with the shard lock released, as `remove` does.
-            drop(s);
-            handle_reclaimer::restart_after_fork();
-            s = lock(shard);
-            if w.is_closed() {
-                return Err(HandleError::Closed);
-            }
-            if s.free.is_empty() {
-                w.refill(&mut s, &self.entries)?;
-            }
         }
         Ok(s)
     }
@@ -568,8 +574,9 @@ impl<'g, T> Handles<'g, T> {
         let shard = w.shard();
         let (opened, passed) = {
             let mut s = lock(shard);
-            if w.is_closed() {
-                return Err(HandleError::Closed);
+            if w.flags() != 0 {
+                drop(s);
+                return self.remove_flagged(w, handle);
             }
             let pending = self.unlink(handle)?;
             s.live -= 1;
@@ -583,14 +590,28 @@ impl<'g, T> Handles<'g, T> {
             self.register_with_reclaimer(w);
             handle_reclaimer::wake();
         }
-        if handle_reclaimer::forked() {
-            // A `fork()` child: the parent's reclaimer is not here to serve idle tables.
-            handle_reclaimer::restart_after_fork();
-        }
         if let Some(passed) = passed {
             w.destroy(shard, passed);
         }
         Ok(())
+    }
+
+    /// `remove` off its common path: the table was closed, or this is a `fork()` child
+    /// whose reclaimer must be restarted first (the parent's did not survive the fork, and
+    /// the child's idle tables would keep their removed objects).
+    #[cold]
+    #[inline(never)]
+    fn remove_flagged(&self, w: &Writers<'g, T>, handle: Handle) -> Result<(), HandleError>
+    where
+        T: Send,
+    {
+        if w.is_closed() {
+            return Err(HandleError::Closed);
+        }
+        if w.clear_forked() {
+            handle_reclaimer::restart_after_fork();
+        }
+        self.remove(handle)
     }
 
     /// Removes the object `handle` names and drops it on this thread before returning,
@@ -913,6 +934,10 @@ impl<'g, T> Handles<'g, T> {
 impl<T: Send> Reclaim for Writers<'_, T> {
     fn reclaim_pass(&self, tick: u64) -> bool {
         Writers::reclaim_pass(self, tick)
+    }
+
+    fn mark_forked(&self) {
+        Writers::mark_forked(self);
     }
 }
 
