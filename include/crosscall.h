@@ -399,7 +399,8 @@ int crosscall_handle_get(crosscall_handles *t, uint64_t h, void **obj);
  *
  * `t` must be NULL or a live pointer from `crosscall_handles_new`.
  */
-int crosscall_handle_remove(crosscall_handles *t, uint64_t h);
+int crosscall_handle_remove(crosscall_handles *t,
+                            uint64_t h);
 
 /**
  * Removes the object of handle `h` and runs `destroy(obj)` on this thread before returning,
