@@ -417,6 +417,17 @@ impl<'g, T> Writers<'g, T> {
         }
     }
 
+    /// Gives the shard's uncovered batches the latest period, if it covers them (one begun by
+    /// another thread since their seal).
+    pub(crate) fn cover_latest(&self, shard: &mut Shard<'g, T>) {
+        if let Some((number, period)) = shard
+            .oldest_uncovered()
+            .and_then(|oldest| self.periods.latest(oldest))
+        {
+            shard.cover(number, &period);
+        }
+    }
+
     /// Takes out every sealed batch, oldest first, whose grace period has passed (stopping at
     /// the first that has not). The caller destroys them with [`Writers::destroy`] after
     /// unlocking the shard.
@@ -540,12 +551,9 @@ impl<'g, T> Writers<'g, T> {
         for shard in self.shards() {
             let passed = {
                 let mut s = lock(shard);
-                let latest = match &begun {
-                    Some((number, period)) => Some((*number, Arc::clone(period))),
-                    None => s.oldest_uncovered().and_then(|t| self.periods.latest(t)),
-                };
-                if let Some((number, period)) = latest {
-                    s.cover(number, &period);
+                match &begun {
+                    Some((number, period)) => s.cover(*number, period),
+                    None => self.cover_latest(&mut s),
                 }
                 let passed = self.take_passed(&mut s);
                 waiting |= s.has_pending();

@@ -379,6 +379,8 @@ impl<'g, T> Handles<'g, T> {
         shard: &'s ShardLock<'g, T>,
         mut s: ShardGuard<'s, 'g, T>,
     ) -> Result<ShardGuard<'s, 'g, T>, HandleError> {
+        // A period another thread began since this shard's last seal may cover its batches.
+        w.cover_latest(&mut s);
         if let Some(passed) = w.take_passed(&mut s) {
             drop(s);
             w.destroy(shard, passed);
