@@ -385,7 +385,7 @@ int crosscall_handle_get(crosscall_handles *t, uint64_t h, void **obj);
  * it leaves).
  *
  * Removals are destroyed in batches: one grace period (one `membarrier` system call) serves
- * up to 64 removals of a thread. `destroy(obj)` runs on one of: this thread, at a later
+ * at least 1,024 removals of a thread under churn, and the batches of every thread. `destroy(obj)` runs on one of: this thread, at a later
  * `crosscall_handle_insert` / `crosscall_handle_remove` of this table; the library's
  * reclaimer thread (`crosscall-reclaim`), within about 3 ms when the table goes idle and no
  * thread that was inside the gate at the removal is still inside; `crosscall_handles_free`.
@@ -399,13 +399,14 @@ int crosscall_handle_get(crosscall_handles *t, uint64_t h, void **obj);
  *
  * `t` must be NULL or a live pointer from `crosscall_handles_new`.
  */
-int crosscall_handle_remove(crosscall_handles *t, uint64_t h);
+int crosscall_handle_remove(crosscall_handles *t,
+                            uint64_t h);
 
 /**
  * Removes the object of handle `h` and runs `destroy(obj)` on this thread before returning,
  * after waiting until every call that was inside the table's gate has left. Costs a grace
  * period of its own per call (one `membarrier` system call, a few µs, plus the wait), where
- * `crosscall_handle_remove()` shares one among up to 64 removals.
+ * `crosscall_handle_remove()` shares one among 1,024 removals or more.
  *
  * Errors: as `crosscall_handle_remove()`, plus `CROSSCALL_ERR_WOULD_DEADLOCK` when called
  * from inside the table's gate (it would wait for its own call; nothing is removed).

@@ -7,7 +7,7 @@
  *   handle_churn get       THREADS N   crosscall_handle_get into a table of 1,000 objects
  *
  * Threads are pthreads released together; prints ns per operation of the slowest thread.
- * Build and run: scripts/handle-churn.sh (also counts membarrier calls and instructions). */
+ * Build and run: docs/PERFORMANCE.md section 13 (also counts membarrier calls and instructions). */
 #define _POSIX_C_SOURCE 200809L
 #include <pthread.h>
 #include <stdint.h>

@@ -342,7 +342,7 @@ fn not_inside(table: &crosscall_handles) -> c_int {
 /// it leaves).
 ///
 /// Removals are destroyed in batches: one grace period (one `membarrier` system call) serves
-/// up to 64 removals of a thread. `destroy(obj)` runs on one of: this thread, at a later
+/// at least 1,024 removals of a thread under churn, and the batches of every thread. `destroy(obj)` runs on one of: this thread, at a later
 /// `crosscall_handle_insert` / `crosscall_handle_remove` of this table; the library's
 /// reclaimer thread (`crosscall-reclaim`), within about 3 ms when the table goes idle and no
 /// thread that was inside the gate at the removal is still inside; `crosscall_handles_free`.
@@ -391,7 +391,7 @@ unsafe fn remove_with(
 /// Removes the object of handle `h` and runs `destroy(obj)` on this thread before returning,
 /// after waiting until every call that was inside the table's gate has left. Costs a grace
 /// period of its own per call (one `membarrier` system call, a few µs, plus the wait), where
-/// `crosscall_handle_remove()` shares one among up to 64 removals.
+/// `crosscall_handle_remove()` shares one among 1,024 removals or more.
 ///
 /// Errors: as `crosscall_handle_remove()`, plus `CROSSCALL_ERR_WOULD_DEADLOCK` when called
 /// from inside the table's gate (it would wait for its own call; nothing is removed).

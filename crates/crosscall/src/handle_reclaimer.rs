@@ -6,7 +6,9 @@
 //! `crosscall-reclaim`, started on the first batched removal, wakes every [`TICK`] while any
 //! table has removals waiting: it seals batches that stopped growing (open for a whole tick:
 //! opened before the previous tick, so 1–2 ticks after their first removal; under churn a
-//! batch fills long before) and destroys those whose grace period has passed. With nothing
+//! batch fills long before), begins one grace period for a table with a sealed batch that
+//! old and no period (under churn its thread begins one long before), and destroys the
+//! batches whose grace period has passed. With nothing
 //! waiting it sleeps until a removal opens a new batch.
 //!
 //! **Bound:** a removed object of an idle table is destroyed within about 3 ms of its removal
@@ -19,8 +21,15 @@
 //!
 //! A table registers on its first batched removal and unregisters when it drops; unregistering
 //! waits for a pass of the reclaimer over that table to finish, so the reclaimer never touches
-//! a dropped table. After `fork()` the child has no reclaimer: its idle tables keep their
-//! removed objects until their next operation or `close`.
+//! a dropped table.
+//!
+//! **fork:** the child has no reclaimer thread. `pthread_atfork` handlers (installed when the
+//! reclaimer starts) hold the registry lock across `fork()`, after waiting for a pass in
+//! progress to end — so the child inherits no table half-visited and no lock held by the
+//! reclaimer — and mark every registered table in the child (a flag writers already test
+//! with their closed check): the first `insert` or `remove` of any of them starts a new
+//! reclaimer, which then serves every registered table as before. Until then the child's
+//! removed objects wait (and `close`/free destroys them).
 
 use std::cell::Cell;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -34,6 +43,9 @@ pub(crate) const TICK: Duration = Duration::from_millis(1);
 pub(crate) trait Reclaim: Sync {
     /// Seals batches opened before `tick`, destroys passed ones; whether any still wait.
     fn reclaim_pass(&self, tick: u64) -> bool;
+    /// In a `fork()` child's `pthread_atfork` handler: the table's next `insert`/`remove`
+    /// calls [`restart_after_fork`]. Only stores to an atomic.
+    fn mark_forked(&self);
 }
 
 /// A registered table: a pointer its `Drop` withdraws (waiting for [`Registry::busy`]).
@@ -109,12 +121,107 @@ pub(crate) unsafe fn register(id: &AtomicU64, table: *const (dyn Reclaim + '_)) 
     let table: *const (dyn Reclaim + 'static) = unsafe { std::mem::transmute(table) };
     r.tables.push(Table { id: new_id, table });
     id.store(new_id, Ordering::Release);
-    if !r.started {
-        r.started = std::thread::Builder::new()
-            .name("crosscall-reclaim".into())
-            .spawn(run)
-            .is_ok();
+    start(&mut r);
+}
+
+/// Starts the reclaimer thread unless it runs (the registry lock held).
+fn start(r: &mut Registry) {
+    if r.started {
+        return;
     }
+    // The thread runs this object's code for as long as the process lives: keep the object
+    // mapped (a `dlclose` of the library would otherwise unmap it under the thread).
+    crate::gate::pin::pin_this_object();
+    install_fork_handlers();
+    r.started = std::thread::Builder::new()
+        .name("crosscall-reclaim".into())
+        .spawn(run)
+        .is_ok();
+}
+
+/// In a `fork()` child: starts a new reclaimer (the parent's did not survive the fork).
+#[cold]
+#[inline(never)]
+pub(crate) fn restart_after_fork() {
+    let mut r = registry();
+    start(&mut r);
+    IDLE.store(false, Ordering::SeqCst);
+    CHANGED.notify_all();
+}
+
+#[cfg(all(unix, not(miri), not(loom)))]
+fn install_fork_handlers() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        // SAFETY: the handlers are `extern "C"` functions that never unwind, in this object,
+        // which `start` pinned (never unmapped).
+        let rc = unsafe {
+            libc::pthread_atfork(Some(fork_prepare), Some(fork_parent), Some(fork_child))
+        };
+        if rc != 0 {
+            eprintln!(
+                "crosscall: pthread_atfork failed (error {rc}): a fork() child's handle tables \
+                 destroy removed objects only at close"
+            );
+        }
+    });
+}
+
+#[cfg(not(all(unix, not(miri), not(loom))))]
+fn install_fork_handlers() {}
+
+#[cfg(all(unix, not(miri), not(loom)))]
+thread_local! {
+    /// The registry lock, held by the forking thread across `fork()`.
+    static HELD_ACROSS_FORK: std::cell::RefCell<Option<MutexGuard<'static, Registry>>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+/// Before `fork()`, on the forking thread: waits for the reclaimer's pass in progress (unless
+/// this is the reclaimer, forking from a `destroy`) and holds the registry lock, so that no
+/// pass starts before the fork.
+#[cfg(all(unix, not(miri), not(loom)))]
+extern "C" fn fork_prepare() {
+    let _ = std::panic::catch_unwind(|| {
+        let mut r = registry();
+        if !IS_RECLAIMER.with(Cell::get) {
+            while r.busy.is_some() {
+                r = CHANGED.wait(r).unwrap_or_else(|e| e.into_inner());
+            }
+        }
+        HELD_ACROSS_FORK.with(|h| *h.borrow_mut() = Some(r));
+    });
+}
+
+/// After `fork()`, in the parent: releases the registry lock.
+#[cfg(all(unix, not(miri), not(loom)))]
+extern "C" fn fork_parent() {
+    let _ = std::panic::catch_unwind(|| HELD_ACROSS_FORK.with(|h| h.borrow_mut().take()));
+}
+
+/// After `fork()`, in the child: the reclaimer is gone (unless it is the forking thread,
+/// forking from a `destroy`: it goes on in the child). Marks every registered table so that
+/// its next `insert`/`remove` starts a new one, then releases the registry lock.
+#[cfg(all(unix, not(miri), not(loom)))]
+extern "C" fn fork_child() {
+    let _ = std::panic::catch_unwind(|| {
+        let forked_by_reclaimer = IS_RECLAIMER.with(Cell::get);
+        HELD_ACROSS_FORK.with(|h| {
+            let mut held = h.borrow_mut();
+            if let Some(r) = held.as_mut() {
+                if r.started && !forked_by_reclaimer {
+                    // `fork_prepare` waited for any pass to end: no table is half-visited.
+                    r.started = false;
+                    for t in &r.tables {
+                        // SAFETY: registered tables are alive (see `register`); this only
+                        // stores to an atomic of the table.
+                        unsafe { (*t.table).mark_forked() };
+                    }
+                }
+            }
+            held.take();
+        });
+    });
 }
 
 /// Withdraws the table registered under `id` (if any) and waits until the reclaimer is not

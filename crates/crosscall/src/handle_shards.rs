@@ -23,34 +23,54 @@
 //! # Batches
 //!
 //! A removal unlinks the object at once (the handle is stale from then on) and appends
-//! `(index, entry)` to its shard's *open* batch. The batch is *sealed* — one grace period
-//! begins for all of it: one closing-side barrier (`membarrier`) and one slot scan — when it
-//! holds [`BATCH`] removals, or, for a batch that stops growing, on the reclaimer's next tick
-//! (see `handle_reclaimer.rs`). A sealed batch whose period has passed is *destroyed*: its
-//! objects are dropped (outside every lock: a `Drop` may use the table) and its entries go
-//! back to the free list. Who checks: the shard's own thread when it seals a batch or runs
-//! out of free entries, the reclaimer every tick, `close`/`clear`/drop for everything.
+//! `(index, entry)` to its shard's *open* batch. The batch is *sealed* when it holds
+//! [`BATCH`] removals, or, for a batch that stops growing, on the reclaimer's next tick (see
+//! `handle_reclaimer.rs`): it takes a ticket for a grace period of the table
+//! (`handle_periods.rs`). A period — one closing-side barrier (`membarrier`) and one slot
+//! scan — covers every batch of every shard ticketed before it began; it is begun by a
+//! thread once its shard holds [`LIMIT`] sealed removals not yet covered, or by the
+//! reclaimer for a batch open or waiting for a whole tick. A sealed batch whose period has
+//! passed is *destroyed*: its objects are dropped (outside every lock: a `Drop` may use the
+//! table) and its entries go back to the free list. Who checks: the shard's own thread when
+//! it seals a batch or runs out of free entries, the reclaimer every tick,
+//! `close`/`clear`/drop for everything.
 
 use std::collections::VecDeque;
+use std::sync::Arc;
 
 use crossbeam_utils::CachePadded;
 
 use crate::gate::Gate;
-use crate::grace::Grace;
 use crate::handle_entries::{Entries, Entry, RETIRED};
-use crate::sync::{AtomicBool, AtomicPtr, Mutex, MutexGuard, Ordering};
+use crate::handle_periods::{Period, Periods};
+use crate::sync::{AtomicPtr, AtomicU8, Mutex, MutexGuard, Ordering};
 use crate::HandleError;
 
-/// Removals sealed under one grace period (one `membarrier`) at most. A batch that does not
-/// fill is sealed on the reclaimer's next tick instead.
+/// Removals per batch (sealed at this many). A batch that does not fill is sealed on the
+/// reclaimer's next tick instead.
 pub(crate) const BATCH: usize = if cfg!(loom) { 2 } else { 64 };
+/// Sealed removals a shard holds without a grace period before its thread begins one (which
+/// covers every shard's sealed batches). One `membarrier` per this many removals at most
+/// under steady churn of one thread, fewer per thread when several churn; this many
+/// removed objects per thread wait for a period to begin, at most.
+/// (Under loom two batches: a shard's first sealed batch waits for a period begun by its
+/// second, or by another shard or the reclaimer's pass.)
+pub(crate) const LIMIT: usize = if cfg!(loom) { 2 * BATCH } else { 1024 };
 /// Shards per table. Threads beyond this many alive at once share shards (correct, as each is
 /// a mutex; only slower).
-pub(crate) const SHARDS: usize = if cfg!(loom) { 1 } else { 256 };
+pub(crate) const SHARDS: usize = if cfg!(loom) { 2 } else { 256 };
+/// [`Writers::flags`]: the table was closed.
+pub(crate) const CLOSED: u8 = 1;
+/// [`Writers::flags`]: a `fork()` child whose reclaimer is not restarted yet.
+pub(crate) const FORKED: u8 = 2;
 /// Indices a shard takes from the pool at once.
 const REFILL: usize = 32;
-/// A free list longer than this gives half of it back to the pool.
-const FREE_KEEP: usize = 8 * REFILL;
+/// Batch vectors a shard keeps for reuse: as many as batches wait in steady churn.
+const SPARES: usize = LIMIT / BATCH + 2;
+/// A free list longer than this gives half of it back to the pool: above what a thread
+/// cycles through in steady churn (its open batch, [`LIMIT`] uncovered removals and a batch
+/// whose period is passing), so churn does not touch the shared pool.
+const FREE_KEEP: usize = 4 * LIMIT;
 
 /// An unlinked entry whose object is still in place: its index and the entry itself (entries
 /// never move, so the reclaimer can reach the object without the table).
@@ -59,9 +79,16 @@ pub(crate) struct Pending<T> {
     pub(crate) entry: *const Entry<T>,
 }
 
-/// A batch whose grace period has begun.
+/// Batches whose grace period has passed, taken out of their shard to be destroyed.
+pub(crate) type Passed<T> = Vec<Vec<Pending<T>>>;
+
+/// A sealed batch: its ticket, and the period that covers it once one has begun.
 struct Sealed<'g, T> {
-    grace: Grace<'g>,
+    /// A period numbered at least this covers the batch (`Periods::ticket`).
+    ticket: u64,
+    period: Option<Period<'g>>,
+    /// The reclaimer's tick when the batch got its first removal.
+    opened: u64,
     items: Vec<Pending<T>>,
 }
 
@@ -73,34 +100,74 @@ pub(crate) struct Shard<'g, T> {
     open: Vec<Pending<T>>,
     /// The reclaimer's tick when `open` got its first removal.
     open_tick: u64,
-    /// Batches waiting for their grace period, oldest first.
+    /// Sealed batches, oldest first: those covered by a period, then those waiting for one
+    /// to begin.
     sealed: VecDeque<Sealed<'g, T>>,
-    /// A destroyed batch's vector, kept for the next batch (no allocation in steady churn).
-    spare: Option<Vec<Pending<T>>>,
+    /// Removals in sealed batches that no period covers yet.
+    uncovered: usize,
+    /// Destroyed batches' vectors, kept for the next batches (no allocation in steady
+    /// churn); at most [`SPARES`].
+    spares: Vec<Vec<Pending<T>>>,
+    /// The list [`Writers::take_passed`] hands out, given back empty by
+    /// [`Writers::destroy`].
+    passed_spare: Passed<T>,
     /// Inserts minus removals made through this shard (the table's length is the sum).
     pub(crate) live: isize,
     /// Mutation check of the loom models only: a grace period begun when the batch opened.
     #[cfg(crosscall_mutant = "grace_at_open")]
-    early_grace: Option<Grace<'g>>,
+    early_grace: Option<Period<'g>>,
+    /// Mutation check of the loom models only: the ticket taken when the batch opened.
+    #[cfg(crosscall_mutant = "ticket_at_open")]
+    early_ticket: Option<u64>,
 }
 
-impl<T> Shard<'_, T> {
+impl<'g, T> Shard<'g, T> {
     fn new() -> Self {
         Shard {
             free: Vec::new(),
             open: Vec::new(),
             open_tick: 0,
             sealed: VecDeque::new(),
-            spare: None,
+            uncovered: 0,
+            spares: Vec::new(),
+            passed_spare: Vec::new(),
             live: 0,
             #[cfg(crosscall_mutant = "grace_at_open")]
             early_grace: None,
+            #[cfg(crosscall_mutant = "ticket_at_open")]
+            early_ticket: None,
         }
     }
 
     /// Whether removals of this shard still wait to be destroyed.
     fn has_pending(&self) -> bool {
         !self.open.is_empty() || !self.sealed.is_empty()
+    }
+
+    /// The ticket of the oldest sealed batch no period covers yet.
+    fn oldest_uncovered(&self) -> Option<u64> {
+        self.sealed
+            .iter()
+            .find(|b| b.period.is_none())
+            .map(|b| b.ticket)
+    }
+
+    /// Whether a sealed batch without a period got its first removal before tick `tick - 1`
+    /// (any, when `tick` is `u64::MAX`).
+    fn has_stale_uncovered(&self, tick: u64) -> bool {
+        self.sealed
+            .iter()
+            .any(|b| b.period.is_none() && (tick == u64::MAX || b.opened + 1 < tick))
+    }
+
+    /// Gives `period` (numbered `number`) to every sealed batch it covers.
+    fn cover(&mut self, number: u64, period: &Period<'g>) {
+        for batch in self.sealed.iter_mut() {
+            if batch.period.is_none() && batch.ticket <= number {
+                batch.period = Some(Arc::clone(period));
+                self.uncovered -= batch.items.len();
+            }
+        }
     }
 }
 
@@ -120,10 +187,14 @@ struct Pool {
 /// reclaimer holds a pointer to it while the table is registered).
 pub(crate) struct Writers<'g, T> {
     gate: &'g Gate,
+    /// The table's grace periods, shared by its shards.
+    periods: Periods<'g>,
     shards: [AtomicPtr<ShardLock<'g, T>>; SHARDS],
     pool: Mutex<Pool>,
-    /// Set by `Handles::close` (SeqCst, see [`Writers::mark_closed`]).
-    closed: AtomicBool,
+    /// [`CLOSED`] once `Handles::close` ran (SeqCst, see [`Writers::mark_closed`]);
+    /// [`FORKED`] in a `fork()` child until its first `insert`/`remove` restarted the
+    /// reclaimer. One word, so that writers test both with the one load they make anyway.
+    flags: AtomicU8,
     /// The reclaimer's id for this table; 0 while not registered (`handle_reclaimer.rs`).
     /// A std atomic: the reclaimer is not part of the loom models (they run its pass
     /// themselves).
@@ -142,12 +213,13 @@ impl<'g, T> Writers<'g, T> {
     pub(crate) fn new(gate: &'g Gate) -> Self {
         Writers {
             gate,
+            periods: Periods::new(),
             shards: std::array::from_fn(|_| AtomicPtr::new(std::ptr::null_mut())),
             pool: Mutex::new(Pool {
                 free: Vec::new(),
                 next: 0,
             }),
-            closed: AtomicBool::new(false),
+            flags: AtomicU8::new(0),
             reclaimer_id: std::sync::atomic::AtomicU64::new(0),
         }
     }
@@ -199,8 +271,27 @@ impl<'g, T> Writers<'g, T> {
     }
 
     pub(crate) fn is_closed(&self) -> bool {
+        self.flags() & CLOSED != 0
+    }
+
+    /// [`CLOSED`] and [`FORKED`]: nonzero sends a writer off its common path.
+    #[inline]
+    pub(crate) fn flags(&self) -> u8 {
         // SeqCst: see `mark_closed`.
-        self.closed.load(Ordering::SeqCst)
+        self.flags.load(Ordering::SeqCst)
+    }
+
+    /// Marks the table as inherited by a `fork()` child (from the child's `pthread_atfork`
+    /// handler, only the forking thread alive): its next writer restarts the reclaimer.
+    pub(crate) fn mark_forked(&self) {
+        // Relaxed: read by this same thread, or by threads it creates later.
+        self.flags.fetch_or(FORKED, Ordering::Relaxed);
+    }
+
+    /// Clears [`FORKED`]; whether it was set (the caller then restarts the reclaimer).
+    pub(crate) fn clear_forked(&self) -> bool {
+        // Relaxed: as in `mark_forked`; a second restart would be harmless anyway.
+        self.flags.fetch_and(!FORKED, Ordering::Relaxed) & FORKED != 0
     }
 
     /// Marks the table closed. Every writer checks the flag under its shard's lock, and
@@ -209,7 +300,7 @@ impl<'g, T> Writers<'g, T> {
     /// `close`'s walk or its creator sees the flag: both sides store (flag / shard pointer)
     /// then load the other with SeqCst.
     pub(crate) fn mark_closed(&self) {
-        self.closed.store(true, Ordering::SeqCst);
+        self.flags.fetch_or(CLOSED, Ordering::SeqCst);
     }
 
     /// Gives `shard` up to [`REFILL`] free indices from the pool (growing `entries` for new
@@ -264,14 +355,19 @@ impl<'g, T> Writers<'g, T> {
         if opened {
             shard.open_tick = crate::handle_reclaimer::tick();
             if shard.open.capacity() == 0 {
-                shard.open = shard.spare.take().unwrap_or_default();
+                shard.open = shard.spares.pop().unwrap_or_default();
                 shard.open.reserve(BATCH);
             }
         }
         // Mutation check (loom models): begin the period before the batch's later removals.
         #[cfg(crosscall_mutant = "grace_at_open")]
         if opened {
-            shard.early_grace = Some(self.gate.grace_begin());
+            shard.early_grace = Some(self.periods.begin(self.gate).1);
+        }
+        // Mutation check (loom models): the ticket taken before the batch's later removals.
+        #[cfg(crosscall_mutant = "ticket_at_open")]
+        if opened {
+            shard.early_ticket = Some(self.periods.ticket(None).0);
         }
         shard.open.push(pending);
         let seal = shard.open.len() >= BATCH;
@@ -281,37 +377,76 @@ impl<'g, T> Writers<'g, T> {
         (opened, seal)
     }
 
-    /// Starts one grace period for the shard's open batch.
+    /// Seals the shard's open batch: takes its ticket (and the latest period, if it covers
+    /// older batches of the shard), and begins a period if the shard holds [`LIMIT`]
+    /// uncovered removals.
     #[inline(never)]
     fn seal(&self, shard: &mut Shard<'g, T>) {
         if shard.open.is_empty() {
             return;
         }
-        let items = std::mem::replace(&mut shard.open, shard.spare.take().unwrap_or_default());
-        // The removals above happened before this (their unlinking compare-exchanges precede
-        // the shard lock we hold); the period's barrier orders them before its slot scan.
-        #[cfg(not(crosscall_mutant = "grace_at_open"))]
-        let grace = self.gate.grace_begin();
+        let items = std::mem::replace(&mut shard.open, shard.spares.pop().unwrap_or_default());
+        // The removals above were unlinked before this (their compare-exchanges precede the
+        // shard lock we hold), so before the ticket: see `handle_periods.rs`.
+        let (ticket, latest, drawn) = self.periods.ticket(shard.oldest_uncovered());
+        #[cfg(crosscall_mutant = "ticket_at_open")]
+        let ticket = shard.early_ticket.take().unwrap_or(ticket);
+        shard.uncovered += items.len();
+        shard.sealed.push_back(Sealed {
+            ticket,
+            period: None,
+            opened: shard.open_tick,
+            items,
+        });
+        // Mutation check (loom models): the period begun at the batch's first removal.
         #[cfg(crosscall_mutant = "grace_at_open")]
-        let grace = shard
-            .early_grace
-            .take()
-            .unwrap_or_else(|| self.gate.grace_begin());
-        shard.sealed.push_back(Sealed { grace, items });
+        if let Some(early) = shard.early_grace.take() {
+            let batch = shard.sealed.back_mut().expect("pushed above");
+            shard.uncovered -= batch.items.len();
+            batch.period = Some(early);
+        }
+        if let Some((number, period)) = latest {
+            shard.cover(number, &period);
+        }
+        // A period another thread is beginning (drawn, not yet published) covers the oldest
+        // batches already: do not begin a second one meanwhile (threads churning in step would
+        // otherwise each begin one at their limit, within one barrier's time).
+        if shard.uncovered >= LIMIT && shard.oldest_uncovered().is_some_and(|t| t > drawn) {
+            let (number, period) = self.periods.begin(self.gate);
+            shard.cover(number, &period);
+        }
+    }
+
+    /// Gives the shard's uncovered batches the latest period, if it covers them (one begun by
+    /// another thread since their seal).
+    pub(crate) fn cover_latest(&self, shard: &mut Shard<'g, T>) {
+        if let Some((number, period)) = shard
+            .oldest_uncovered()
+            .and_then(|oldest| self.periods.latest(oldest))
+        {
+            shard.cover(number, &period);
+        }
     }
 
     /// Takes out every sealed batch, oldest first, whose grace period has passed (stopping at
     /// the first that has not). The caller destroys them with [`Writers::destroy`] after
     /// unlocking the shard.
     #[inline(never)]
-    pub(crate) fn take_passed(&self, shard: &mut Shard<'g, T>) -> Option<Vec<Pending<T>>> {
-        let mut out: Option<Vec<Pending<T>>> = None;
-        while shard.sealed.front().is_some_and(|b| b.grace.has_passed()) {
-            let batch = shard.sealed.pop_front().expect("checked above").items;
-            match &mut out {
-                None => out = Some(batch),
-                Some(out) => out.extend(batch),
+    pub(crate) fn take_passed(&self, shard: &mut Shard<'g, T>) -> Option<Passed<T>> {
+        let mut out: Option<Passed<T>> = None;
+        // Consecutive batches mostly share a period: ask each period once (held, so that
+        // the comparison is with a live one).
+        let mut passed: Option<Period<'g>> = None;
+        while let Some(period) = shard.sealed.front().and_then(|b| b.period.as_ref()) {
+            if !passed.as_ref().is_some_and(|p| Arc::ptr_eq(p, period)) {
+                if !period.has_passed() {
+                    break;
+                }
+                passed = Some(Arc::clone(period));
             }
+            let batch = shard.sealed.pop_front().expect("checked above").items;
+            out.get_or_insert_with(|| std::mem::take(&mut shard.passed_spare))
+                .push(batch);
         }
         out
     }
@@ -320,8 +455,8 @@ impl<'g, T> Writers<'g, T> {
     /// shard), on the calling thread with no lock held, then gives their entries to `shard`'s
     /// free list (retired ones are dropped from circulation).
     #[inline(never)]
-    pub(crate) fn destroy(&self, shard: &ShardLock<'g, T>, mut items: Vec<Pending<T>>) {
-        for pending in &items {
+    pub(crate) fn destroy(&self, shard: &ShardLock<'g, T>, mut batches: Passed<T>) {
+        for pending in batches.iter().flatten() {
             // SAFETY: the entry was unlinked by the remover's compare-exchange and its grace
             // period has passed, so no lookup holds or can obtain a reference to the object;
             // it is initialized (unlinking does not touch it) and dropped exactly once: the
@@ -330,16 +465,21 @@ impl<'g, T> Writers<'g, T> {
             unsafe { (*(*pending.entry).value.get()).assume_init_drop() };
         }
         let mut s = lock(shard);
-        for pending in items.drain(..) {
-            // SAFETY: as above, the entry lives; Relaxed: its word is only written by the
-            // writer that holds it, which is us until it is on a free list.
-            let word = unsafe { &*pending.entry }.word.load(Ordering::Relaxed);
-            if word & RETIRED == 0 {
-                s.free.push(pending.index);
+        for mut items in batches.drain(..) {
+            for pending in items.drain(..) {
+                // SAFETY: as above, the entry lives; Relaxed: its word is only written by the
+                // writer that holds it, which is us until it is on a free list.
+                let word = unsafe { &*pending.entry }.word.load(Ordering::Relaxed);
+                if word & RETIRED == 0 {
+                    s.free.push(pending.index);
+                }
+            }
+            if s.spares.len() < SPARES {
+                s.spares.push(items);
             }
         }
-        if s.spare.is_none() {
-            s.spare = Some(items);
+        if s.passed_spare.capacity() == 0 {
+            s.passed_spare = batches;
         }
         if s.free.len() > FREE_KEEP {
             let half = s.free.len() / 2;
@@ -359,6 +499,7 @@ impl<'g, T> Writers<'g, T> {
             for batch in std::mem::take(&mut s.sealed) {
                 out.extend(batch.items);
             }
+            s.uncovered = 0;
         }
         out
     }
@@ -391,15 +532,28 @@ impl<'g, T> Writers<'g, T> {
     /// One pass of the reclaimer (or of a caller that wants removals destroyed now): seals
     /// every open batch that has been open for a whole tick — opened before tick `tick - 1`
     /// (every one when `tick` is `u64::MAX`): under churn a batch fills within microseconds,
-    /// so the reclaimer seals only batches that stopped growing — and destroys the batches
-    /// whose period has passed. Returns whether removals still wait.
+    /// so the reclaimer seals only batches that stopped growing —, begins one period for the
+    /// table if a sealed batch that old has none (under churn, a thread begins one long
+    /// before), and destroys the batches whose period has passed. Returns whether removals
+    /// still wait.
     pub(crate) fn reclaim_pass(&self, tick: u64) -> bool {
+        let mut stale = false;
+        for shard in self.shards() {
+            let mut s = lock(shard);
+            if !s.open.is_empty() && (tick == u64::MAX || s.open_tick + 1 < tick) {
+                self.seal(&mut s);
+            }
+            stale |= s.has_stale_uncovered(tick);
+        }
+        // Begun after every seal above: it covers every batch sealed so far.
+        let begun = stale.then(|| self.periods.begin(self.gate));
         let mut waiting = false;
         for shard in self.shards() {
             let passed = {
                 let mut s = lock(shard);
-                if !s.open.is_empty() && (tick == u64::MAX || s.open_tick + 1 < tick) {
-                    self.seal(&mut s);
+                match &begun {
+                    Some((number, period)) => s.cover(*number, period),
+                    None => self.cover_latest(&mut s),
                 }
                 let passed = self.take_passed(&mut s);
                 waiting |= s.has_pending();
@@ -496,9 +650,22 @@ fn claim_thread_shard() -> usize {
     number
 }
 
-/// Under loom every thread shares shard 0: the mapping is only a performance hint, and one
-/// shard makes the models exercise the mutex handover between threads.
+/// Under loom every thread uses shard 0 unless a model gives it another
+/// ([`set_loom_shard`]): the mapping is only a performance hint, and one shard makes the
+/// models exercise the mutex handover between threads; two let a model check a period begun
+/// by one shard covering another's batch.
 #[cfg(loom)]
 fn thread_shard() -> usize {
-    0
+    LOOM_SHARD.with(std::cell::Cell::get)
+}
+
+#[cfg(loom)]
+loom::thread_local! {
+    static LOOM_SHARD: std::cell::Cell<usize> = std::cell::Cell::new(0);
+}
+
+/// Makes the calling (loom) thread use shard `number` of every table.
+#[cfg(loom)]
+pub(crate) fn set_loom_shard(number: usize) {
+    LOOM_SHARD.with(|s| s.set(number));
 }

@@ -22,9 +22,11 @@
 //!
 //! Each thread works in its own *shard* of the table: its own free list of entries and its
 //! own batch of removals, behind a lock only it takes in steady state. Removals wait for
-//! their grace period together: one grace period (one `membarrier`) per batch of up to 64
-//! removals. A batch that stops filling up is sealed by a background reclaimer within about
-//! 3 ms. See `handle_shards.rs` and `handle_reclaimer.rs`.
+//! their grace period together, in batches of 64, and a grace period (one `membarrier`) is
+//! shared by every thread's batches: a thread begins one once it holds 1,024 removals no
+//! period covers, and that period covers every thread's batches sealed before it. A batch
+//! that stops filling up is sealed, and given a period, by a background reclaimer within
+//! about 3 ms. See `handle_shards.rs`, `handle_periods.rs` and `handle_reclaimer.rs`.
 //!
 //! # When and where an object is dropped
 //!
@@ -56,10 +58,13 @@
 //! - Memory per live object: `size_of::<T>() + 8` bytes, rounded up to `T`'s alignment (the
 //!   object is stored inline next to its state word), in buckets that hold at most twice the
 //!   peak number of objects (plus 32); a freed entry costs 4 more bytes on a free list.
-//!   Removed objects waiting to be dropped: at most 64 per thread in its open batch, sealed
-//!   ≤ 2 ms after the batch's first removal (destroyed ≤ 3 ms after it, idle); a sealed batch is dropped once every thread
-//!   that was inside the gate at its seal has left (a thread that never leaves holds back
-//!   every removal made after it entered, as in any RCU scheme).
+//!   Removed objects waiting to be dropped, per thread: at most 63 in its open batch (sealed
+//!   ≤ 2 ms after the batch's first removal) and fewer than 1,024 sealed ones no grace
+//!   period covers yet (plus, briefly, those sealed while another thread's period is being
+//!   begun); a period begins for a batch by then, or ≤ 2 ms after its first removal on the
+//!   reclaimer (destroyed ≤ 3 ms after it, idle). A covered batch is dropped once every
+//!   thread that was inside the gate when its period began has left (a thread that never
+//!   leaves holds back every removal made after it entered, as in any RCU scheme).
 //! - Another table's handle is caught by a random per-table key mixed into the generation
 //!   (see [`Handle`]): it is mistaken for a live object with probability 2^-32.
 //!
@@ -299,8 +304,9 @@ impl<'g, T> Handles<'g, T> {
         let w = self.writers_for_insert();
         let shard = w.shard();
         let mut s = lock(shard);
-        if w.is_closed() {
-            return refuse(HandleError::Closed, value);
+        if w.flags() != 0 {
+            drop(s);
+            return self.insert_flagged(w, value);
         }
         loop {
             if s.free.is_empty() {
@@ -341,6 +347,23 @@ impl<'g, T> Handles<'g, T> {
         }
     }
 
+    /// `insert` off its common path: the table was closed, or this is a `fork()` child whose
+    /// reclaimer must be restarted first.
+    #[cold]
+    #[inline(never)]
+    fn insert_flagged(&self, w: &Writers<'g, T>, value: T) -> Result<Handle, InsertError<T>> {
+        if w.is_closed() {
+            return Err(InsertError {
+                error: HandleError::Closed,
+                value,
+            });
+        }
+        if w.clear_forked() {
+            handle_reclaimer::restart_after_fork();
+        }
+        self.insert(value)
+    }
+
     /// Gives the calling thread's shard free entries (its free list is empty): destroys its
     /// batches whose grace period has passed (their entries come back to it), else takes
     /// some from the index pool. Out of line: once per 32 inserts or per batch.
@@ -356,6 +379,8 @@ impl<'g, T> Handles<'g, T> {
         shard: &'s ShardLock<'g, T>,
         mut s: ShardGuard<'s, 'g, T>,
     ) -> Result<ShardGuard<'s, 'g, T>, HandleError> {
+        // A period another thread began since this shard's last seal may cover its batches.
+        w.cover_latest(&mut s);
         if let Some(passed) = w.take_passed(&mut s) {
             drop(s);
             w.destroy(shard, passed);
@@ -521,7 +546,8 @@ impl<'g, T> Handles<'g, T> {
 
     /// Removes the object `handle` names: the handle is stale at once, and the object is
     /// dropped once no call can still be using it, in a batch with other removals (one grace
-    /// period — one `membarrier` — per batch of up to 64). Works the same from inside the
+    /// period — one `membarrier` — per 1,024 removals of a thread at most, shared by every
+    /// thread's batches). Works the same from inside the
     /// gate, where the caller may still hold the object in this very call.
     ///
     /// Where and when the drop runs: see the [module docs](crate::handles) (on this thread at
@@ -550,8 +576,9 @@ impl<'g, T> Handles<'g, T> {
         let shard = w.shard();
         let (opened, passed) = {
             let mut s = lock(shard);
-            if w.is_closed() {
-                return Err(HandleError::Closed);
+            if w.flags() != 0 {
+                drop(s);
+                return self.remove_flagged(w, handle);
             }
             let pending = self.unlink(handle)?;
             s.live -= 1;
@@ -569,6 +596,24 @@ impl<'g, T> Handles<'g, T> {
             w.destroy(shard, passed);
         }
         Ok(())
+    }
+
+    /// `remove` off its common path: the table was closed, or this is a `fork()` child
+    /// whose reclaimer must be restarted first (the parent's did not survive the fork, and
+    /// the child's idle tables would keep their removed objects).
+    #[cold]
+    #[inline(never)]
+    fn remove_flagged(&self, w: &Writers<'g, T>, handle: Handle) -> Result<(), HandleError>
+    where
+        T: Send,
+    {
+        if w.is_closed() {
+            return Err(HandleError::Closed);
+        }
+        if w.clear_forked() {
+            handle_reclaimer::restart_after_fork();
+        }
+        self.remove(handle)
     }
 
     /// Removes the object `handle` names and drops it on this thread before returning,
@@ -892,6 +937,18 @@ impl<T: Send> Reclaim for Writers<'_, T> {
     fn reclaim_pass(&self, tick: u64) -> bool {
         Writers::reclaim_pass(self, tick)
     }
+
+    fn mark_forked(&self) {
+        Writers::mark_forked(self);
+    }
+}
+
+/// Not public API: makes the calling loom thread use shard `number` (0 or 1) of every table,
+/// for models of two shards. Every thread uses shard 0 otherwise.
+#[cfg(loom)]
+#[doc(hidden)]
+pub fn __loom_set_shard(number: usize) {
+    crate::handle_shards::set_loom_shard(number);
 }
 
 /// Drops the objects of `items`, whose grace period has passed and which nobody else holds.

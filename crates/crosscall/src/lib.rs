@@ -91,6 +91,7 @@ mod gate;
 mod grace;
 mod handle;
 mod handle_entries;
+mod handle_periods;
 mod handle_reclaimer;
 mod handle_shards;
 pub mod handles;

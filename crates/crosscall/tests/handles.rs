@@ -186,16 +186,19 @@ fn an_idle_table_drops_removed_objects_on_the_reclaimer_thread() {
     assert_ne!(thread, thread::current().id(), "dropped by the reclaimer");
 }
 
-/// Under churn a batch is sealed at its 64th removal and, nobody being inside, dropped by
-/// the removing thread at once: at most one batch (63 removals) is left waiting. (The
-/// reclaimer may seal a batch early and drop some itself; that only lowers what waits.)
+/// Under churn a batch is sealed at its 64th removal; once a thread holds 1,024 sealed
+/// removals no grace period covers, it begins one for them all and, nobody being inside,
+/// drops them at once: fewer than 1,024 sealed and 63 open removals are left waiting. (The
+/// reclaimer may seal and cover batches early and drop some itself; that only lowers what
+/// waits.)
 #[test]
 fn churn_drops_full_batches_on_the_removing_thread() {
+    const REMOVALS: u64 = 4096;
     let gate = Gate::new();
     gate.open();
     let table = Handles::new(&gate);
     let log = DropLog::default();
-    for id in 0..640 {
+    for id in 0..REMOVALS {
         let h = table
             .insert(Tracked {
                 id,
@@ -206,8 +209,8 @@ fn churn_drops_full_batches_on_the_removing_thread() {
     }
     let dropped = log.lock().unwrap().clone();
     assert!(
-        dropped.len() >= 640 - 63,
-        "{} of 640 dropped",
+        dropped.len() as u64 > REMOVALS - 1024 - 63,
+        "{} of {REMOVALS} dropped",
         dropped.len()
     );
     let here = dropped.iter().filter(|(_, t)| *t == thread::current().id());
@@ -428,7 +431,10 @@ fn next(state: &mut u64) -> u64 {
 #[test]
 fn stress_lookups_against_inserts_and_removals() {
     const PUBLISHED: usize = 8;
-    const WRITER_OPS: usize = 2000;
+    // Enough that each writer makes well over 2 × 1,024 batched removals: writers begin
+    // grace periods themselves at their shard's limit and cover each other's batches, not
+    // only the reclaimer's tick.
+    const WRITER_OPS: usize = 8000;
     const MIN_LOOKUPS: usize = 2000;
     for gate in [Gate::new(), Gate::new_fence_fallback()] {
         gate.open();

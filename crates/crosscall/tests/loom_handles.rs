@@ -1,8 +1,9 @@
 //! loom model tests of `Handles<T>`: a lookup racing a removal (waiting, batched, from inside
 //! the gate, and a batch's grace period run by the reclaimer) never sees its object dropped
 //! while it holds it. The object's contents are a loom `UnsafeCell`, so loom reports any read
-//! that is not ordered before the drop's write. Under loom a batch is 2 removals and every
-//! thread shares one shard. Run with:
+//! that is not ordered before the drop's write. Under loom a batch is 2 removals, a shard
+//! begins a grace period once it holds 4 sealed removals no period covers, and every thread
+//! shares shard 0 unless a model gives it shard 1. Run with:
 //!
 //! ```text
 //! RUSTFLAGS="--cfg loom" LOOM_MAX_PREEMPTIONS=2 \
@@ -110,18 +111,23 @@ fn lookup_against_remove_and_reuse_of_the_entry() {
     });
 }
 
-/// The batched path: two removals fill a batch (2 under loom); the second seals it — one
-/// grace period for both — and, if no reader was seen inside, drops both at once. A reader
-/// looking up the second object while this happens reads it or gets `Stale`, and its read is
-/// never raced by the drop. Mutation check: with the grace period begun when the batch
-/// opens instead of when it is sealed (`--cfg crosscall_mutant="grace_at_open"`, the second
-/// removal no longer covered by a barrier after it), loom reports the drop racing the read.
+/// The batched path: two removals fill a batch (2 under loom) and seal it; the fourth
+/// removal seals a second batch, and with 4 sealed removals uncovered the shard begins one
+/// grace period for both batches and, if no reader was seen inside, drops all four at once.
+/// A reader looking up the second object while this happens reads it or gets `Stale`, and
+/// its read is never raced by the drop. Mutation check: with a period begun when a batch
+/// opens covering it (`--cfg crosscall_mutant="grace_at_open"`, the second removal no longer
+/// covered by a barrier after it), loom reports the drop racing the read.
 #[test]
 fn batched_removal_against_lookup() {
     loom::model(|| {
         let (gate, table) = leaked();
         let first = table.insert(Payload::new(1)).unwrap();
         let second = table.insert(Payload::new(2)).unwrap();
+        let more = [
+            table.insert(Payload::new(3)).unwrap(),
+            table.insert(Payload::new(4)).unwrap(),
+        ];
         let reader = thread::spawn(move || {
             let pass = gate.enter().unwrap();
             match table.get(&pass, second) {
@@ -130,7 +136,10 @@ fn batched_removal_against_lookup() {
             }
         });
         table.remove(first).unwrap();
-        table.remove(second).unwrap(); // seals the batch of two
+        table.remove(second).unwrap(); // seals the first batch of two
+        for h in more {
+            table.remove(h).unwrap(); // the fourth begins a period for both batches
+        }
         reader.join().unwrap();
         // Whatever the seal could not drop, a later pass does: nobody is inside now.
         assert!(
@@ -161,5 +170,54 @@ fn reclaimer_pass_against_a_call_that_removed_what_it_holds() {
         call.join().unwrap();
         reclaimer.join().unwrap();
         assert!(!table.__reclaim_now(), "dropped once the call left");
+    });
+}
+
+/// A period begun by one shard covers another shard's batch: the main thread (shard 1)
+/// seals a batch of two without a period; another thread (shard 0) seals two batches and
+/// begins a period, which covers the main thread's batch if its ticket was taken before;
+/// the main thread's next seal finds that period and drops its first batch once it passed.
+/// A reader looking up the main thread's second object meanwhile reads it or gets `Stale`,
+/// never raced by the drop: the only order between the main thread's removals and the other
+/// thread's barrier is the table's period lock. Mutation check: with the ticket taken when
+/// the batch opens (`--cfg crosscall_mutant="ticket_at_open"`, so a period begun between the
+/// two removals counts as covering the second), loom reports the drop racing the read.
+#[test]
+fn a_period_of_another_shard_covers_a_batch() {
+    loom::model(|| {
+        let (gate, table) = leaked();
+        let mine: Vec<_> = (0..4)
+            .map(|i| table.insert(Payload::new(i)).unwrap())
+            .collect();
+        let theirs: Vec<_> = (0..4)
+            .map(|i| table.insert(Payload::new(10 + i)).unwrap())
+            .collect();
+        let held = mine[1];
+        let reader = thread::spawn(move || {
+            let pass = gate.enter().unwrap();
+            match table.get(&pass, held) {
+                Ok(payload) => assert_eq!(payload.read(), 1),
+                Err(e) => assert_eq!(e, HandleError::Stale),
+            }
+        });
+        let other = thread::spawn(move || {
+            crosscall::handles::__loom_set_shard(0);
+            for h in theirs {
+                table.remove(h).unwrap(); // the fourth begins a period
+            }
+        });
+        crosscall::handles::__loom_set_shard(1);
+        table.remove(mine[0]).unwrap();
+        table.remove(mine[1]).unwrap(); // sealed, no period of its own
+        other.join().unwrap();
+        // Sealing takes the latest period if it covers the first batch, and drops what passed.
+        table.remove(mine[2]).unwrap();
+        table.remove(mine[3]).unwrap();
+        reader.join().unwrap();
+        assert!(
+            !table.__reclaim_now(),
+            "a batch still waits with nobody inside"
+        );
+        assert_eq!(table.len(), 0);
     });
 }

@@ -28,7 +28,7 @@ mod held;
 mod lifecycle;
 pub(crate) mod local;
 pub(crate) mod open_error;
-mod pin;
+pub(crate) mod pin;
 pub(crate) mod signal;
 pub(crate) mod slots;
 mod stats;
