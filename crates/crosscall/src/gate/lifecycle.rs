@@ -696,12 +696,18 @@ impl Gate {
     /// `None` with nothing entered: nesting, the fence fallback, a first entry, a gate not
     /// open all go elsewhere, so this path has no call in it and costs about a dozen
     /// instructions. Never panics.
+    ///
+    /// The front entry first (a thread's only gate is there: the one-gate path reads nothing
+    /// else), then the gate's entry in the thread's table (a thread with several gates keeps
+    /// its front entry empty, so it goes past it after one load and test).
     #[inline(always)]
     pub(crate) fn enter_fast_slot(&self) -> Option<*const PaddedSlot> {
-        // Relaxed: see `cache_index`.
-        let index = self.cache_index.load(Ordering::Relaxed);
+        let (cached_key, slot, _) = local::front();
+        if let Some(slot) = self.enter_cached_slot(cached_key, slot) {
+            return Some(slot);
+        }
         // SAFETY: `cache_index` is always `< CACHE_WAYS`.
-        let (cached_key, slot) = unsafe { local::cached(index) };
+        let (cached_key, slot) = unsafe { local::cached(self.cache_index()) };
         self.enter_cached_slot(cached_key, slot)
     }
 
@@ -774,8 +780,9 @@ impl Gate {
     /// spill table: then it moves to the table): nesting, the fence fallback, and a gate
     /// whose table entry another gate took. `None`: not admitted, nothing entered.
     #[inline(never)]
-    fn enter_cached(&self) -> Option<*const PaddedSlot> {
-        // The fast path may have withdrawn an announcement from the cached slot.
+    pub(crate) fn enter_cached(&self) -> Option<*const PaddedSlot> {
+        // The fast path may have withdrawn an announcement from the cached slots it probed.
+        slots::wake_if_armed(local::front().1);
         // SAFETY: `cache_index` is always `< CACHE_WAYS`.
         slots::wake_if_armed(unsafe { local::cached(self.cache_index()) }.1);
         let id = self.existing_id()?;
