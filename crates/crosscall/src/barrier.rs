@@ -139,10 +139,11 @@ fn catch_failures<T>(gate: &Gate, err_value: T, body: impl FnOnce() -> Result<T,
     value
 }
 
-/// [`catch_failures`] when the fast path did not admit: attach, claim a slot, wait for the
-/// gate to open, or refuse (all on `enter`'s slow path) — inside the barrier, so even a bug
-/// that panics there stays on the Rust side. The `Pass` drops while unwinding, leaving the
-/// gate.
+/// [`catch_failures`] when the fast path did not admit: the gate's cached path (nesting, the
+/// fence fallback, a gate found in the thread's spill table: a few dozen instructions, no
+/// lock), else attach, claim a slot, wait for the gate to open, or refuse (`enter`'s slow
+/// path) — inside the barrier, so even a bug that panics there stays on the Rust side. The
+/// `Pass` drops while unwinding, leaving the gate.
 ///
 /// `extern "C"` only to tell the compiler that it cannot unwind (it catches every panic):
 /// the fast path then calls it without an unwinding edge, as a tail call, and needs no stack
@@ -157,7 +158,7 @@ extern "C" fn catch_failures_slow<T, F: FnOnce() -> Result<T, String>>(
 ) -> T {
     let outcome = panic::catch_unwind(AssertUnwindSafe(|| {
         let _pass = gate
-            .enter()
+            .enter_after_miss()
             .map_err(|refused| panic_policy::refusal_message(gate, refused))?;
         body()
     }));
@@ -235,7 +236,7 @@ extern "C" fn abort_on_unwind_slow<T, F: FnOnce() -> Result<T, String>>(
     err_value: T,
     body: F,
 ) -> T {
-    let outcome = panic::catch_unwind(AssertUnwindSafe(|| match gate.enter() {
+    let outcome = panic::catch_unwind(AssertUnwindSafe(|| match gate.enter_after_miss() {
         Ok(_pass) => body(),
         Err(refused) => Err(panic_policy::refusal_message(gate, refused)),
     }));

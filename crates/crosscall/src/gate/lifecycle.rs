@@ -776,6 +776,24 @@ impl Gate {
         None
     }
 
+    /// [`Gate::enter`] after [`Gate::enter_fast_slot`] missed, for the panic barrier's slow
+    /// path: the gate's own cached path (nesting, the fence fallback, a gate the spill table
+    /// holds), then its slow path, without probing the front entry and the table again.
+    ///
+    /// # Errors
+    ///
+    /// As [`Gate::enter`].
+    pub(crate) fn enter_after_miss(&self) -> Result<Pass<'_>, EnterError> {
+        match self.enter_cached() {
+            Some(slot) => Ok(Pass {
+                gate: self,
+                slot,
+                _not_send: PhantomData,
+            }),
+            None => self.enter_slow(Wait::Forever),
+        }
+    }
+
     /// The fast path's other cases, with the slot already cached (in the table, or in the
     /// spill table: then it moves to the table): nesting, the fence fallback, and a gate
     /// whose table entry another gate took. `None`: not admitted, nothing entered.

@@ -309,14 +309,15 @@ mod imp {
         let off: usize;
         // SAFETY: loads one GOT entry (the offset of this thread's copy of
         // `__crosscall_local_v0_3` from the thread pointer); writes only the output register,
-        // no stack, no flags. `pure, readonly`: the compiler may merge two of these in one
-        // function (the offset is the same for every thread, and nothing moves a thread
-        // mid-call: a `Pass` is not `Send`).
+        // no stack, no flags. `pure, nomem`: the GOT entry is filled at load time and never
+        // written again (no memory Rust code can write), so the compiler may merge two of
+        // these in one function, across stores (the offset is the same for every thread,
+        // and nothing moves a thread mid-call: a `Pass` is not `Send`).
         unsafe {
             std::arch::asm!(
                 "mov {off}, qword ptr [rip + __crosscall_local_v0_3@GOTTPOFF]",
                 off = out(reg) off,
-                options(pure, readonly, nostack, preserves_flags),
+                options(pure, nomem, nostack, preserves_flags),
             );
         }
         off
