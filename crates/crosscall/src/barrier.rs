@@ -139,11 +139,10 @@ fn catch_failures<T>(gate: &Gate, err_value: T, body: impl FnOnce() -> Result<T,
     value
 }
 
-/// [`catch_failures`] when the fast path did not admit: the gate's cached path (nesting, the
-/// fence fallback, a gate found in the thread's spill table: a few dozen instructions, no
-/// lock), else attach, claim a slot, wait for the gate to open, or refuse (`enter`'s slow
-/// path) — inside the barrier, so even a bug that panics there stays on the Rust side. The
-/// `Pass` drops while unwinding, leaving the gate.
+/// [`catch_failures`] when the fast path's probes did not admit: the gate's cached path
+/// first (nesting, the fence fallback, a gate found in the thread's spill table), which then
+/// runs the body as the fast path does, without a second barrier around the entry; else
+/// [`catch_failures_slower`].
 ///
 /// `extern "C"` only to tell the compiler that it cannot unwind (it catches every panic):
 /// the fast path then calls it without an unwinding edge, as a tail call, and needs no stack
@@ -152,6 +151,31 @@ fn catch_failures<T>(gate: &Gate, err_value: T, body: impl FnOnce() -> Result<T,
 #[inline(never)]
 #[allow(improper_ctypes_definitions)] // Rust-to-Rust only; the ABI is never seen by C.
 extern "C" fn catch_failures_slow<T, F: FnOnce() -> Result<T, String>>(
+    gate: &Gate,
+    err_value: T,
+    body: F,
+) -> T {
+    let Some(slot) = gate.enter_cached() else {
+        return catch_failures_slower(gate, err_value, body);
+    };
+    // As in `catch_failures`.
+    let outcome = panic::catch_unwind(AssertUnwindSafe(body));
+    let closer_waits = leave_entered(slot);
+    let value = finish(gate, outcome, err_value);
+    if closer_waits {
+        return wake_closers_with(value);
+    }
+    value
+}
+
+/// [`catch_failures_slow`] when the gate's cached path did not admit either: attach, claim a
+/// slot, wait for the gate to open, or refuse (all on `enter`'s slow path) — inside the
+/// barrier, so even a bug that panics there stays on the Rust side. The `Pass` drops while
+/// unwinding, leaving the gate.
+#[cold]
+#[inline(never)]
+#[allow(improper_ctypes_definitions)] // Rust-to-Rust only; the ABI is never seen by C.
+extern "C" fn catch_failures_slower<T, F: FnOnce() -> Result<T, String>>(
     gate: &Gate,
     err_value: T,
     body: F,

@@ -13,7 +13,7 @@
 //! free it), while this pair lives for the whole process. Closes are rare, so closers of
 //! different gates sharing it only costs them a spurious wake-up now and then.
 
-use crate::sync::{Condvar, Mutex, MutexGuard};
+use crate::sync::{AtomicUsize, Condvar, Mutex, MutexGuard, Ordering};
 use std::time::{Duration, Instant};
 
 /// The longest a closer of a gate on membarrier sleeps before it looks at the slots again,
@@ -24,21 +24,30 @@ pub(crate) const BACKSTOP: Duration = Duration::from_millis(10);
 /// looks again at least this often (the drain's old polling bound).
 pub(crate) const BACKSTOP_FENCED: Duration = Duration::from_millis(1);
 
-/// Wake-ups handed out so far (a counter: only the mutex and the condvar matter).
+/// Wake-ups handed out so far (a counter: only the mutex and the condvar matter), and how
+/// many closers are inside [`wait_until`].
 struct Waker {
     wakes: Mutex<u64>,
     woken: Condvar,
+    /// Closers inside `wait_until` (counted before their first check): lets a refused entry
+    /// skip the wake when nobody sleeps ([`wake_if_sleeping`]).
+    sleeping: AtomicUsize,
 }
 
 #[cfg(not(loom))]
 static WAKER: Waker = Waker {
     wakes: Mutex::new(0),
     woken: Condvar::new(),
+    sleeping: AtomicUsize::new(0),
 };
 
 #[cfg(loom)]
 loom::lazy_static! {
-    static ref WAKER: Waker = Waker { wakes: Mutex::new(0), woken: Condvar::new() };
+    static ref WAKER: Waker = Waker {
+        wakes: Mutex::new(0),
+        woken: Condvar::new(),
+        sleeping: AtomicUsize::new(0),
+    };
 }
 
 fn lock() -> MutexGuard<'static, u64> {
@@ -63,6 +72,20 @@ pub(crate) extern "C" fn wake() {
     WAKER.woken.notify_all();
 }
 
+/// [`wake`], if a closer is inside [`wait_until`]: for an entry refused while its gate
+/// closes, whose withdrawn announcement (in a slot no closer armed) a closer may have seen and
+/// be sleeping on. Call it after the withdrawing store. Refused callers that retry in a loop
+/// then neither take the wake lock nor wake the closer each time while nobody sleeps.
+pub(crate) fn wake_if_sleeping() {
+    // AcqRel read-modify-write, paired with the one in `wait_until` (both on `sleeping`, so
+    // they are ordered): if ours comes first, the closer's acquires our withdrawing store
+    // (sequenced before it) and its check sees it; if the closer's comes first, we read
+    // nonzero and wake it (under the lock it holds until it sleeps, so it cannot be missed).
+    if WAKER.sleeping.fetch_add(0, Ordering::AcqRel) != 0 {
+        wake();
+    }
+}
+
 /// Sleeps until `done()` (checked under the wake lock, so no [`wake`] that follows a store
 /// `done` depends on can be missed) or `deadline`; looks again at least every `backstop`.
 /// Returns whether `done()` held.
@@ -72,6 +95,16 @@ pub(crate) fn wait_until(
     backstop: Duration,
 ) -> bool {
     let mut guard = lock();
+    // AcqRel: see `wake_if_sleeping`; before the first `done()`, which reads the slots.
+    WAKER.sleeping.fetch_add(1, Ordering::AcqRel);
+    let done = || {
+        let done = done();
+        if done {
+            // Relaxed: only counts; a late wake is harmless.
+            WAKER.sleeping.fetch_sub(1, Ordering::Relaxed);
+        }
+        done
+    };
     loop {
         if done() {
             return true;
@@ -82,6 +115,8 @@ pub(crate) fn wait_until(
             if let Some(deadline) = deadline {
                 let now = Instant::now();
                 if now >= deadline {
+                    // Relaxed: as above.
+                    WAKER.sleeping.fetch_sub(1, Ordering::Relaxed);
                     return false;
                 }
                 nap = nap.min(deadline - now);

@@ -197,7 +197,7 @@ pub struct Gate {
     generation: AtomicUsize,
     /// Guards state transitions and the thread running `open_with`; waiters sleep on `changed`.
     lock: Mutex<Transition>,
-    /// Signalled on open, on close, and when a refused entry withdraws its announcement.
+    /// Signalled on open, and on a close of a gate that never opened (entries waiting for it).
     changed: Condvar,
     /// Stand-in for the asymmetric fence pair under loom (see `Gate::try_admit_fenced`).
     #[cfg(loom)]
@@ -918,17 +918,20 @@ impl Gate {
                     slots::release_temporary(slot);
                 }
             }
-            if self.state.load(Ordering::Acquire) == CLOSED {
-                return Err(EnterError::Closed); // nobody to notify: refuse without the lock
+            // Refused without the lock when closing or closed (callers that retry in a loop
+            // must not queue on the lock the closer takes to finish). Our withdrawn
+            // announcement may be what a closer is waiting on (a slot claimed after the
+            // closer armed the others does not wake it itself): wake it if one sleeps.
+            if matches!(self.state.load(Ordering::Acquire), CLOSING | CLOSED) {
+                close_wake::wake_if_sleeping();
+                return Err(EnterError::Closed);
             }
             let t = self.transition();
             match self.state.load(Ordering::Acquire) {
                 OPEN_LIGHT | OPEN_FENCED => continue, // opened between our check and the lock
                 CLOSING | CLOSED => {
-                    // Our withdrawn announcement may be what a closer is waiting on (a slot
-                    // claimed after the closer armed the others does not wake it itself).
                     drop(t);
-                    close_wake::wake();
+                    close_wake::wake_if_sleeping();
                     return Err(EnterError::Closed);
                 }
                 _ => {}
@@ -1300,11 +1303,13 @@ impl Gate {
         // The scan above saw every slot at 0 with Acquire, pairing with each leaving call's
         // Release: every access of this generation's calls happened before `take`.
         let taken = take();
+        // No `changed.notify_all()` (a futex wake syscall even with nobody waiting): only
+        // entries waiting for an opening wait on `changed`, and this gate was open.
         self.set_state(CLOSED);
-        self.changed.notify_all();
         drop(t);
-        // Other closers of this gate may be waiting in `close_wake` for this state change.
-        close_wake::wake();
+        // Other closers of this gate may be waiting in `close_wake` for this state change
+        // (the state store above comes before the check in `wake_if_sleeping`).
+        close_wake::wake_if_sleeping();
         let drain = started.stop();
         self.counters.drained(drain);
         trace::close_finished(self, drain);
