@@ -141,9 +141,11 @@ impl std::error::Error for CloseError {}
 /// one store to the thread's own slot and one load of a flag beside it that is set only
 /// while a `close` drains; the last call to leave then wakes the closer.
 ///
-/// A thread keeps the slots of the last 8 gates it entered in a direct-mapped per-thread
-/// table (one entry per gate, gates numbered in order of first use), so alternating between
-/// several gates, or nesting one inside another, costs what one gate costs.
+/// A thread that has entered one gate finds its slot in a thread-local front entry; a thread
+/// that has entered several keeps them in a direct-mapped per-thread table of 8 (one entry
+/// per gate, gates numbered in order of first use) and a 64-entry spill table behind it, so
+/// alternating between several gates, or nesting one inside another, costs a few
+/// instructions more than one gate, not a slow path.
 ///
 /// # Memory ordering
 ///
@@ -1082,8 +1084,8 @@ impl Gate {
     #[doc(hidden)]
     #[inline(always)]
     pub unsafe fn __enter_held_fast_at(gate: *const Gate) -> bool {
-        // The front entry first (the gate of this thread's last C API slow-path entry), then
-        // the gate's table entry, found by hashing the pointer as `Gate::id` did.
+        // The front entry first (the thread's gate, if it has entered only one), then the
+        // gate's table entry, found by hashing the pointer as `Gate::id` did.
         let (mut cached_key, mut slot, addr) = local::front();
         if addr != gate as usize {
             // SAFETY: `addr_index` is always `< CACHE_WAYS`.
