@@ -537,9 +537,11 @@ fn set_front(key: usize, slot: *const PaddedSlot, gate_addr: usize) {
 fn set_cached(index: usize, key: usize, slot: *const PaddedSlot, gate_addr: usize) {
     assert!(index < CACHE_WAYS);
     let table = local::table();
-    assert!(table != local::empty_table());
+    // Every caller has made the table (`claim_for`), found its spill table through it
+    // (`refill`, `refill_at`: the empty table has none) or checked (`forget_cached`).
+    debug_assert!(table != local::empty_table());
     // As in `set_front`: the key goes last, after an empty key.
-    // SAFETY: the calling thread's own table (asserted not the static one), alive while
+    // SAFETY: the calling thread's own table (not the static one: see above), alive while
     // `Local::table` points to it, accessed only by this thread; nothing holds a reference
     // into it. `index` is in bounds (asserted).
     unsafe {
