@@ -1072,15 +1072,16 @@ impl Gate {
     /// API), for a caller holding only a pointer that may not be a gate at all: `true` if
     /// admitted right away (then leave with [`Gate::__leave_held_fast_at`] or
     /// [`Gate::__leave_held`]); `false` means "take the slow path", nothing was entered.
-    /// Never panics. `gate` is dereferenced only if it is the address of the gate this thread
-    /// entered last, so NULL, misaligned and foreign pointers are refused (`false`) without
+    /// Never panics. `gate` is dereferenced only if it is the address of a gate this thread
+    /// has cached (its front or table entry), so NULL, misaligned and foreign pointers are
+    /// refused (`false`) without
     /// being read; a freed one most likely fails the key comparison (its key is no longer
     /// the open one this thread cached).
     ///
     /// # Safety
     ///
-    /// If `gate` is the address of the gate this thread entered last, that gate must still
-    /// be alive (not dropped or freed).
+    /// If `gate` is the address of a gate this thread entered (and has cached), that gate must
+    /// still be alive (not dropped or freed).
     #[doc(hidden)]
     #[inline(always)]
     pub unsafe fn __enter_held_fast_at(gate: *const Gate) -> bool {
