@@ -245,8 +245,9 @@ fn abort_on_unwind<T>(gate: &Gate, err_value: T, body: impl FnOnce() -> Result<T
     value
 }
 
-/// [`abort_on_unwind`] when the fast path did not admit (`enter` attaches the thread on its
-/// slow path).
+/// [`abort_on_unwind`] when the fast path's probes did not admit: the gate's cached path,
+/// then its slow path (`Gate::enter_after_miss`, which attaches the thread on first use),
+/// and the body, all under one `catch_unwind`.
 ///
 /// `extern "C"`, as [`catch_failures_slow`], so the fast path reaches it with a tail call. A
 /// panic must then not reach its boundary (the unwinder's search would stop there before any
