@@ -805,6 +805,11 @@ impl Gate {
         slots::wake_if_armed(local::front().1);
         // SAFETY: `cache_index` is always `< CACHE_WAYS`.
         slots::wake_if_armed(unsafe { local::cached(self.cache_index()) }.1);
+        // Closing or closed: refused without announcing (an announcement, withdrawn at once,
+        // could still hold up a closer's scan). Relaxed: a hint; `try_admit` decides.
+        if self.state.load(Ordering::Relaxed) >= CLOSING {
+            return None;
+        }
         let id = self.existing_id()?;
         let index = self.cache_index();
         let slot = match slots::cached(id, index) {
@@ -894,6 +899,13 @@ impl Gate {
         // Attach before the slot is cached: a cached slot means "attached" to the fast path.
         crate::gate::attach::ensure_attached();
         loop {
+            // Closing or closed: refused before claiming or announcing anything, so callers
+            // retrying in a loop do not keep showing the closer announcements it must wait
+            // out. The fast path may have withdrawn one from a slot no closer armed: wake.
+            if matches!(self.state.load(Ordering::Acquire), CLOSING | CLOSED) {
+                close_wake::wake();
+                return Err(EnterError::Closed);
+            }
             // Try to get in (claims and caches this thread's slot on first use).
             let id = self.id();
             let addr = self as *const Gate as usize;
@@ -925,7 +937,7 @@ impl Gate {
             // announcement may be what a closer is waiting on (a slot claimed after the
             // closer armed the others does not wake it itself): wake it if one sleeps.
             if matches!(self.state.load(Ordering::Acquire), CLOSING | CLOSED) {
-                close_wake::wake_if_sleeping();
+                close_wake::wake();
                 return Err(EnterError::Closed);
             }
             let t = self.transition();
@@ -933,7 +945,7 @@ impl Gate {
                 OPEN_LIGHT | OPEN_FENCED => continue, // opened between our check and the lock
                 CLOSING | CLOSED => {
                     drop(t);
-                    close_wake::wake_if_sleeping();
+                    close_wake::wake();
                     return Err(EnterError::Closed);
                 }
                 _ => {}
@@ -1311,8 +1323,8 @@ impl Gate {
         self.set_state(CLOSED);
         drop(t);
         // Other closers of this gate may be waiting in `close_wake` for this state change
-        // (the state store above comes before the check in `wake_if_sleeping`).
-        close_wake::wake_if_sleeping();
+        // (the state store above comes before the check in `wake`).
+        close_wake::wake();
         let drain = started.stop();
         self.counters.drained(drain);
         trace::close_finished(self, drain);
