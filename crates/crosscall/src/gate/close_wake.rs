@@ -74,19 +74,25 @@ fn lock() -> MutexGuard<'static, u64> {
 #[cold]
 #[inline(never)]
 pub(crate) extern "C" fn wake() {
+    wake_sleeping();
+}
+
+/// [`wake`], returning whether a closer was sleeping (then the caller, an entry refused
+/// while a gate closes, gives up its CPU: see `Gate::enter_slow_counted`).
+pub(crate) fn wake_sleeping() -> bool {
     // AcqRel read-modify-write, paired with the one in `wait_until` (both on `sleeping`, so
     // they are ordered): if ours comes first, the closer's acquires our caller's store
     // (sequenced before it) and its check sees it; if the closer's comes first, we read
     // nonzero and wake it.
     if WAKER.sleeping.fetch_add(0, Ordering::AcqRel) == 0 {
-        return;
+        return false;
     }
     // Coalesced: if an earlier wake is still untaken, every sleeping closer will clear it
     // and check again after our store. AcqRel swap, paired with the closer's clearing swap:
     // reading `true` means ours precedes that clear, which then acquires our caller's store
     // before the check; reading `false` means we signal (below) as if alone.
     if WAKER.signalled.swap(true, Ordering::AcqRel) {
-        return;
+        return true;
     }
     // Taking the lock orders this wake after the closer's check, which it makes holding the
     // lock until it sleeps: it either saw the store, or is already waiting.
@@ -94,6 +100,7 @@ pub(crate) extern "C" fn wake() {
     *wakes = wakes.wrapping_add(1);
     drop(wakes);
     WAKER.woken.notify_all();
+    true
 }
 
 /// Sleeps until `done()` (checked under the wake lock, so no [`wake`] that follows a store

@@ -903,7 +903,13 @@ impl Gate {
             // retrying in a loop do not keep showing the closer announcements it must wait
             // out. The fast path may have withdrawn one from a slot no closer armed: wake.
             if matches!(self.state.load(Ordering::Acquire), CLOSING | CLOSED) {
-                close_wake::wake();
+                if close_wake::wake_sleeping() {
+                    // A closer sleeps, most likely for a call that must get a CPU to leave,
+                    // then for a CPU to return on: a caller refused in a loop would keep
+                    // one from both. It has nothing to do until the gate reopens anyway.
+                    #[cfg(not(loom))]
+                    std::thread::yield_now();
+                }
                 return Err(EnterError::Closed);
             }
             // Try to get in (claims and caches this thread's slot on first use).
@@ -937,7 +943,13 @@ impl Gate {
             // announcement may be what a closer is waiting on (a slot claimed after the
             // closer armed the others does not wake it itself): wake it if one sleeps.
             if matches!(self.state.load(Ordering::Acquire), CLOSING | CLOSED) {
-                close_wake::wake();
+                if close_wake::wake_sleeping() {
+                    // A closer sleeps, most likely for a call that must get a CPU to leave,
+                    // then for a CPU to return on: a caller refused in a loop would keep
+                    // one from both. It has nothing to do until the gate reopens anyway.
+                    #[cfg(not(loom))]
+                    std::thread::yield_now();
+                }
                 return Err(EnterError::Closed);
             }
             let t = self.transition();
