@@ -60,6 +60,9 @@ if want miri; then
     cargo +nightly miri test -p crosscall --lib
     cargo +nightly miri test -p crosscall --test gate -- --exact "${MIRI_GATE_TESTS[@]}"
     cargo +nightly miri test -p crosscall --test state_gate -- --exact "${MIRI_STATE_GATE_TESTS[@]}"
+    # A thread's front entry, heap table and spill table (raw pointers into its thread state).
+    cargo +nightly miri test -p crosscall --test many_gates -- --exact \
+        front_entry_table_and_spill_table_on_an_exiting_thread
 fi
 
 if want asan; then

@@ -31,8 +31,8 @@ enum Wait {
 /// As for [`checked`].
 #[inline(always)]
 unsafe fn enter_with(gate: *mut crosscall_gate, wait: Wait) -> c_int {
-    // SAFETY: the pointer is read only if it is the gate this thread entered last, which the
-    // caller's contract (a live gate) keeps alive. Anything else takes the slow path, which
+    // SAFETY: the pointer is read only if it is a gate this thread entered and cached (its
+    // front or table entry), which the caller's contract (a live gate) keeps alive. Anything else takes the slow path, which
     // checks it and reports why it is refused.
     if unsafe { Gate::__enter_held_fast_at(gate_ptr(gate)) } {
         return CROSSCALL_OK;
@@ -173,8 +173,8 @@ pub unsafe extern "C" fn crosscall_gate_leave(gate: *mut crosscall_gate) {
     }
 }
 
-/// A leave the fast path could not do: the gate is closing, or not the one this thread
-/// entered last, or the pointer is bad, or there is nothing to leave (refused with a
+/// A leave the fast path could not do: the gate is not in this thread's front or table
+/// entry, or the pointer is bad, or there is nothing to leave (refused with a
 /// last-error message; NULL silently, as documented).
 ///
 /// `extern "C"`: nounwind, as `enter_slow`.

@@ -179,8 +179,8 @@ pub unsafe extern "C" fn crosscall_gate_enter_state(
     state: *mut *mut c_void,
 ) -> c_int {
     // The admitted path of `crosscall_gate_enter`, then one load and one store: the state.
-    // SAFETY: as in `crosscall_gate_enter`: the pointer is read only if it is the gate this
-    // thread entered last, which the caller's contract (a live gate) keeps alive; anything
+    // SAFETY: as in `crosscall_gate_enter`: the pointer is read only if it is a gate this
+    // thread entered and cached, which the caller's contract (a live gate) keeps alive; anything
     // else takes the slow path, which checks it.
     if !state.is_null() && unsafe { Gate::__enter_held_fast_at(gate_ptr(gate)) } {
         // SAFETY: admitted just above, so `gate` is live and this thread is inside it; the

@@ -139,10 +139,10 @@ fn catch_failures<T>(gate: &Gate, err_value: T, body: impl FnOnce() -> Result<T,
     value
 }
 
-/// [`catch_failures`] when the fast path did not admit: attach, claim a slot, wait for the
-/// gate to open, or refuse (all on `enter`'s slow path) — inside the barrier, so even a bug
-/// that panics there stays on the Rust side. The `Pass` drops while unwinding, leaving the
-/// gate.
+/// [`catch_failures`] when the fast path's probes did not admit: the gate's cached path
+/// first (nesting, the fence fallback, a gate found in the thread's spill table), which then
+/// runs the body as the fast path does, without a second barrier around the entry; else
+/// [`catch_failures_slower`].
 ///
 /// `extern "C"` only to tell the compiler that it cannot unwind (it catches every panic):
 /// the fast path then calls it without an unwinding edge, as a tail call, and needs no stack
@@ -155,9 +155,34 @@ extern "C" fn catch_failures_slow<T, F: FnOnce() -> Result<T, String>>(
     err_value: T,
     body: F,
 ) -> T {
+    let Some(slot) = gate.enter_cached() else {
+        return catch_failures_slower(gate, err_value, body);
+    };
+    // As in `catch_failures`.
+    let outcome = panic::catch_unwind(AssertUnwindSafe(body));
+    let closer_waits = leave_entered(slot);
+    let value = finish(gate, outcome, err_value);
+    if closer_waits {
+        return wake_closers_with(value);
+    }
+    value
+}
+
+/// [`catch_failures_slow`] when the gate's cached path did not admit either: attach, claim a
+/// slot, wait for the gate to open, or refuse (all on `enter`'s slow path) — inside the
+/// barrier, so even a bug that panics there stays on the Rust side. The `Pass` drops while
+/// unwinding, leaving the gate.
+#[cold]
+#[inline(never)]
+#[allow(improper_ctypes_definitions)] // Rust-to-Rust only; the ABI is never seen by C.
+extern "C" fn catch_failures_slower<T, F: FnOnce() -> Result<T, String>>(
+    gate: &Gate,
+    err_value: T,
+    body: F,
+) -> T {
     let outcome = panic::catch_unwind(AssertUnwindSafe(|| {
         let _pass = gate
-            .enter()
+            .enter_after_miss()
             .map_err(|refused| panic_policy::refusal_message(gate, refused))?;
         body()
     }));
@@ -220,8 +245,9 @@ fn abort_on_unwind<T>(gate: &Gate, err_value: T, body: impl FnOnce() -> Result<T
     value
 }
 
-/// [`abort_on_unwind`] when the fast path did not admit (`enter` attaches the thread on its
-/// slow path).
+/// [`abort_on_unwind`] when the fast path's probes did not admit: the gate's cached path,
+/// then its slow path (`Gate::enter_after_miss`, which attaches the thread on first use),
+/// and the body, all under one `catch_unwind`.
 ///
 /// `extern "C"`, as [`catch_failures_slow`], so the fast path reaches it with a tail call. A
 /// panic must then not reach its boundary (the unwinder's search would stop there before any
@@ -235,7 +261,7 @@ extern "C" fn abort_on_unwind_slow<T, F: FnOnce() -> Result<T, String>>(
     err_value: T,
     body: F,
 ) -> T {
-    let outcome = panic::catch_unwind(AssertUnwindSafe(|| match gate.enter() {
+    let outcome = panic::catch_unwind(AssertUnwindSafe(|| match gate.enter_after_miss() {
         Ok(_pass) => body(),
         Err(refused) => Err(panic_policy::refusal_message(gate, refused)),
     }));

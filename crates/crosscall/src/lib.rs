@@ -32,11 +32,12 @@
 //!
 //! Most users ship crosscall inside a `cdylib` that a C, C++, Python or Go host loads. There
 //! a `thread_local!` costs a `__tls_get_addr` call per access, so the entry path keeps all it
-//! needs about the calling thread in one 232-byte thread-local (its gate cache for up to 8
-//! gates), which on x86_64 and aarch64 Linux with glibc is reached through the initial-exec
-//! TLS model (no call). A library using it is marked `STATIC_TLS`: when `dlopen()`ed, glibc
-//! serves those 232 bytes from its optional static TLS reserve (512 bytes by default, shared
-//! by every such library in the process: two crosscall libraries fit). If that reserve runs
+//! needs about the calling thread in one 40-byte thread-local (the thread's gate when it has
+//! one, and a pointer to its table of several), which on x86_64 and aarch64 Linux with glibc
+//! is reached through the initial-exec TLS model (no call). A library using it is marked
+//! `STATIC_TLS`: when `dlopen()`ed, glibc serves those 40 bytes from its optional static TLS
+//! reserve (512 bytes by default, shared by every such library in the process: up to 12
+//! crosscall libraries fit). If that reserve runs
 //! out, `dlopen()` fails with "cannot allocate memory in static TLS block"; building
 //! without the default `initial-exec-tls` feature then selects the portable `thread_local!`
 //! form (as musl, other architectures and other systems always use).

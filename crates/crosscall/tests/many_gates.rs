@@ -39,6 +39,41 @@ fn many_gates_round_robin_and_nested_on_two_threads() {
     }
 }
 
+/// A thread's front entry, then its table and spill table (made with its second gate, freed
+/// when it exits): a few rounds over more gates than the table holds, nested, on a thread
+/// that then exits while the gates live on. Small enough for Miri (`scripts/ci/lifecycle.sh`).
+#[test]
+fn front_entry_table_and_spill_table_on_an_exiting_thread() {
+    let gates: Vec<Gate> = (0..12).map(|_| Gate::new()).collect();
+    gates.iter().for_each(Gate::open);
+    std::thread::scope(|s| {
+        s.spawn(|| {
+            // One gate: the front entry; nested, then alone again.
+            for _ in 0..3 {
+                let outer = gates[0].enter().unwrap();
+                drop(gates[0].enter().unwrap());
+                drop(outer);
+            }
+            // Then all of them: the table, and the spill table past 8.
+            for _ in 0..3 {
+                for g in &gates {
+                    drop(g.enter().unwrap());
+                }
+                let outer = gates[11].enter().unwrap();
+                drop(gates[3].enter().unwrap());
+                drop(outer);
+            }
+        });
+    });
+    for g in &gates {
+        assert_eq!(g.in_flight(), 0);
+        g.close().unwrap();
+    }
+    assert_eq!(gates[0].stats().admitted, 3 + 3);
+    assert_eq!(gates[3].stats().admitted, 3 + 3);
+    assert_eq!(gates[11].stats().admitted, 3 + 3);
+}
+
 #[test]
 fn thousands_of_gates_keep_a_thread_working() {
     let keep = Gate::new();

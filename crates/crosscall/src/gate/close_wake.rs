@@ -13,7 +13,7 @@
 //! free it), while this pair lives for the whole process. Closes are rare, so closers of
 //! different gates sharing it only costs them a spurious wake-up now and then.
 
-use crate::sync::{Condvar, Mutex, MutexGuard};
+use crate::sync::{AtomicBool, AtomicUsize, Condvar, Mutex, MutexGuard, Ordering};
 use std::time::{Duration, Instant};
 
 /// The longest a closer of a gate on membarrier sleeps before it looks at the slots again,
@@ -24,21 +24,35 @@ pub(crate) const BACKSTOP: Duration = Duration::from_millis(10);
 /// looks again at least this often (the drain's old polling bound).
 pub(crate) const BACKSTOP_FENCED: Duration = Duration::from_millis(1);
 
-/// Wake-ups handed out so far (a counter: only the mutex and the condvar matter).
+/// Wake-ups handed out so far (a counter: only the mutex and the condvar matter), and how
+/// many closers are inside [`wait_until`].
 struct Waker {
     wakes: Mutex<u64>,
     woken: Condvar,
+    /// Closers inside `wait_until` (counted before their first check): lets a refused entry
+    /// skip the wake when nobody sleeps ([`wake`]).
+    sleeping: AtomicUsize,
+    /// A wake was signalled that no closer has taken yet (cleared by a closer before each
+    /// check): further wakes until then need no syscall of their own ([`wake`]).
+    signalled: AtomicBool,
 }
 
 #[cfg(not(loom))]
 static WAKER: Waker = Waker {
     wakes: Mutex::new(0),
     woken: Condvar::new(),
+    sleeping: AtomicUsize::new(0),
+    signalled: AtomicBool::new(false),
 };
 
 #[cfg(loom)]
 loom::lazy_static! {
-    static ref WAKER: Waker = Waker { wakes: Mutex::new(0), woken: Condvar::new() };
+    static ref WAKER: Waker = Waker {
+        wakes: Mutex::new(0),
+        woken: Condvar::new(),
+        sleeping: AtomicUsize::new(0),
+        signalled: AtomicBool::new(false),
+    };
 }
 
 fn lock() -> MutexGuard<'static, u64> {
@@ -46,8 +60,13 @@ fn lock() -> MutexGuard<'static, u64> {
     WAKER.wakes.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-/// Wakes every closer sleeping in [`wait_until`]. Called by a leave that found its slot
-/// armed, by a refused entry, and by a closer that finished (others may wait for it).
+/// Wakes every closer sleeping in [`wait_until`], if there is one. Called after a store a
+/// closer may wait on: by a leave that found its slot armed, by an entry refused while its
+/// gate closes (its withdrawn announcement, in a slot no closer armed, may be what a closer
+/// saw), and by a closer that finished (others may wait for the state it stored). While no
+/// closer sleeps — the closer usually finds the slots drained right after its barrier — it
+/// is one read-modify-write and no syscall, so callers refused in a loop and the leaves of a
+/// close that did not need to sleep cost the closer nothing.
 ///
 /// `extern "C"` only to say that it cannot unwind (nothing in it panics: a poisoned lock is
 /// taken as is): a leave that calls it needs no landing pad, so the fast path around it
@@ -55,12 +74,33 @@ fn lock() -> MutexGuard<'static, u64> {
 #[cold]
 #[inline(never)]
 pub(crate) extern "C" fn wake() {
-    // Taking the lock orders this wake after the caller's slot store for a closer that
-    // checks under the lock: it either saw the store, or was already waiting.
+    wake_sleeping();
+}
+
+/// [`wake`], returning whether a closer was sleeping (then the caller, an entry refused
+/// while a gate closes, gives up its CPU: see `Gate::enter_slow_counted`).
+pub(crate) fn wake_sleeping() -> bool {
+    // AcqRel read-modify-write, paired with the one in `wait_until` (both on `sleeping`, so
+    // they are ordered): if ours comes first, the closer's acquires our caller's store
+    // (sequenced before it) and its check sees it; if the closer's comes first, we read
+    // nonzero and wake it.
+    if WAKER.sleeping.fetch_add(0, Ordering::AcqRel) == 0 {
+        return false;
+    }
+    // Coalesced: if an earlier wake is still untaken, every sleeping closer will clear it
+    // and check again after our store. AcqRel swap, paired with the closer's clearing swap:
+    // reading `true` means ours precedes that clear, which then acquires our caller's store
+    // before the check; reading `false` means we signal (below) as if alone.
+    if WAKER.signalled.swap(true, Ordering::AcqRel) {
+        return true;
+    }
+    // Taking the lock orders this wake after the closer's check, which it makes holding the
+    // lock until it sleeps: it either saw the store, or is already waiting.
     let mut wakes = lock();
     *wakes = wakes.wrapping_add(1);
     drop(wakes);
     WAKER.woken.notify_all();
+    true
 }
 
 /// Sleeps until `done()` (checked under the wake lock, so no [`wake`] that follows a store
@@ -72,7 +112,20 @@ pub(crate) fn wait_until(
     backstop: Duration,
 ) -> bool {
     let mut guard = lock();
+    // AcqRel: see `wake`; before the first `done()`, which reads the slots.
+    WAKER.sleeping.fetch_add(1, Ordering::AcqRel);
+    let done = || {
+        let done = done();
+        if done {
+            // Relaxed: only counts; a late wake is harmless.
+            WAKER.sleeping.fetch_sub(1, Ordering::Relaxed);
+        }
+        done
+    };
     loop {
+        // Take any pending wake before checking: a wake that finds it taken signals again.
+        // AcqRel: see `wake`.
+        WAKER.signalled.swap(false, Ordering::AcqRel);
         if done() {
             return true;
         }
@@ -82,6 +135,8 @@ pub(crate) fn wait_until(
             if let Some(deadline) = deadline {
                 let now = Instant::now();
                 if now >= deadline {
+                    // Relaxed: as above.
+                    WAKER.sleeping.fetch_sub(1, Ordering::Relaxed);
                     return false;
                 }
                 nap = nap.min(deadline - now);

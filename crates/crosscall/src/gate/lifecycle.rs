@@ -141,9 +141,11 @@ impl std::error::Error for CloseError {}
 /// one store to the thread's own slot and one load of a flag beside it that is set only
 /// while a `close` drains; the last call to leave then wakes the closer.
 ///
-/// A thread keeps the slots of the last 8 gates it entered in a direct-mapped per-thread
-/// table (one entry per gate, gates numbered in order of first use), so alternating between
-/// several gates, or nesting one inside another, costs what one gate costs.
+/// A thread that has entered one gate finds its slot in a thread-local front entry; a thread
+/// that has entered several keeps them in a direct-mapped per-thread table of 8 (one entry
+/// per gate, gates numbered in order of first use) and a 64-entry spill table behind it, so
+/// alternating between several gates, or nesting one inside another, costs a few
+/// instructions more than one gate, not a slow path.
 ///
 /// # Memory ordering
 ///
@@ -197,7 +199,7 @@ pub struct Gate {
     generation: AtomicUsize,
     /// Guards state transitions and the thread running `open_with`; waiters sleep on `changed`.
     lock: Mutex<Transition>,
-    /// Signalled on open, on close, and when a refused entry withdraws its announcement.
+    /// Signalled on open, and on a close of a gate that never opened (entries waiting for it).
     changed: Condvar,
     /// Stand-in for the asymmetric fence pair under loom (see `Gate::try_admit_fenced`).
     #[cfg(loom)]
@@ -696,12 +698,18 @@ impl Gate {
     /// `None` with nothing entered: nesting, the fence fallback, a first entry, a gate not
     /// open all go elsewhere, so this path has no call in it and costs about a dozen
     /// instructions. Never panics.
+    ///
+    /// The front entry first (a thread's only gate is there: the one-gate path reads nothing
+    /// else), then the gate's entry in the thread's table (a thread with several gates keeps
+    /// its front entry empty, so it goes past it after one load and test).
     #[inline(always)]
     pub(crate) fn enter_fast_slot(&self) -> Option<*const PaddedSlot> {
-        // Relaxed: see `cache_index`.
-        let index = self.cache_index.load(Ordering::Relaxed);
+        let (cached_key, slot, _) = local::front();
+        if let Some(slot) = self.enter_cached_slot(cached_key, slot) {
+            return Some(slot);
+        }
         // SAFETY: `cache_index` is always `< CACHE_WAYS`.
-        let (cached_key, slot) = unsafe { local::cached(index) };
+        let (cached_key, slot) = unsafe { local::cached(self.cache_index()) };
         self.enter_cached_slot(cached_key, slot)
     }
 
@@ -770,14 +778,38 @@ impl Gate {
         None
     }
 
+    /// [`Gate::enter`] after [`Gate::enter_fast_slot`] missed, for the panic barrier's slow
+    /// path: the gate's own cached path (nesting, the fence fallback, a gate the spill table
+    /// holds), then its slow path, without probing the front entry and the table again.
+    ///
+    /// # Errors
+    ///
+    /// As [`Gate::enter`].
+    pub(crate) fn enter_after_miss(&self) -> Result<Pass<'_>, EnterError> {
+        match self.enter_cached() {
+            Some(slot) => Ok(Pass {
+                gate: self,
+                slot,
+                _not_send: PhantomData,
+            }),
+            None => self.enter_slow(Wait::Forever),
+        }
+    }
+
     /// The fast path's other cases, with the slot already cached (in the table, or in the
     /// spill table: then it moves to the table): nesting, the fence fallback, and a gate
     /// whose table entry another gate took. `None`: not admitted, nothing entered.
     #[inline(never)]
-    fn enter_cached(&self) -> Option<*const PaddedSlot> {
-        // The fast path may have withdrawn an announcement from the cached slot.
+    pub(crate) fn enter_cached(&self) -> Option<*const PaddedSlot> {
+        // The fast path may have withdrawn an announcement from the cached slots it probed.
+        slots::wake_if_armed(local::front().1);
         // SAFETY: `cache_index` is always `< CACHE_WAYS`.
         slots::wake_if_armed(unsafe { local::cached(self.cache_index()) }.1);
+        // Closing or closed: refused without announcing (an announcement, withdrawn at once,
+        // could still hold up a closer's scan). Relaxed: a hint; `try_admit` decides.
+        if self.state.load(Ordering::Relaxed) >= CLOSING {
+            return None;
+        }
         let id = self.existing_id()?;
         let index = self.cache_index();
         let slot = match slots::cached(id, index) {
@@ -867,6 +899,19 @@ impl Gate {
         // Attach before the slot is cached: a cached slot means "attached" to the fast path.
         crate::gate::attach::ensure_attached();
         loop {
+            // Closing or closed: refused before claiming or announcing anything, so callers
+            // retrying in a loop do not keep showing the closer announcements it must wait
+            // out. The fast path may have withdrawn one from a slot no closer armed: wake.
+            if matches!(self.state.load(Ordering::Acquire), CLOSING | CLOSED) {
+                if close_wake::wake_sleeping() {
+                    // A closer sleeps, most likely for a call that must get a CPU to leave,
+                    // then for a CPU to return on: a caller refused in a loop would keep
+                    // one from both. It has nothing to do until the gate reopens anyway.
+                    #[cfg(not(loom))]
+                    std::thread::yield_now();
+                }
+                return Err(EnterError::Closed);
+            }
             // Try to get in (claims and caches this thread's slot on first use).
             let id = self.id();
             let addr = self as *const Gate as usize;
@@ -893,15 +938,24 @@ impl Gate {
                     slots::release_temporary(slot);
                 }
             }
-            if self.state.load(Ordering::Acquire) == CLOSED {
-                return Err(EnterError::Closed); // nobody to notify: refuse without the lock
+            // Refused without the lock when closing or closed (callers that retry in a loop
+            // must not queue on the lock the closer takes to finish). Our withdrawn
+            // announcement may be what a closer is waiting on (a slot claimed after the
+            // closer armed the others does not wake it itself): wake it if one sleeps.
+            if matches!(self.state.load(Ordering::Acquire), CLOSING | CLOSED) {
+                if close_wake::wake_sleeping() {
+                    // A closer sleeps, most likely for a call that must get a CPU to leave,
+                    // then for a CPU to return on: a caller refused in a loop would keep
+                    // one from both. It has nothing to do until the gate reopens anyway.
+                    #[cfg(not(loom))]
+                    std::thread::yield_now();
+                }
+                return Err(EnterError::Closed);
             }
             let t = self.transition();
             match self.state.load(Ordering::Acquire) {
                 OPEN_LIGHT | OPEN_FENCED => continue, // opened between our check and the lock
                 CLOSING | CLOSED => {
-                    // Our withdrawn announcement may be what a closer is waiting on (a slot
-                    // claimed after the closer armed the others does not wake it itself).
                     drop(t);
                     close_wake::wake();
                     return Err(EnterError::Closed);
@@ -1042,20 +1096,21 @@ impl Gate {
     /// API), for a caller holding only a pointer that may not be a gate at all: `true` if
     /// admitted right away (then leave with [`Gate::__leave_held_fast_at`] or
     /// [`Gate::__leave_held`]); `false` means "take the slow path", nothing was entered.
-    /// Never panics. `gate` is dereferenced only if it is the address of the gate this thread
-    /// entered last, so NULL, misaligned and foreign pointers are refused (`false`) without
+    /// Never panics. `gate` is dereferenced only if it is the address of a gate this thread
+    /// has cached (its front or table entry), so NULL, misaligned and foreign pointers are
+    /// refused (`false`) without
     /// being read; a freed one most likely fails the key comparison (its key is no longer
     /// the open one this thread cached).
     ///
     /// # Safety
     ///
-    /// If `gate` is the address of the gate this thread entered last, that gate must still
-    /// be alive (not dropped or freed).
+    /// If `gate` is the address of a gate this thread entered (and has cached), that gate must
+    /// still be alive (not dropped or freed).
     #[doc(hidden)]
     #[inline(always)]
     pub unsafe fn __enter_held_fast_at(gate: *const Gate) -> bool {
-        // The front entry first (the gate of this thread's last C API slow-path entry), then
-        // the gate's table entry, found by hashing the pointer as `Gate::id` did.
+        // The front entry first (the thread's gate, if it has entered only one), then the
+        // gate's table entry, found by hashing the pointer as `Gate::id` did.
         let (mut cached_key, mut slot, addr) = local::front();
         if addr != gate as usize {
             // SAFETY: `addr_index` is always `< CACHE_WAYS`.
@@ -1275,10 +1330,12 @@ impl Gate {
         // The scan above saw every slot at 0 with Acquire, pairing with each leaving call's
         // Release: every access of this generation's calls happened before `take`.
         let taken = take();
+        // No `changed.notify_all()` (a futex wake syscall even with nobody waiting): only
+        // entries waiting for an opening wait on `changed`, and this gate was open.
         self.set_state(CLOSED);
-        self.changed.notify_all();
         drop(t);
-        // Other closers of this gate may be waiting in `close_wake` for this state change.
+        // Other closers of this gate may be waiting in `close_wake` for this state change
+        // (the state store above comes before the check in `wake`).
         close_wake::wake();
         let drain = started.stop();
         self.counters.drained(drain);

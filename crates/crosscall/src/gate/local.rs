@@ -1,5 +1,5 @@
-//! The one thread-local an entry's fast path reads: which gate slot this thread has cached,
-//! and whether it is attached.
+//! The one thread-local an entry's fast path reads: the gate slot this thread caches in
+//! front, whether it is attached, and a pointer to the rest of its cache.
 //!
 //! # Why one, and why initial-exec
 //!
@@ -12,40 +12,50 @@
 //! On x86_64 Linux with glibc the struct is not a `thread_local!` at all but a hidden `.tdata`
 //! symbol declared with `global_asm!` and addressed with the initial-exec model (the offset
 //! from the GOT's `sym@GOTTPOFF` entry, then loads through `%fs`): one extra load, no call, in
-//! an executable and in a shared object alike. The price, for a shared object loaded with `dlopen()`, is that glibc must
-//! carve the 232 bytes (the front entry, the attach phase, an 8-entry table and a pointer) out of its static TLS surplus (a few hundred bytes to ~1.6 KB per
-//! process, shared by every such library); when it is exhausted `dlopen()` fails with
-//! "cannot allocate memory in static TLS block". Building crosscall without its default
+//! an executable and in a shared object alike. The price, for a shared object loaded with
+//! `dlopen()`, is that glibc must carve its 40 bytes (the front entry, the attach phase and
+//! a pointer to the thread's [`Table`]) out of its static TLS surplus (512 bytes by default,
+//! shared by every such library); when it is exhausted `dlopen()` fails with "cannot
+//! allocate memory in static TLS block". Building crosscall without its default
 //! `initial-exec-tls` feature selects the portable `thread_local!` form everywhere; other
 //! targets (musl, other architectures, other systems) always use it. aarch64 Linux with glibc
 //! uses initial-exec too (`local/initial_exec_aarch64.rs`: `tpidr_el0` plus the GOT's
 //! `:gottprel:` entry).
 //!
-//! An empty cache holds [`EMPTY_KEY`], which no gate's key ever equals, and (on the
+//! # Front entry and table
+//!
+//! A thread that has entered one gate finds it in the *front* entry, at fixed offsets: the
+//! one-gate fast path reads nothing else. A thread that has entered several gates keeps them
+//! in a direct-mapped [`Table`] on the heap (made with its second slot, owned by
+//! `slots::OwnedSlots`) and its front entry empty; before that, `Local::table` points to a
+//! static, read-only empty table, so no entry needs an allocation it did not already make
+//! (the first entry of a gate claims a slot anyway; `crosscall_thread_prepare` does both
+//! ahead of a signal handler, see `signal.rs`).
+//!
+//! An empty entry holds [`EMPTY_KEY`], which no gate's key ever equals, and (on the
 //! initial-exec path) a pointer to a private, never-scanned dummy slot instead of NULL, so
-//! the fast path needs no NULL check: it may announce into the dummy and withdraw when the
-//! key does not match. Its gate address is then that of a private gate that is never entered
-//! (key 0), so a C handle that happens to equal it (any bit pattern can be passed) is still
-//! a readable gate whose key matches nothing. The portable path starts with a NULL slot and
-//! an address no gate has, and checks the slot for NULL before it reads the gate.
+//! the fast path needs no NULL check: the dummy's depth reads 1, so the fast path goes on
+//! to the table (or the slow path) after one load and test, without announcing anything.
+//! Its gate address is that of a private gate that is never entered (key 0), so a C handle
+//! that happens to equal it (any bit pattern can be passed) is still a readable gate whose
+//! key matches nothing. The portable path holds a NULL slot and an address no gate has,
+//! and checks the slot for NULL before it reads the gate.
 
-use crate::gate::slots::PaddedSlot;
+use crate::gate::slots::{PaddedSlot, SpillEntry};
 
-/// Entries of the per-thread gate cache ([`Local::keys`] and its sibling arrays): a thread
-/// alternating between up to this many gates finds each on its first probe. A power of two;
-/// a gate's entry is `Gate::cache_index` (sequential for Rust gates, [`addr_index`] for C API
-/// gates), so collisions only begin past this many gates or between a Rust and a C API gate.
+/// Entries of a thread's gate [`Table`]: a thread alternating between up to this many gates
+/// finds each on its first table probe. A power of two; a gate's entry is `Gate::cache_index`
+/// (sequential for Rust gates, [`addr_index`] for C API gates), so collisions only begin past
+/// this many gates or between a Rust and a C API gate.
 pub(crate) const CACHE_WAYS: usize = 8;
 
-/// What the fast path knows about the calling thread.
+/// What the fast path knows about the calling thread: 40 bytes of thread-local storage.
 ///
-/// Two ways to find a gate's cached slot: the *front* entry (`gate_key`, `slot`,
-/// `gate_addr`), the C API's first probe, shaped as before there was a table (the gate of the
-/// thread's last C API slow-path entry); and the direct-mapped *table* (`keys`, `slots`,
-/// `addrs`, struct-of-arrays so an index register scales by 8), probed at the gate's
-/// `cache_index` by Rust entries and, after a front miss, by C API entries at
-/// [`addr_index`]. Both point into slots the thread owns (`slots::OwnedSlots`), whose
-/// release clears every entry first.
+/// The *front* entry (`gate_key`, `slot`, `gate_addr`) holds the thread's gate while it has
+/// entered exactly one (the one-gate fast path, Rust and C API alike, probes it first), and
+/// is empty once it has entered several: those live in [`Table`], probed next (at the gate's
+/// `cache_index` by Rust entries, at [`addr_index`] by C API entries). Both point into slots
+/// the thread owns (`slots::OwnedSlots`), whose release empties every entry first.
 #[repr(C)]
 pub(crate) struct Local {
     /// The front entry's gate key (see `Gate::key`): [`EMPTY_KEY`] when none. Set only after
@@ -58,16 +68,39 @@ pub(crate) struct Local {
     pub(crate) gate_addr: usize,
     /// Attach phase: [`PHASE_NEVER`], [`PHASE_ATTACHED`] or [`PHASE_DETACHED`].
     pub(crate) phase: usize,
-    /// Table entries' gate keys, as `gate_key`.
+    /// The thread's table: [`empty_table`] (static, never written) until the thread claims
+    /// its second slot, then its own (owned by its `slots::OwnedSlots`, which points this
+    /// back to the empty one before freeing it).
+    pub(crate) table: *mut Table,
+}
+
+/// The rest of a thread's gate cache, on the heap (or the static empty one): [`CACHE_WAYS`]
+/// entries as arrays of keys, slots and addresses (struct-of-arrays, so an index register
+/// scales by 8), and the thread's spill table.
+#[repr(C)]
+pub(crate) struct Table {
+    /// Entries' gate keys, as `Local::gate_key`.
     pub(crate) keys: [usize; CACHE_WAYS],
-    /// Table entries' slots, as `slot`.
+    /// Entries' slots, as `Local::slot`.
     pub(crate) slots: [*const PaddedSlot; CACHE_WAYS],
-    /// Table entries' gate addresses, as `gate_addr`.
+    /// Entries' gate addresses, as `Local::gate_addr`.
     pub(crate) addrs: [usize; CACHE_WAYS],
     /// The thread's spill table (`slots::SpillTable`, [`SPILL_WAYS`] entries, owned by its
     /// `slots::OwnedSlots`), probed by the paths a table miss takes before the slow path;
-    /// NULL until the thread claims its first slot and after its slots are released.
-    pub(crate) spill: *const crate::gate::slots::SpillEntry,
+    /// NULL in the empty table.
+    pub(crate) spill: *const SpillEntry,
+}
+
+impl Table {
+    /// A table with every entry empty (and no spill table).
+    pub(crate) fn empty() -> Table {
+        Table {
+            keys: [EMPTY_KEY; CACHE_WAYS],
+            slots: [empty_slot(); CACHE_WAYS],
+            addrs: [empty_addr(); CACHE_WAYS],
+            spill: std::ptr::null(),
+        }
+    }
 }
 
 /// Entries of a thread's spill table: gates past the [`CACHE_WAYS`] of the table (or sharing
@@ -173,8 +206,8 @@ pub(crate) fn set_phase(phase: usize) {
     }
 }
 
-/// The calling thread's table entry `index` as `(gate_key, slot)`: the Rust fast path's one
-/// thread-local read.
+/// The calling thread's table entry `index` as `(gate_key, slot)`: the Rust entries' probe
+/// after a front miss.
 ///
 /// # Safety
 ///
@@ -184,7 +217,8 @@ pub(crate) fn set_phase(phase: usize) {
 pub(crate) unsafe fn cached(index: usize) -> (usize, *const PaddedSlot) {
     debug_assert!(index < CACHE_WAYS);
     // SAFETY: forwarded contract.
-    unsafe { imp::cached(index) }
+    let (key, slot, _) = unsafe { cached_with_addr(index) };
+    (key, slot)
 }
 
 /// The calling thread's table entry `index` as `(gate_key, slot, gate_addr)`.
@@ -195,11 +229,33 @@ pub(crate) unsafe fn cached(index: usize) -> (usize, *const PaddedSlot) {
 #[inline(always)]
 pub(crate) unsafe fn cached_with_addr(index: usize) -> (usize, *const PaddedSlot, usize) {
     debug_assert!(index < CACHE_WAYS);
-    // SAFETY: forwarded contract.
-    unsafe { imp::cached_with_addr(index) }
+    let table = imp::table();
+    // SAFETY: `table` is the calling thread's table (its own, or the static empty one),
+    // written only by this thread and alive while `Local::table` points to it; nothing holds
+    // a reference into it; `index < CACHE_WAYS` by the caller's contract.
+    unsafe {
+        (
+            *(*table).keys.get_unchecked(index),
+            *(*table).slots.get_unchecked(index),
+            *(*table).addrs.get_unchecked(index),
+        )
+    }
 }
 
-/// The calling thread's front entry as `(gate_key, slot, gate_addr)`: the C API's first
+/// The calling thread's table (see [`Local::table`]).
+#[inline(always)]
+pub(crate) fn table() -> *mut Table {
+    imp::table()
+}
+
+/// The static table every thread points to before it has one of its own: every entry
+/// empty, no spill table. Never written.
+#[inline]
+pub(crate) fn empty_table() -> *mut Table {
+    imp::empty_table()
+}
+
+/// The calling thread's front entry as `(gate_key, slot, gate_addr)`: every entry's first
 /// probe.
 #[inline(always)]
 pub(crate) fn front() -> (usize, *const PaddedSlot, usize) {
@@ -223,23 +279,22 @@ pub(crate) fn local() -> *mut Local {
     not(miri)
 ))]
 mod imp {
-    use super::Local;
+    use super::{Local, Table};
     use crate::gate::slots::PaddedSlot;
 
-    pub(super) use super::initial_exec_image::empty_addr;
+    pub(super) use super::initial_exec_image::{empty_addr, empty_table};
 
     pub(super) const SLOT_NEVER_NULL: bool = true;
 
     #[inline]
     pub(super) fn empty_slot() -> *const PaddedSlot {
         let ptr: *const PaddedSlot;
-        // SAFETY: computes the address of the hidden 128-byte, 128-aligned, zero-filled
-        // dummy slot of `initial_exec_image.rs` (a valid `PaddedSlot`: its fields are
-        // atomics, a bool and a pointer, for which zero is a valid value). Touches no memory
-        // and no stack.
+        // SAFETY: computes the address of the hidden 128-byte, 128-aligned dummy slot of
+        // `initial_exec_image.rs` (a valid `PaddedSlot`: its fields are atomics, a bool and a
+        // pointer; its word reads depth 1). Touches no memory and no stack.
         unsafe {
             std::arch::asm!(
-                "lea {ptr}, [rip + __crosscall_empty_slot_v0_2]",
+                "lea {ptr}, [rip + __crosscall_empty_slot_v0_3]",
                 ptr = out(reg) ptr,
                 options(pure, nomem, nostack, preserves_flags),
             );
@@ -253,53 +308,34 @@ mod imp {
     fn tp_offset() -> usize {
         let off: usize;
         // SAFETY: loads one GOT entry (the offset of this thread's copy of
-        // `__crosscall_local_v0_2` from the thread pointer); writes only the output register,
-        // no stack, no flags. `pure, readonly`: the compiler may merge two of these in one
-        // function (the offset is the same for every thread, and nothing moves a thread
-        // mid-call: a `Pass` is not `Send`).
+        // `__crosscall_local_v0_3` from the thread pointer); writes only the output register,
+        // no stack, no flags. `pure, nomem`: the GOT entry is filled at load time and never
+        // written again (no memory Rust code can write), so the compiler may merge two of
+        // these in one function, across stores (the offset is the same for every thread,
+        // and nothing moves a thread mid-call: a `Pass` is not `Send`).
         unsafe {
             std::arch::asm!(
-                "mov {off}, qword ptr [rip + __crosscall_local_v0_2@GOTTPOFF]",
+                "mov {off}, qword ptr [rip + __crosscall_local_v0_3@GOTTPOFF]",
                 off = out(reg) off,
-                options(pure, readonly, nostack, preserves_flags),
+                options(pure, nomem, nostack, preserves_flags),
             );
         }
         off
     }
 
-    /// Reads the word at byte `$at` (a literal: 0, 8 or 16) of the calling thread's `Local`
-    /// through `%fs`, given [`tp_offset`]. One instruction; unused reads are dropped.
+    /// Reads the word at byte `$at` (a literal: 0, 8, 16 or 32) of the calling thread's
+    /// `Local` through `%fs`, given [`tp_offset`]. One instruction; unused reads are dropped.
     macro_rules! local_word {
         ($off:expr, $at:literal) => {{
             let word: usize;
             // SAFETY: `$off` is `tp_offset()`, so `%fs:[$off + $at]` is a word of the
-            // calling thread's `Local` (`#[repr(C)]`, offsets asserted above). Reads only;
-            // writes nothing but the output register; no stack, no flags.
+            // calling thread's `Local` (`#[repr(C)]`, offsets asserted in
+            // `initial_exec_image.rs`). Reads only; writes nothing but the output register;
+            // no stack, no flags.
             unsafe {
                 std::arch::asm!(
                     concat!("mov {word}, qword ptr fs:[{off} + ", $at, "]"),
                     off = in(reg) $off,
-                    word = out(reg) word,
-                    options(pure, readonly, nostack, preserves_flags),
-                );
-            }
-            word
-        }};
-    }
-
-    /// Reads word `$index` (a register value `< CACHE_WAYS`) of the table array at byte
-    /// `$at` (a literal: 32, 96 or 160) of the calling thread's `Local`. One instruction.
-    macro_rules! table_word {
-        ($off:expr, $index:expr, $at:literal) => {{
-            let word: usize;
-            // SAFETY: `$off` is `tp_offset()` and `$index < CACHE_WAYS` (the caller's
-            // contract), so `%fs:[$off + $index*8 + $at]` is a word of one of the table's
-            // arrays in the calling thread's `Local`. Reads only; no stack, no flags.
-            unsafe {
-                std::arch::asm!(
-                    concat!("mov {word}, qword ptr fs:[{off} + {index}*8 + ", $at, "]"),
-                    off = in(reg) $off,
-                    index = in(reg) $index,
                     word = out(reg) word,
                     options(pure, readonly, nostack, preserves_flags),
                 );
@@ -313,7 +349,7 @@ mod imp {
         let tp: usize;
         // SAFETY: reads the thread pointer (`%fs:0` holds its own address on x86_64 glibc);
         // writes only the output register. Plus `tp_offset()`, that is the address of the
-        // calling thread's copy of `__crosscall_local_v0_2`, a 32-byte, 8-aligned object
+        // calling thread's copy of `__crosscall_local_v0_3`, a 40-byte, 8-aligned object
         // laid out and initialized as `Local`.
         unsafe {
             std::arch::asm!(
@@ -326,20 +362,8 @@ mod imp {
     }
 
     #[inline(always)]
-    pub(super) unsafe fn cached(index: usize) -> (usize, *const PaddedSlot) {
-        let off = tp_offset();
-        let key = table_word!(off, index, "32");
-        let slot = table_word!(off, index, "96") as *const PaddedSlot;
-        (key, slot)
-    }
-
-    #[inline(always)]
-    pub(super) unsafe fn cached_with_addr(index: usize) -> (usize, *const PaddedSlot, usize) {
-        let off = tp_offset();
-        let key = table_word!(off, index, "32");
-        let slot = table_word!(off, index, "96") as *const PaddedSlot;
-        let addr = table_word!(off, index, "160");
-        (key, slot, addr)
+    pub(super) fn table() -> *mut Table {
+        local_word!(tp_offset(), "32") as *mut Table
     }
 
     #[inline(always)]
@@ -386,7 +410,7 @@ mod initial_exec_image;
     not(miri)
 )))]
 mod imp {
-    use super::{Local, CACHE_WAYS, EMPTY_ADDR, EMPTY_KEY, PHASE_NEVER};
+    use super::{Local, Table, CACHE_WAYS, EMPTY_ADDR, EMPTY_KEY, PHASE_NEVER};
     use crate::gate::slots::PaddedSlot;
     use std::cell::UnsafeCell;
     use std::ptr;
@@ -403,15 +427,32 @@ mod imp {
         EMPTY_ADDR
     }
 
+    /// The static empty table (never written: a thread writes only a table of its own).
+    struct EmptyTable(Table);
+    // SAFETY: never written, and its pointers are NULL.
+    unsafe impl Sync for EmptyTable {}
+    static EMPTY_TABLE: EmptyTable = EmptyTable(Table {
+        keys: [EMPTY_KEY; CACHE_WAYS],
+        slots: [ptr::null(); CACHE_WAYS],
+        addrs: [EMPTY_ADDR; CACHE_WAYS],
+        spill: ptr::null(),
+    });
+
+    #[inline]
+    pub(super) fn empty_table() -> *mut Table {
+        // `*mut` only to share the field's type: nothing writes through it (see `Local`).
+        ptr::addr_of!(EMPTY_TABLE.0).cast_mut()
+    }
+
+    /// A new thread's `Local`. Its table is NULL, read as [`empty_table`] (a `const` cannot
+    /// point to a static before Rust 1.83; the MSRV is older): one more test on the table
+    /// path, on this portable path only.
     const EMPTY: Local = Local {
         gate_key: EMPTY_KEY,
         slot: ptr::null(),
         gate_addr: EMPTY_ADDR,
         phase: PHASE_NEVER,
-        keys: [EMPTY_KEY; CACHE_WAYS],
-        slots: [ptr::null(); CACHE_WAYS],
-        addrs: [EMPTY_ADDR; CACHE_WAYS],
-        spill: ptr::null(),
+        table: ptr::null_mut(),
     };
 
     // `const` and without `Drop`: no lazy-init check and no destructor, so `with` never
@@ -442,28 +483,13 @@ mod imp {
     }
 
     #[inline(always)]
-    pub(super) unsafe fn cached(index: usize) -> (usize, *const PaddedSlot) {
-        let local = local();
-        // SAFETY: the calling thread's own `Local`, accessed only by this thread;
-        // `index < CACHE_WAYS` by the caller's contract.
-        unsafe {
-            (
-                *(*local).keys.get_unchecked(index),
-                *(*local).slots.get_unchecked(index),
-            )
-        }
-    }
-
-    #[inline(always)]
-    pub(super) unsafe fn cached_with_addr(index: usize) -> (usize, *const PaddedSlot, usize) {
-        let local = local();
-        // SAFETY: as in `cached`.
-        unsafe {
-            (
-                *(*local).keys.get_unchecked(index),
-                *(*local).slots.get_unchecked(index),
-                *(*local).addrs.get_unchecked(index),
-            )
+    pub(super) fn table() -> *mut Table {
+        // SAFETY: the calling thread's own `Local`, accessed only by this thread.
+        let table = unsafe { (*local()).table };
+        if table.is_null() {
+            empty_table()
+        } else {
+            table
         }
     }
 

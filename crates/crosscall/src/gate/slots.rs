@@ -19,7 +19,7 @@
 //! so every call it had in progress before has left.
 
 use crate::gate::close_wake;
-use crate::gate::local::{self, CACHE_WAYS, EMPTY_KEY, SPILL_WAYS};
+use crate::gate::local::{self, Table, CACHE_WAYS, EMPTY_KEY, SPILL_WAYS};
 use crate::gate::thread_exit;
 use crate::gate::{key_id, open_key};
 use crate::sync::{Arc, AtomicBool, AtomicPtr, AtomicUsize, Ordering};
@@ -51,6 +51,9 @@ pub(crate) fn outermost_entries(word: usize) -> usize {
 /// One thread's entries in one gate, alone on its cache line(s) so that the owner's
 /// writes never invalidate a line another thread writes (`CachePadded` sizes the padding per
 /// architecture: 128 bytes on x86_64 because of the adjacent-line prefetcher).
+///
+/// `repr(C)`: the x86_64 leave reads `close_waiters` at its offset (see [`store_leaving`]).
+#[repr(C)]
 pub(crate) struct Slot {
     /// Depth and outermost-entry count (see the module docs). Written only by the owning
     /// thread (plain load + store, no read-modify-write); read by `close`, `in_flight` and
@@ -312,9 +315,13 @@ pub(crate) struct OwnedSlots {
     by_gate: Option<IdMap>,
     /// Size at which the next new slot prunes dead gates' slots first.
     prune_at: usize,
-    /// The spill table `Local::spill` points to; made when the thread claims its second slot
-    /// (a thread with one gate never needs it).
-    spill: Option<Box<SpillTable>>,
+    /// The table `Local::table` points to (from `Box::into_raw`, freed in `Drop`; NULL
+    /// until made), made when the thread claims its second slot: a thread with one gate
+    /// finds it in the front entry and never needs one. Raw, not a `Box`: `Local::table`
+    /// aliases it, and every access goes through a raw pointer.
+    table: *mut Table,
+    /// The spill table the table's `spill` points to (as `table`), made with it.
+    spill: *mut SpillTable,
 }
 
 /// One spill-table entry: a gate's key, this thread's slot in it, and the gate's address
@@ -375,30 +382,45 @@ impl OwnedSlots {
         OwnedSlots {
             by_gate: None,
             prune_at: PRUNE_MIN,
-            spill: None,
+            table: ptr::null_mut(),
+            spill: ptr::null_mut(),
         }
     }
 
-    /// Records gate `id`'s slot in spill entry `index`, making the spill table first if
-    /// this is the thread's second gate.
-    fn spill(&mut self, index: usize, key: usize, slot: *const PaddedSlot, addr: usize) {
-        if self.spill.is_none() && self.len() >= 2 {
-            let table = Box::new(SpillTable([EMPTY_SPILL; SPILL_WAYS]));
-            // SAFETY: the calling thread's own `Local`; the box lives until `Drop` below,
-            // which clears the pointer first.
-            unsafe { (*local::local()).spill = &table.0[0] };
-            self.spill = Some(table);
-        }
-        let Some(table) = self.spill.as_mut() else {
+    /// Makes the thread's table and spill table (once) and points `Local::table` to it.
+    /// Allocates: only on a slow path that claims a slot (which allocates too), never in a
+    /// signal handler's entry (`signal.rs`).
+    fn ensure_table(&mut self) {
+        if !self.table.is_null() {
             return;
-        };
-        let entry = &mut table.0[index];
+        }
+        let spill = Box::into_raw(Box::new(SpillTable([EMPTY_SPILL; SPILL_WAYS])));
+        let mut table = Table::empty();
+        // SAFETY: `spill` is a live allocation this state owns.
+        table.spill = unsafe { ptr::addr_of!((*spill).0[0]) };
+        let table = Box::into_raw(Box::new(table));
+        // Filled before it is published: an entry interrupting this (a signal handler) sees
+        // the empty table or this one, both complete. Same thread: a compiler fence orders it.
+        std::sync::atomic::compiler_fence(std::sync::atomic::Ordering::SeqCst);
+        // SAFETY: the calling thread's own `Local`; the tables live until `Drop` below, which
+        // points it back to the empty table first.
+        unsafe { (*local::local()).table = table };
+        self.table = table;
+        self.spill = spill;
+    }
+
+    /// Records gate `id`'s slot in spill entry `index` (a thread with a table only).
+    fn spill(&mut self, index: usize, key: usize, slot: *const PaddedSlot, addr: usize) {
+        if self.spill.is_null() {
+            return;
+        }
         // As in `set_cached`: a probe interrupting this (a signal handler) sees the old
         // entry, an empty one, or the new one; the compiler fences keep the order (same
-        // thread). Writes go through a raw pointer: `Local::spill` aliases the table.
-        let entry: *mut SpillEntry = entry;
-        // SAFETY: `entry` points into the table this function owns a `&mut` to.
+        // thread).
+        // SAFETY: `self.spill` is this thread's live spill table, accessed only by this
+        // thread and only through raw pointers; `index < SPILL_WAYS` (`spill_index`).
         unsafe {
+            let entry: *mut SpillEntry = ptr::addr_of_mut!((*self.spill).0[index]);
             (*entry).key = EMPTY_KEY;
             (*entry).addr = 0;
             std::sync::atomic::compiler_fence(std::sync::atomic::Ordering::SeqCst);
@@ -426,11 +448,11 @@ impl OwnedSlots {
         // The cache may point into a slot dropped here: forget it first, so no entry (say,
         // from a signal handler) can reach a freed slot before it is set again.
         forget_cached();
-        if let Some(table) = self.spill.as_mut() {
-            for entry in table.0.iter_mut() {
-                let entry: *mut SpillEntry = entry;
+        if !self.spill.is_null() {
+            for index in 0..SPILL_WAYS {
                 // SAFETY: as in `spill`; the key goes first.
                 unsafe {
+                    let entry: *mut SpillEntry = ptr::addr_of_mut!((*self.spill).0[index]);
                     (*entry).key = EMPTY_KEY;
                     (*entry).addr = 0;
                     std::sync::atomic::compiler_fence(std::sync::atomic::Ordering::SeqCst);
@@ -459,8 +481,16 @@ impl Drop for OwnedSlots {
         // The cache points into these slots; forget it before they may be freed.
         forget_cached();
         // SAFETY: the calling thread's own `Local` (the state being dropped is this
-        // thread's); the spill table goes with `self`.
-        unsafe { (*local::local()).spill = ptr::null() };
+        // thread's); then nothing points to the tables but `self`, which frees them (made
+        // with `Box::into_raw` in `ensure_table`).
+        unsafe {
+            (*local::local()).table = local::empty_table();
+            std::sync::atomic::compiler_fence(std::sync::atomic::Ordering::SeqCst);
+            if !self.table.is_null() {
+                drop(Box::from_raw(self.table));
+                drop(Box::from_raw(self.spill));
+            }
+        }
         // In gate order, not the map's: the same order every time (loom needs that).
         let mut owned: Vec<_> = self.by_gate.iter_mut().flat_map(HashMap::drain).collect();
         owned.sort_unstable_by_key(|(id, _)| *id);
@@ -470,56 +500,68 @@ impl Drop for OwnedSlots {
     }
 }
 
-/// The calling thread's slot for gate `id`, if table entry `index` (the gate's
-/// `cache_index`) holds it.
+/// The calling thread's slot for gate `id`, if its front entry or table entry `index` (the
+/// gate's `cache_index`) holds it.
 #[inline]
 pub(crate) fn cached(id: usize, index: usize) -> Option<*const PaddedSlot> {
+    let (key, slot, _) = local::front();
+    if key != EMPTY_KEY && key_id(key) == id {
+        return Some(slot);
+    }
     // SAFETY: a gate's `cache_index` is `< CACHE_WAYS`.
     let (key, slot) = unsafe { local::cached(index) };
     (key != EMPTY_KEY && key_id(key) == id).then_some(slot)
 }
 
-/// Fills table entry `index` (and, with `front`, the front entry) of the calling thread's
-/// cache.
-fn set_cached(index: usize, key: usize, slot: *const PaddedSlot, gate_addr: usize, front: bool) {
-    assert!(index < CACHE_WAYS);
+/// Fills the calling thread's front entry.
+fn set_front(key: usize, slot: *const PaddedSlot, gate_addr: usize) {
     let local = local::local();
-    // Each key goes last, after an empty key: an entry that interrupts this (a signal
-    // handler on this thread) sees either the old triple, or no key, or the new triple,
-    // never the new key beside the old slot (which would admit it into the new gate while
-    // it counts itself in the old gate's slot). Compiler fences suffice: same thread.
+    // The key goes last, after an empty key: an entry that interrupts this (a signal handler
+    // on this thread) sees either the old triple, or no key, or the new triple, never the
+    // new key beside the old slot (which would admit it into the new gate while it counts
+    // itself in the old gate's slot). Compiler fences suffice: same thread.
     // SAFETY: the calling thread's own `Local`, accessed only by this thread; nothing holds
-    // a reference into it. `index` is in bounds (asserted).
+    // a reference into it.
     unsafe {
-        (*local).keys[index] = EMPTY_KEY;
-        if front {
-            (*local).gate_key = EMPTY_KEY;
-        }
+        (*local).gate_key = EMPTY_KEY;
         std::sync::atomic::compiler_fence(std::sync::atomic::Ordering::SeqCst);
-        (*local).slots[index] = slot;
-        (*local).addrs[index] = gate_addr;
-        if front {
-            (*local).slot = slot;
-            (*local).gate_addr = gate_addr;
-        }
+        (*local).slot = slot;
+        (*local).gate_addr = gate_addr;
         std::sync::atomic::compiler_fence(std::sync::atomic::Ordering::SeqCst);
-        (*local).keys[index] = key;
-        if front {
-            (*local).gate_key = key;
-        }
+        (*local).gate_key = key;
     }
 }
 
-/// Empties every entry of the calling thread's cache.
+/// Fills table entry `index` of the calling thread's own table (it has one: the empty
+/// table is never written).
+fn set_cached(index: usize, key: usize, slot: *const PaddedSlot, gate_addr: usize) {
+    assert!(index < CACHE_WAYS);
+    let table = local::table();
+    // Every caller has made the table (`claim_for`), found its spill table through it
+    // (`refill`, `refill_at`: the empty table has none) or checked (`forget_cached`).
+    debug_assert!(table != local::empty_table());
+    // As in `set_front`: the key goes last, after an empty key.
+    // SAFETY: the calling thread's own table (not the static one: see above), alive while
+    // `Local::table` points to it, accessed only by this thread; nothing holds a reference
+    // into it. `index` is in bounds (asserted).
+    unsafe {
+        (*table).keys[index] = EMPTY_KEY;
+        std::sync::atomic::compiler_fence(std::sync::atomic::Ordering::SeqCst);
+        (*table).slots[index] = slot;
+        (*table).addrs[index] = gate_addr;
+        std::sync::atomic::compiler_fence(std::sync::atomic::Ordering::SeqCst);
+        (*table).keys[index] = key;
+    }
+}
+
+/// Empties the calling thread's front entry and every entry of its table.
 fn forget_cached() {
+    set_front(EMPTY_KEY, local::empty_slot(), local::empty_addr());
+    if local::table() == local::empty_table() {
+        return;
+    }
     for index in 0..CACHE_WAYS {
-        set_cached(
-            index,
-            EMPTY_KEY,
-            local::empty_slot(),
-            local::empty_addr(),
-            true,
-        );
+        set_cached(index, EMPTY_KEY, local::empty_slot(), local::empty_addr());
     }
 }
 
@@ -533,10 +575,12 @@ pub(crate) enum Claim {
 }
 
 /// The calling thread's slot for gate `id` at `gate_addr` (claiming one from `list` on
-/// first use), made the cached one in table entry `index` (the gate's `cache_index`) and, for
-/// a C API gate, in the front entry. The caller has attached the thread first: a cached slot
-/// implies it (or that the thread has already detached, when it enters again from a later
-/// round of its exit's destructors: attaching would then be a no-op anyway).
+/// first use), made the cached one: in the front entry while it is the thread's only gate,
+/// else in table entry `index` (the gate's `cache_index`) and the spill table, with the front
+/// entry empty (so that the fast path goes past it without announcing anything). The caller
+/// has attached the thread first: a cached slot implies it (or that the thread has already
+/// detached, when it enters again from a later round of its exit's destructors: attaching
+/// would then be a no-op anyway).
 pub(crate) fn claim_for(id: usize, index: usize, gate_addr: usize, list: &SlotList) -> Claim {
     let owned = thread_exit::with_slots(true, |owned| {
         let mut owned = owned.borrow_mut();
@@ -554,9 +598,18 @@ pub(crate) fn claim_for(id: usize, index: usize, gate_addr: usize, list: &SlotLi
             }
         };
         let key = open_key(id);
-        let spill_index = local::spill_index(id, gate_addr, list.leave_at_exit, index);
-        owned.spill(spill_index, key, slot, gate_addr);
-        set_cached(index, key, slot, gate_addr, list.leave_at_exit);
+        if owned.len() == 1 {
+            // Invariant: a full front entry means an empty table (and spill table), so a
+            // front probe that announced and withdrew is never followed by a table hit that
+            // skips the slow path's wake (`Gate::enter_cached`).
+            set_front(key, slot, gate_addr);
+        } else {
+            owned.ensure_table();
+            set_front(EMPTY_KEY, local::empty_slot(), local::empty_addr());
+            let spill_index = local::spill_index(id, gate_addr, list.leave_at_exit, index);
+            owned.spill(spill_index, key, slot, gate_addr);
+            set_cached(index, key, slot, gate_addr);
+        }
         slot
     });
     match owned {
@@ -574,37 +627,39 @@ pub(crate) fn refill(
     gate_addr: usize,
     c_api: bool,
 ) -> Option<*const PaddedSlot> {
-    // SAFETY: the calling thread's own `Local`.
-    let spill = unsafe { (*local::local()).spill };
+    // SAFETY: the calling thread's table (its own or the static empty one), alive while
+    // `Local::table` points to it.
+    let spill = unsafe { (*local::table()).spill };
     if spill.is_null() {
         return None;
     }
     // SAFETY: a non-NULL `spill` points to the `SPILL_WAYS` entries of this thread's live
-    // spill table (cleared before the table is freed), and `spill_index < SPILL_WAYS`.
+    // spill table (freed only after `Local::table` stops pointing to its table), and
+    // `spill_index < SPILL_WAYS`.
     let entry = unsafe { *spill.add(local::spill_index(id, gate_addr, c_api, index)) };
     if entry.key == EMPTY_KEY || key_id(entry.key) != id {
         return None;
     }
-    set_cached(index, entry.key, entry.slot, gate_addr, c_api);
+    set_cached(index, entry.key, entry.slot, gate_addr);
     Some(entry.slot)
 }
 
 /// For the C API's table miss: the calling thread's `(key, slot)` for the C API gate at
 /// `gate_addr` from its spill table, matched by address (the gate is not read), and made the
-/// cached one in its table entry and the front entry.
+/// cached one in its table entry.
 pub(crate) fn refill_at(gate_addr: usize) -> Option<(usize, *const PaddedSlot)> {
-    // SAFETY: the calling thread's own `Local`.
-    let spill = unsafe { (*local::local()).spill };
+    // SAFETY: as in `refill`.
+    let spill = unsafe { (*local::table()).spill };
     if spill.is_null() {
         return None;
     }
-    // SAFETY: as in `refill`.
     let index = local::addr_index(gate_addr);
+    // SAFETY: as in `refill`.
     let entry = unsafe { *spill.add(local::spill_index(0, gate_addr, true, index)) };
     if entry.addr != gate_addr || entry.slot.is_null() {
         return None;
     }
-    set_cached(index, entry.key, entry.slot, gate_addr, true);
+    set_cached(index, entry.key, entry.slot, gate_addr);
     Some((entry.key, entry.slot))
 }
 
@@ -620,6 +675,10 @@ pub(crate) fn owned_slot(id: usize, index: usize) -> Option<*const PaddedSlot> {
     })
     .flatten()
 }
+
+// `store_leaving`'s `cmp` reads `close_waiters` 8 bytes after `word`.
+const _: () = assert!(std::mem::offset_of!(Slot, word) == 0);
+const _: () = assert!(std::mem::offset_of!(Slot, close_waiters) == 8);
 
 /// Stores `word` into `slot` as a leave does (or a refused entry withdrawing its
 /// announcement: anything that may bring its depth to 0), and says whether a closer waits
@@ -638,16 +697,47 @@ pub(crate) fn store_leaving(slot: &Slot, word: usize) -> bool {
     // have no barrier here: a wake may be missed, and their closer naps at most
     // `close_wake::BACKSTOP_FENCED` before it looks again.)
     #[cfg(not(loom))]
-    let waiting = {
-        std::sync::atomic::compiler_fence(Ordering::SeqCst);
-        // Relaxed: ordered by the fence pair above.
-        slot.close_waiters.load(Ordering::Relaxed) != 0
-    };
+    std::sync::atomic::compiler_fence(Ordering::SeqCst);
+    #[cfg(not(loom))]
+    let waiting = closer_waits(slot);
     // loom has no membarrier: a read-modify-write of the flag's own location, which `arm`
     // also writes with one, orders the two sides exactly (see `Gate::closing_barrier`).
     #[cfg(loom)]
     let waiting = slot.close_waiters.fetch_add(0, Ordering::AcqRel) != 0;
     waiting
+}
+
+/// Whether a closer armed `slot` (the leave's flag check, after the compiler fence).
+///
+/// On x86_64 with `asm` labels (`cfg(crosscall_asm_goto)`, see `build.rs`) the load and the
+/// test are one `cmp` against memory, then a branch: one instruction fewer than the atomic
+/// load the compiler would otherwise put in a register first. The `cmp` reads the word as a
+/// Relaxed load would (an aligned 8-byte read is single-copy atomic on x86_64), which is all
+/// the fence pair needs.
+#[cfg(not(loom))]
+#[inline(always)]
+fn closer_waits(slot: &Slot) -> bool {
+    #[cfg(all(crosscall_asm_goto, target_arch = "x86_64", not(miri)))]
+    {
+        let mut waits = false;
+        // SAFETY: reads the 8-byte `close_waiters` of a live slot (offset asserted above),
+        // as a Relaxed atomic load of it would, and sets only the flags; no stack.
+        unsafe {
+            std::arch::asm!(
+                "cmp qword ptr [{slot} + 8], 0",
+                "jne {waits}",
+                slot = in(reg) slot,
+                waits = label { waits = true; },
+                options(readonly, nostack),
+            );
+        }
+        waits
+    }
+    #[cfg(not(all(crosscall_asm_goto, target_arch = "x86_64", not(miri))))]
+    {
+        // Relaxed: ordered by the fence pair (see `store_leaving`).
+        slot.close_waiters.load(Ordering::Relaxed) != 0
+    }
 }
 
 /// [`store_leaving`], then the wake it asks for.

@@ -15,24 +15,23 @@
 //! same as on x86_64: a `dlopen()`ed library draws its bytes from glibc's static TLS surplus
 //! (see the parent module).
 
-use super::Local;
+use super::{Local, Table};
 use crate::gate::slots::PaddedSlot;
 
-pub(super) use super::initial_exec_image::empty_addr;
+pub(super) use super::initial_exec_image::{empty_addr, empty_table};
 
 pub(super) const SLOT_NEVER_NULL: bool = true;
 
 #[inline]
 pub(super) fn empty_slot() -> *const PaddedSlot {
     let ptr: *const PaddedSlot;
-    // SAFETY: computes the address of the hidden 128-byte, 128-aligned, zero-filled dummy
-    // slot of `initial_exec_image.rs` (a valid `PaddedSlot`: its fields are atomics, a bool
-    // and a pointer, for which zero is a valid value), PC-relative. Touches no memory and no
-    // stack.
+    // SAFETY: computes the address of the hidden 128-byte, 128-aligned dummy slot of
+    // `initial_exec_image.rs` (a valid `PaddedSlot`: its fields are atomics, a bool and a
+    // pointer; its word reads depth 1), PC-relative. Touches no memory and no stack.
     unsafe {
         std::arch::asm!(
-            "adrp {ptr}, __crosscall_empty_slot_v0_2",
-            "add {ptr}, {ptr}, :lo12:__crosscall_empty_slot_v0_2",
+            "adrp {ptr}, __crosscall_empty_slot_v0_3",
+            "add {ptr}, {ptr}, :lo12:__crosscall_empty_slot_v0_3",
             ptr = out(reg) ptr,
             options(pure, nomem, nostack, preserves_flags),
         );
@@ -46,14 +45,14 @@ pub(super) fn local() -> *mut Local {
     // SAFETY: reads `tpidr_el0` (the thread pointer, set by the C library for every thread)
     // and one GOT entry (this object's offset from the thread pointer, the same for every
     // thread); their sum is the address of the calling thread's copy of
-    // `__crosscall_local_v0_2`, laid out and initialized as `Local`. Writes only the output
+    // `__crosscall_local_v0_3`, laid out and initialized as `Local`. Writes only the output
     // and a scratch register; no stack, no flags. `pure, readonly`: two of these in one
     // function may be merged (nothing moves a thread mid-call: a `Pass` is not `Send`).
     unsafe {
         std::arch::asm!(
             "mrs {ptr}, tpidr_el0",
-            "adrp {off}, :gottprel:__crosscall_local_v0_2",
-            "ldr {off}, [{off}, #:gottprel_lo12:__crosscall_local_v0_2]",
+            "adrp {off}, :gottprel:__crosscall_local_v0_3",
+            "ldr {off}, [{off}, #:gottprel_lo12:__crosscall_local_v0_3]",
             "add {ptr}, {ptr}, {off}",
             ptr = out(reg) ptr,
             off = out(reg) _,
@@ -63,38 +62,15 @@ pub(super) fn local() -> *mut Local {
     ptr as *mut Local
 }
 
-/// Table entry `index` as `(gate_key, slot)`.
-///
-/// # Safety
-///
-/// `index < CACHE_WAYS` (not bounds-checked, as on x86_64).
+/// The thread's table (`Local::table`).
 #[inline(always)]
-pub(super) unsafe fn cached(index: usize) -> (usize, *const PaddedSlot) {
-    // SAFETY: forwarded contract.
-    let (key, slot, _) = unsafe { cached_with_addr(index) };
-    (key, slot)
-}
-
-/// Table entry `index` as `(gate_key, slot, gate_addr)`.
-///
-/// # Safety
-///
-/// As [`cached`].
-#[inline(always)]
-pub(super) unsafe fn cached_with_addr(index: usize) -> (usize, *const PaddedSlot, usize) {
-    let local = local();
+pub(super) fn table() -> *mut Table {
     // SAFETY: the calling thread's own `Local` (see `local`), accessed only by this thread;
-    // nothing holds a reference into it; `index < CACHE_WAYS` by the caller's contract.
-    unsafe {
-        (
-            *(*local).keys.get_unchecked(index),
-            *(*local).slots.get_unchecked(index),
-            *(*local).addrs.get_unchecked(index),
-        )
-    }
+    // nothing holds a reference into it.
+    unsafe { (*local()).table }
 }
 
-/// The front entry (the C API's first probe) as `(gate_key, slot, gate_addr)`.
+/// The front entry (every entry's first probe) as `(gate_key, slot, gate_addr)`.
 #[inline(always)]
 pub(super) fn front() -> (usize, *const PaddedSlot, usize) {
     let local = local();
