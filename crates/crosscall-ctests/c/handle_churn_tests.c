@@ -16,11 +16,12 @@ struct churn_obj {
     _Atomic int magic;
     int owner;            /* the churning thread that made it */
     atomic_int *destroys; /* the test's destroy counter */
+    pthread_t creator;    /* the thread that made it */
+    /* If set: counts destroys that ran on `creator` (the idle-table test checks that the
+     * reclaimer, not the remover, destroyed it). Per object, not global: tests run in
+     * parallel, and a global "last destroyer" was written by their destroys too. */
+    atomic_int *destroyed_by_creator;
 };
-
-/* The thread the last destroy ran on (the idle-table test checks it is not the remover). */
-static _Atomic(pthread_t *) last_destroyer;
-static _Thread_local pthread_t this_thread_id;
 
 static struct churn_obj *churn_new(int owner, atomic_int *destroys) {
     struct churn_obj *o = malloc(sizeof *o);
@@ -28,6 +29,8 @@ static struct churn_obj *churn_new(int owner, atomic_int *destroys) {
     atomic_init(&o->magic, CHURN_LIVE);
     o->owner = owner;
     o->destroys = destroys;
+    o->creator = pthread_self();
+    o->destroyed_by_creator = NULL;
     return o;
 }
 
@@ -35,8 +38,8 @@ static void churn_destroy(void *p) {
     struct churn_obj *o = p;
     /* Destroyed twice, or something that is not an object: fail loudly. */
     if (atomic_exchange(&o->magic, CHURN_DEAD) != CHURN_LIVE) abort();
-    this_thread_id = pthread_self();
-    atomic_store(&last_destroyer, &this_thread_id);
+    if (o->destroyed_by_creator != NULL && pthread_equal(pthread_self(), o->creator))
+        atomic_fetch_add(o->destroyed_by_creator, 1);
     atomic_fetch_add(o->destroys, 1);
     free(o);
 }
@@ -50,7 +53,10 @@ int ctest_churn_idle_table_destroys_without_another_call(void) {
     crosscall_handles *t = crosscall_handles_new(g, churn_destroy);
     CHECK(t != NULL);
     CHECK(crosscall_gate_open(g) == CROSSCALL_OK);
-    uint64_t h = crosscall_handle_insert(t, churn_new(0, &destroys));
+    atomic_int destroyed_by_creator = 0;
+    struct churn_obj *o = churn_new(0, &destroys);
+    o->destroyed_by_creator = &destroyed_by_creator;
+    uint64_t h = crosscall_handle_insert(t, o);
     CHECK(h != 0);
     CHECK(crosscall_handle_remove(t, h) == CROSSCALL_OK);
 
@@ -67,8 +73,7 @@ int ctest_churn_idle_table_destroys_without_another_call(void) {
         sleep_ms(1);
     }
     CHECK(atomic_load(&destroys) == 1);
-    pthread_t *destroyer = atomic_load(&last_destroyer);
-    CHECK(destroyer != NULL && !pthread_equal(*destroyer, pthread_self()));
+    CHECK(atomic_load(&destroyed_by_creator) == 0); /* the reclaimer destroyed it */
 
     crosscall_handles_free(t);
     CHECK(atomic_load(&destroys) == 1);
