@@ -110,6 +110,9 @@ pub(crate) unsafe fn register(id: &AtomicU64, table: *const (dyn Reclaim + '_)) 
     if id.load(Ordering::Acquire) != 0 {
         return;
     }
+    // Before the registry lock, not under it: a fork() while this thread held the lock and
+    // had not installed the handlers yet would leave the child a lock nobody can release.
+    install_fork_handlers();
     let mut r = registry();
     if id.load(Ordering::Acquire) != 0 {
         return;
@@ -132,7 +135,6 @@ fn start(r: &mut Registry) {
     // The thread runs this object's code for as long as the process lives: keep the object
     // mapped (a `dlclose` of the library would otherwise unmap it under the thread).
     crate::gate::pin::pin_this_object();
-    install_fork_handlers();
     r.started = std::thread::Builder::new()
         .name("crosscall-reclaim".into())
         .spawn(run)
@@ -143,6 +145,7 @@ fn start(r: &mut Registry) {
 #[cold]
 #[inline(never)]
 pub(crate) fn restart_after_fork() {
+    install_fork_handlers();
     let mut r = registry();
     start(&mut r);
     IDLE.store(false, Ordering::SeqCst);
@@ -153,8 +156,10 @@ pub(crate) fn restart_after_fork() {
 fn install_fork_handlers() {
     static ONCE: std::sync::Once = std::sync::Once::new();
     ONCE.call_once(|| {
+        // The handlers live in this object: keep it mapped (see `pin.rs`).
+        crate::gate::pin::pin_this_object();
         // SAFETY: the handlers are `extern "C"` functions that never unwind, in this object,
-        // which `start` pinned (never unmapped).
+        // pinned just above (never unmapped).
         let rc = unsafe {
             libc::pthread_atfork(Some(fork_prepare), Some(fork_parent), Some(fork_child))
         };
