@@ -2,7 +2,7 @@
 //!
 //! ```text
 //! cargo build --release -p crosscall --example entry_cost
-//! for v in none membarrier fallback entry state entry_state rr4 rr8 rr16 nested; do
+//! for v in none membarrier fallback entry state entry_state rr4 rr8 rr16 same1 same4 same8 nested; do
 //!   valgrind --tool=callgrind --callgrind-out-file=/dev/null \
 //!     target/release/examples/entry_cost $v 1000000 2>&1 | grep refs
 //! done
@@ -25,6 +25,17 @@ static MANY: [Gate; 16] = [const { Gate::new() }; 16];
 /// `crosscall::entry` through gate `i % K`, round-robin.
 fn round_robin<const K: u64>(i: u64) -> u64 {
     crosscall::entry(&MANY[(i % K) as usize], 0, || body(i))
+}
+
+/// `k - 1` for `same1`/`same4`/`same8`: the same code for every `k`, so that one gate and
+/// several gates are compared with the same harness (the index arithmetic included).
+static MASK: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+/// `crosscall::entry` through gate `i & MASK`.
+fn round_robin_masked(i: u64) -> u64 {
+    // Relaxed: a value set once before the loop.
+    let mask = MASK.load(std::sync::atomic::Ordering::Relaxed);
+    crosscall::entry(&MANY[(i & mask) as usize], 0, || body(i))
 }
 
 #[inline(never)]
@@ -63,12 +74,18 @@ fn main() {
         "rr4" => round_robin::<4>,
         "rr8" => round_robin::<8>,
         "rr16" => round_robin::<16>,
+        // One harness for 1, 4 or 8 gates (see `MASK`): the ratio is the gates' alone.
+        "same1" | "same4" | "same8" => {
+            let k: u64 = variant[4..].parse().expect("a number");
+            MASK.store(k - 1, std::sync::atomic::Ordering::Relaxed);
+            round_robin_masked
+        }
         // Two pairs per call: gate 1 entered inside gate 0.
         "nested" => |i| crosscall::entry(&MANY[0], 0, || crosscall::entry(&MANY[1], 0, || body(i))),
         other => {
             eprintln!(
                 "unknown variant {other:?}: none | membarrier | fallback | entry | state | \
-                 entry_state | rr4 | rr8 | rr16 | nested"
+                 entry_state | rr4 | rr8 | rr16 | same1 | same4 | same8 | nested"
             );
             std::process::exit(2);
         }
