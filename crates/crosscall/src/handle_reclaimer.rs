@@ -24,7 +24,7 @@
 //! a dropped table.
 //!
 //! **fork:** the child has no reclaimer thread. `pthread_atfork` handlers (installed when the
-//! reclaimer starts) hold the registry lock across `fork()`, after waiting for a pass in
+//! first table registers) hold the registry lock across `fork()`, after waiting for a pass in
 //! progress to end — so the child inherits no table half-visited and no lock held by the
 //! reclaimer — and mark every registered table in the child (a flag writers already test
 //! with their closed check): the first `insert` or `remove` of any of them starts a new
@@ -45,6 +45,7 @@ pub(crate) trait Reclaim: Sync {
     fn reclaim_pass(&self, tick: u64) -> bool;
     /// In a `fork()` child's `pthread_atfork` handler: the table's next `insert`/`remove`
     /// calls [`restart_after_fork`]. Only stores to an atomic.
+    #[cfg_attr(not(all(unix, not(miri), not(loom))), allow(dead_code))] // called only by the atfork child handler
     fn mark_forked(&self);
 }
 
@@ -154,22 +155,23 @@ pub(crate) fn restart_after_fork() {
 
 #[cfg(all(unix, not(miri), not(loom)))]
 fn install_fork_handlers() {
-    static ONCE: std::sync::Once = std::sync::Once::new();
-    ONCE.call_once(|| {
-        // The handlers live in this object: keep it mapped (see `pin.rs`).
-        crate::gate::pin::pin_this_object();
-        // SAFETY: the handlers are `extern "C"` functions that never unwind, in this object,
-        // pinned just above (never unmapped).
-        let rc = unsafe {
-            libc::pthread_atfork(Some(fork_prepare), Some(fork_parent), Some(fork_child))
-        };
-        if rc != 0 {
-            eprintln!(
-                "crosscall: pthread_atfork failed (error {rc}): a fork() child's handle tables \
-                 destroy removed objects only at close"
-            );
-        }
-    });
+    static INSTALLED: AtomicBool = AtomicBool::new(false);
+    if INSTALLED.load(Ordering::Relaxed) {
+        return;
+    }
+    // The handlers live in this object: keep it mapped (see `pin.rs`).
+    crate::gate::pin::pin_this_object();
+    // SAFETY: the handlers are `extern "C"` functions that never unwind, in this object,
+    // pinned just above (never unmapped).
+    let rc = unsafe {
+        crate::gate::fork::atfork_once(&INSTALLED, fork_prepare, fork_parent, fork_child)
+    };
+    if rc != 0 {
+        eprintln!(
+            "crosscall: pthread_atfork failed (error {rc}): a fork() child's handle tables \
+             destroy removed objects only at close"
+        );
+    }
 }
 
 #[cfg(not(all(unix, not(miri), not(loom))))]

@@ -283,6 +283,7 @@ impl<'g, T> Writers<'g, T> {
 
     /// Marks the table as inherited by a `fork()` child (from the child's `pthread_atfork`
     /// handler, only the forking thread alive): its next writer restarts the reclaimer.
+    #[cfg_attr(not(all(unix, not(miri), not(loom))), allow(dead_code))] // called only by the atfork child handler
     pub(crate) fn mark_forked(&self) {
         // Relaxed: read by this same thread, or by threads it creates later.
         self.flags.fetch_or(FORKED, Ordering::Relaxed);

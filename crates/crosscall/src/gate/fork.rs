@@ -77,24 +77,45 @@ pub(crate) fn unregister(slot: *const PaddedSlot) {
     });
 }
 
+/// The `fork()` handlers of one concern, registered with `pthread_atfork` once per
+/// `installed` flag; returns `pthread_atfork`'s error, or 0 (also when another thread
+/// installed them or is installing them).
+///
+/// Never waits, unlike a `Once`: a `fork()` while another thread ran a `Once` would leave the
+/// child waiting for that thread at its next call (as `thread_exit::key` and
+/// `fence::membarrier_available` avoid for the same reason). The price: a thread that loses
+/// the race may go on before the winner's `pthread_atfork` returned.
+///
+/// # Safety
+///
+/// The handlers must never unwind and must stay mapped for the life of the process (their
+/// object pinned, see `pin.rs`).
+#[cfg(all(unix, not(miri)))]
+pub(crate) unsafe fn atfork_once(
+    installed: &AtomicBool,
+    prepare: unsafe extern "C" fn(),
+    parent: unsafe extern "C" fn(),
+    child: unsafe extern "C" fn(),
+) -> libc::c_int {
+    // Relaxed load, then a swap: exactly one thread installs.
+    if installed.load(Ordering::Relaxed) || installed.swap(true, Ordering::Relaxed) {
+        return 0;
+    }
+    // SAFETY: the caller's contract.
+    unsafe { libc::pthread_atfork(Some(prepare), Some(parent), Some(child)) }
+}
+
 #[cfg(all(unix, not(miri)))]
 fn install_handlers() {
-    // Relaxed load, then a swap: exactly one thread installs. Not a `Once`: a `fork()` while
-    // another thread installs would leave the child waiting for it (as `thread_exit::key`).
-    if HANDLERS.load(Ordering::Relaxed) || HANDLERS.swap(true, Ordering::Relaxed) {
-        return;
-    }
-    {
-        // SAFETY: the three handlers are `extern "C"` functions that never unwind; they live
-        // in this object, which is pinned before any slot exists (a slot is claimed only after
-        // the thread's state was armed, which creates the key and pins, see `pin.rs`); glibc
-        // also drops the handlers of an object it unloads.
-        let rc = unsafe { libc::pthread_atfork(Some(prepare), Some(parent), Some(child)) };
-        if rc != 0 {
-            // ENOMEM: without the handler a forked child may inherit entries of dead threads;
-            // everything else still works, so say so and go on.
-            eprintln!("crosscall: pthread_atfork failed (error {rc}): fork() children may not be able to close inherited gates");
-        }
+    // SAFETY: the three handlers are `extern "C"` functions that never unwind; they live in
+    // this object, which is pinned before any slot exists (a slot is claimed only after the
+    // thread's state was armed, which creates the key and pins, see `pin.rs`); glibc also
+    // drops the handlers of an object it unloads.
+    let rc = unsafe { atfork_once(&HANDLERS, prepare, parent, child) };
+    if rc != 0 {
+        // ENOMEM: without the handler a forked child may inherit entries of dead threads;
+        // everything else still works, so say so and go on.
+        eprintln!("crosscall: pthread_atfork failed (error {rc}): fork() children may not be able to close inherited gates");
     }
 }
 
@@ -141,7 +162,7 @@ fn reset_others(slots: &[*const PaddedSlot]) {
 /// `fork()`. Only that gate's: unit tests run in parallel in one process, and resetting the
 /// slots of another test's gates under their live owners made that test's calls leave a
 /// depth of 0 (seen as "leave without a matching entry" in grace-period tests).
-#[cfg(test)]
+#[cfg(all(test, not(loom)))]
 pub(crate) fn simulate_fork_child(gate: &crate::Gate) {
     let mine: Vec<*const PaddedSlot> = gate
         .slot_list()
