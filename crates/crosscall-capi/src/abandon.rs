@@ -3,11 +3,8 @@
 
 use std::ffi::{c_int, c_void};
 
-use crosscall::{Gate, SlowPathRefused};
-
-use crate::barrier::guarded;
-use crate::codes::{close_code, CROSSCALL_ERR_BUSY, CROSSCALL_OK};
-use crate::handle::{checked, crosscall_gate};
+use crate::codes::{close_code, CROSSCALL_OK};
+use crate::handle::{crosscall_gate, with_gate_slow_path};
 
 /// Closes the gate like `crosscall_gate_close()` (stops admission, waits until every admitted
 /// call has left) but does **not** call the state's `destroy`: the state is abandoned, and
@@ -34,17 +31,7 @@ pub unsafe extern "C" fn crosscall_gate_close_abandon(
         // SAFETY: non-NULL and, by contract, valid for writing one pointer.
         unsafe { state.write(std::ptr::null_mut()) };
     }
-    let _slow_path = match Gate::__begin_slow_path(false) {
-        Ok(guard) => Some(guard),
-        Err(SlowPathRefused::Busy) => return CROSSCALL_ERR_BUSY,
-        Err(SlowPathRefused::NotPrepared) => None,
-    };
-    guarded(|| {
-        // SAFETY: forwarded contract.
-        let handle = match unsafe { checked(gate) } {
-            Ok(h) => h,
-            Err(code) => return code,
-        };
+    let call = |handle: &crosscall_gate| {
         let _blocked = handle.block();
         let closed = handle.gate.__close_taking(None, || {
             // SAFETY: this is the close's `take`: drained, lock held.
@@ -64,5 +51,7 @@ pub unsafe extern "C" fn crosscall_gate_close_abandon(
                 close_code(e)
             }
         }
-    })
+    };
+    // SAFETY: forwarded contract.
+    unsafe { with_gate_slow_path(gate, call) }
 }

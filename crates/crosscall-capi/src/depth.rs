@@ -4,11 +4,9 @@
 
 use std::ffi::c_int;
 
-use crosscall::{Gate, SlowPathRefused};
-
 use crate::barrier::guarded;
-use crate::codes::{CROSSCALL_ERR_BUSY, CROSSCALL_ERR_INVALID};
-use crate::handle::{checked, crosscall_gate};
+use crate::codes::CROSSCALL_ERR_INVALID;
+use crate::handle::{checked, crosscall_gate, with_gate_slow_path};
 
 /// How many entries of `gate` the calling thread holds (>= 0): entries nest, so this is the
 /// number of `crosscall_gate_leave()` calls it owes. `CROSSCALL_ERR_INVALID` for NULL or not
@@ -48,17 +46,7 @@ pub unsafe extern "C" fn crosscall_gate_restore_depth(
     gate: *mut crosscall_gate,
     depth: c_int,
 ) -> c_int {
-    let _slow_path = match Gate::__begin_slow_path(false) {
-        Ok(guard) => Some(guard),
-        Err(SlowPathRefused::Busy) => return CROSSCALL_ERR_BUSY,
-        Err(SlowPathRefused::NotPrepared) => None,
-    };
-    guarded(|| {
-        // SAFETY: forwarded contract.
-        let handle = match unsafe { checked(gate) } {
-            Ok(h) => h,
-            Err(code) => return code,
-        };
+    let call = |handle: &crosscall_gate| {
         let now = handle.gate.__held_depth();
         let Some(target) = usize::try_from(depth).ok().filter(|&d| d <= now) else {
             crosscall::set_last_error(format!(
@@ -72,5 +60,7 @@ pub unsafe extern "C" fn crosscall_gate_restore_depth(
             given_back += 1;
         }
         c_int::try_from(given_back).unwrap_or(c_int::MAX)
-    })
+    };
+    // SAFETY: forwarded contract.
+    unsafe { with_gate_slow_path(gate, call) }
 }

@@ -4,10 +4,10 @@ use std::alloc::{alloc, Layout};
 use std::ffi::c_int;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
-use crosscall::Gate;
+use crosscall::{Gate, SlowPathRefused};
 
-use crate::barrier::guarded_void;
-use crate::codes::CROSSCALL_ERR_INVALID;
+use crate::barrier::{guarded, guarded_void};
+use crate::codes::{CROSSCALL_ERR_BUSY, CROSSCALL_ERR_INVALID};
 
 /// Marks a live handle ("crossgat" in ASCII). Lets a stray or already freed pointer be
 /// reported as `CROSSCALL_ERR_INVALID` in the common cases instead of being used.
@@ -64,6 +64,31 @@ impl Drop for Blocked<'_> {
 pub(crate) fn gate_ptr(handle: *const crosscall_gate) -> *const Gate {
     const _: () = assert!(std::mem::offset_of!(crosscall_gate, gate) == 0);
     handle.cast()
+}
+
+/// The shape of a C API call that may take the gate's lock: refused with
+/// `CROSSCALL_ERR_BUSY` when it interrupts this thread's own slow path (a signal handler, see
+/// `signal.rs`), then `f` on the checked gate, behind the panic barrier.
+///
+/// # Safety
+///
+/// As for [`checked`].
+pub(crate) unsafe fn with_gate_slow_path(
+    gate: *const crosscall_gate,
+    f: impl FnOnce(&crosscall_gate) -> c_int,
+) -> c_int {
+    let _slow_path = match Gate::__begin_slow_path(false) {
+        Ok(guard) => Some(guard),
+        Err(SlowPathRefused::Busy) => return CROSSCALL_ERR_BUSY,
+        Err(SlowPathRefused::NotPrepared) => None,
+    };
+    guarded(|| {
+        // SAFETY: forwarded contract.
+        match unsafe { checked(gate) } {
+            Ok(handle) => f(handle),
+            Err(code) => code,
+        }
+    })
 }
 
 /// Turns a pointer from C into a reference, or records why it can't be one.

@@ -3,14 +3,14 @@
 use std::ffi::{c_int, c_void};
 use std::time::Duration;
 
-use crosscall::{Gate, GateState, SlowPathRefused};
+use crosscall::GateState;
 
 use crate::barrier::guarded;
 use crate::codes::{
-    CROSSCALL_ERR_BUSY, CROSSCALL_ERR_CLOSED, CROSSCALL_ERR_INVALID, CROSSCALL_OK,
-    CROSSCALL_STATE_CLOSED, CROSSCALL_STATE_CLOSING, CROSSCALL_STATE_OPEN, CROSSCALL_STATE_UNINIT,
+    CROSSCALL_ERR_CLOSED, CROSSCALL_ERR_INVALID, CROSSCALL_OK, CROSSCALL_STATE_CLOSED,
+    CROSSCALL_STATE_CLOSING, CROSSCALL_STATE_OPEN, CROSSCALL_STATE_UNINIT,
 };
-use crate::handle::{checked, crosscall_gate};
+use crate::handle::{checked, crosscall_gate, with_gate_slow_path};
 
 /// Refuses to open a gate that is already closing or closed.
 fn refuse_if_closed(handle: &crosscall_gate) -> Result<(), c_int> {
@@ -92,20 +92,12 @@ pub unsafe extern "C" fn crosscall_gate_open_with(
 unsafe fn close_with(gate: *mut crosscall_gate, timeout: Option<Duration>) -> c_int {
     // A handler that interrupted this thread's own slow path (which may hold the gate's
     // lock) is refused (see `signal.rs`).
-    let _slow_path = match Gate::__begin_slow_path(false) {
-        Ok(guard) => Some(guard),
-        Err(SlowPathRefused::Busy) => return CROSSCALL_ERR_BUSY,
-        Err(SlowPathRefused::NotPrepared) => None,
-    };
-    guarded(|| {
-        // SAFETY: forwarded contract.
-        let handle = match unsafe { checked(gate) } {
-            Ok(h) => h,
-            Err(code) => return code,
-        };
+    let call = |handle: &crosscall_gate| {
         let _blocked = handle.block();
         crate::state::close_destroying(handle, timeout)
-    })
+    };
+    // SAFETY: forwarded contract.
+    unsafe { with_gate_slow_path(gate, call) }
 }
 
 /// Stops admitting calls and waits until every admitted call has left.
