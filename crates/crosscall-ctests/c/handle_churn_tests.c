@@ -44,15 +44,23 @@ static void churn_destroy(void *p) {
     free(o);
 }
 
+/* A new open gate and a table of churn objects on it; 0, or the failed check's line. */
+static int open_churn_table(crosscall_gate **g, crosscall_handles **t) {
+    *g = crosscall_gate_new();
+    CHECK(*g != NULL);
+    *t = crosscall_handles_new(*g, churn_destroy);
+    CHECK(*t != NULL);
+    CHECK(crosscall_gate_open(*g) == CROSSCALL_OK);
+    return 0;
+}
+
 /* ---- an idle table ------------------------------------------------------------------------ */
 
 int ctest_churn_idle_table_destroys_without_another_call(void) {
     atomic_int destroys = 0;
-    crosscall_gate *g = crosscall_gate_new();
-    CHECK(g != NULL);
-    crosscall_handles *t = crosscall_handles_new(g, churn_destroy);
-    CHECK(t != NULL);
-    CHECK(crosscall_gate_open(g) == CROSSCALL_OK);
+    crosscall_gate *g;
+    crosscall_handles *t;
+    CHECK(open_churn_table(&g, &t) == 0);
     atomic_int destroyed_by_creator = 0;
     struct churn_obj *o = churn_new(0, &destroys);
     o->destroyed_by_creator = &destroyed_by_creator;
@@ -86,11 +94,9 @@ int ctest_churn_idle_table_destroys_without_another_call(void) {
 
 int ctest_churn_remove_sync_destroys_before_returning(void) {
     atomic_int destroys = 0;
-    crosscall_gate *g = crosscall_gate_new();
-    CHECK(g != NULL);
-    crosscall_handles *t = crosscall_handles_new(g, churn_destroy);
-    CHECK(t != NULL);
-    CHECK(crosscall_gate_open(g) == CROSSCALL_OK);
+    crosscall_gate *g;
+    crosscall_handles *t;
+    CHECK(open_churn_table(&g, &t) == 0);
     uint64_t a = crosscall_handle_insert(t, churn_new(0, &destroys));
     uint64_t b = crosscall_handle_insert(t, churn_new(0, &destroys));
     CHECK(a != 0 && b != 0);
@@ -121,11 +127,9 @@ int ctest_churn_remove_sync_destroys_before_returning(void) {
 
 int ctest_churn_refused_lookups_clear_obj(void) {
     atomic_int destroys = 0;
-    crosscall_gate *g = crosscall_gate_new();
-    CHECK(g != NULL);
-    crosscall_handles *t = crosscall_handles_new(g, churn_destroy);
-    CHECK(t != NULL);
-    CHECK(crosscall_gate_open(g) == CROSSCALL_OK);
+    crosscall_gate *g;
+    crosscall_handles *t;
+    CHECK(open_churn_table(&g, &t) == 0);
     uint64_t h = crosscall_handle_insert(t, churn_new(0, &destroys));
     CHECK(h != 0);
     CHECK(crosscall_gate_enter(g) == CROSSCALL_OK);
