@@ -158,6 +158,33 @@ fn c_path(path: &Path) -> CString {
     CString::new(path.as_os_str().as_encoded_bytes()).expect("a library path has no NUL byte")
 }
 
+/// A library built into this workspace's target directory, for the `dlopen()` tests: `$env`
+/// if set, else `file` beside the test binary or one directory up (`target/<profile>/deps`
+/// or `target/<profile>`). Panics, naming both, if neither holds it.
+#[cfg(unix)]
+pub fn built_library(file: &str, env: &str) -> std::path::PathBuf {
+    use std::path::PathBuf;
+    if let Some(path) = std::env::var_os(env) {
+        return PathBuf::from(path);
+    }
+    let exe = std::env::current_exe().expect("the test binary's path");
+    let candidates: Vec<PathBuf> = exe
+        .ancestors()
+        .skip(1)
+        .take(2)
+        .map(|dir| dir.join(file))
+        .collect();
+    candidates
+        .iter()
+        .find(|path| path.is_file())
+        .cloned()
+        .unwrap_or_else(|| {
+            panic!(
+                "{file} not found at {candidates:?}: build its crate (`cargo build`) or set {env}"
+            )
+        })
+}
+
 /// Runs the C test `ctest_unload_cycles_with_threads_alive` (`c/unload_tests.c`): `cycles`
 /// times dlopen(), calls from C threads, shutdown and dlclose() of the crosscall-hostbench
 /// cdylib at `hostbench` and of the C API library at `capi`, with threads alive across the

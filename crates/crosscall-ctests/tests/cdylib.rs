@@ -11,34 +11,10 @@
 //! is neither a `.so` to load nor a dynamic loader in the test binary).
 #![cfg(all(unix, not(target_env = "musl")))]
 
-use std::path::PathBuf;
-
-const LIBRARY: &str = "libcrosscall_hostbench.so";
-
-fn hostbench_library() -> PathBuf {
-    if let Some(path) = std::env::var_os("CROSSCALL_HOSTBENCH_SO") {
-        return PathBuf::from(path);
-    }
-    let exe = std::env::current_exe().expect("the test binary's path");
-    let candidates: Vec<PathBuf> = exe
-        .ancestors()
-        .skip(1)
-        .take(2)
-        .map(|dir| dir.join(LIBRARY))
-        .collect();
-    candidates
-        .iter()
-        .find(|path| path.is_file())
-        .cloned()
-        .unwrap_or_else(|| {
-            panic!(
-                "{LIBRARY} not found at {candidates:?}: build it with \
-                 `cargo build -p crosscall-hostbench` or set CROSSCALL_HOSTBENCH_SO"
-            )
-        })
-}
-
 #[test]
 fn cdylib_loaded_with_dlopen_serves_c_threads_then_shuts_down_and_unloads() {
-    crosscall_ctests::cdylib_dlopen(&hostbench_library());
+    crosscall_ctests::cdylib_dlopen(&crosscall_ctests::built_library(
+        "libcrosscall_hostbench.so",
+        "CROSSCALL_HOSTBENCH_SO",
+    ));
 }

@@ -11,25 +11,7 @@
 //! Unix only, and not on musl (no cdylib to load there), as `cdylib.rs`.
 #![cfg(all(unix, not(target_env = "musl")))]
 
-use std::path::PathBuf;
-
-fn library(file: &str, env: &str) -> PathBuf {
-    if let Some(path) = std::env::var_os(env) {
-        return PathBuf::from(path);
-    }
-    let exe = std::env::current_exe().expect("the test binary's path");
-    let candidates: Vec<PathBuf> = exe
-        .ancestors()
-        .skip(1)
-        .take(2)
-        .map(|dir| dir.join(file))
-        .collect();
-    candidates
-        .iter()
-        .find(|path| path.is_file())
-        .cloned()
-        .unwrap_or_else(|| panic!("{file} not found at {candidates:?}: set {env}"))
-}
+use crosscall_ctests::built_library;
 
 #[test]
 fn dlclose_with_threads_alive_cycle_after_cycle() {
@@ -38,8 +20,8 @@ fn dlclose_with_threads_alive_cycle_after_cycle() {
         .and_then(|n| n.parse().ok())
         .unwrap_or(2000);
     crosscall_ctests::unload_cycles(
-        &library("libcrosscall_hostbench.so", "CROSSCALL_HOSTBENCH_SO"),
-        &library("libcrosscall_capi.so", "CROSSCALL_CAPI_SO"),
+        &built_library("libcrosscall_hostbench.so", "CROSSCALL_HOSTBENCH_SO"),
+        &built_library("libcrosscall_capi.so", "CROSSCALL_CAPI_SO"),
         cycles,
     );
 }
